@@ -1,1 +1,157 @@
-//! polyscript
+//! # polyscript
+//!
+//! One API to load scripts and WebAssembly modules, compile them once, and
+//! evaluate them many times — from many threads, against different data — in
+//! any of four embedded engines: **Rhai**, **Lua 5.4**, **JavaScript** (boa)
+//! and **WebAssembly** (Extism plugins and plain WASI modules).
+//!
+//! Switching engines changes one constructor call; everything else
+//! ([`AnyEvaluator::eval`], [`EvalContext`], [`Response`], [`Error`]) stays.
+//!
+//! Every script sees its input as one global named `ctx` and returns its final
+//! value (WASM modules receive the input as JSON bytes and write JSON back).
+//!
+//! | feature | engine | constructors |
+//! |---------|--------|--------------|
+//! | `rhai`  | Rhai   | `from_rhai_str`, `from_rhai_file`, ... |
+//! | `lua`   | Lua 5.4 (vendored) | `from_lua_str`, `from_lua_file`, ... |
+//! | `js`    | JavaScript (boa) | `from_js_str`, `from_js_file`, ... |
+//! | `wasm`  | Extism plugins, WASI command modules | `from_extism_bytes`, `from_wasi_bytes`, ... |
+//! | `http`  | — | [`HttpLoader`](loader::HttpLoader) |
+//!
+//! The default features are the four engines; `full` adds `http`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+use std::path::Path;
+
+pub use polyscript_core::*;
+
+#[cfg(feature = "rhai")]
+mod rhai;
+#[cfg(feature = "rhai")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rhai")))]
+pub use rhai::*;
+
+#[cfg(feature = "lua")]
+mod lua;
+#[cfg(feature = "lua")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lua")))]
+pub use lua::*;
+
+#[cfg(feature = "js")]
+mod js;
+#[cfg(feature = "js")]
+#[cfg_attr(docsrs, doc(cfg(feature = "js")))]
+pub use js::*;
+
+#[cfg(feature = "wasm")]
+mod extism;
+#[cfg(feature = "wasm")]
+#[cfg_attr(docsrs, doc(cfg(feature = "wasm")))]
+pub use extism::*;
+
+#[cfg(feature = "wasm")]
+mod wasi;
+#[cfg(feature = "wasm")]
+#[cfg_attr(docsrs, doc(cfg(feature = "wasm")))]
+pub use wasi::*;
+
+/// The names most programs need: `use polyscript::prelude::*;`.
+pub mod prelude {
+    pub use polyscript_core::{
+        AnyEvaluator, CancelToken, Error, EvalContext, Evaluator, Limits, Map, PoolConfig,
+        Response, Result, Value, ValueType,
+    };
+}
+
+/// Compiles `source` with `engine` into a type-erased evaluator that reads
+/// per-call data from the context (default limits and pool).
+#[allow(dead_code)] // unused when every engine feature is off
+pub(crate) fn build<E: Engine>(engine: E, source: Source) -> Result<AnyEvaluator> {
+    Ok(Evaluator::new(engine, source)?.into_any())
+}
+
+/// Like [`build`], with fixed `data` merged under per-call data.
+#[allow(dead_code)]
+pub(crate) fn build_with_data<E: Engine>(
+    engine: E,
+    source: Source,
+    data: impl serde::Serialize,
+) -> Result<AnyEvaluator> {
+    Ok(Evaluator::builder(engine, source)
+        .static_data(data)
+        .build()?
+        .into_any())
+}
+
+/// Loads the file at `path` and compiles it with the engine its extension
+/// names: `.rhai`, `.lua`, `.js` / `.mjs`, `.wasm` (an Extism plugin's `main`
+/// entry point... see [`from_wasm_file`](crate::from_wasm_file)).
+///
+/// An extension whose engine is compiled out is an [`Error::Unsupported`]
+/// naming the Cargo feature to enable.
+pub fn from_file(path: impl AsRef<Path>) -> Result<AnyEvaluator> {
+    let path = path.as_ref();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "rhai" => dispatch_rhai(path),
+        "lua" => dispatch_lua(path),
+        "js" | "mjs" => dispatch_js(path),
+        "wasm" => dispatch_wasm(path),
+        other => Err(Error::Unsupported {
+            message: format!(
+                "no engine for extension {other:?} of {}; known: .rhai, .lua, .js, .mjs, .wasm",
+                path.display()
+            ),
+        }),
+    }
+}
+
+fn missing_feature(feature: &str, path: &Path) -> Error {
+    Error::Unsupported {
+        message: format!(
+            "{} needs the `{feature}` feature of polyscript, which is not enabled",
+            path.display()
+        ),
+    }
+}
+
+#[cfg(feature = "rhai")]
+fn dispatch_rhai(path: &Path) -> Result<AnyEvaluator> {
+    from_rhai_file(path)
+}
+#[cfg(not(feature = "rhai"))]
+fn dispatch_rhai(path: &Path) -> Result<AnyEvaluator> {
+    Err(missing_feature("rhai", path))
+}
+
+#[cfg(feature = "lua")]
+fn dispatch_lua(path: &Path) -> Result<AnyEvaluator> {
+    from_lua_file(path)
+}
+#[cfg(not(feature = "lua"))]
+fn dispatch_lua(path: &Path) -> Result<AnyEvaluator> {
+    Err(missing_feature("lua", path))
+}
+
+#[cfg(feature = "js")]
+fn dispatch_js(path: &Path) -> Result<AnyEvaluator> {
+    from_js_file(path)
+}
+#[cfg(not(feature = "js"))]
+fn dispatch_js(path: &Path) -> Result<AnyEvaluator> {
+    Err(missing_feature("js", path))
+}
+
+#[cfg(feature = "wasm")]
+fn dispatch_wasm(path: &Path) -> Result<AnyEvaluator> {
+    from_wasm_file(path)
+}
+#[cfg(not(feature = "wasm"))]
+fn dispatch_wasm(path: &Path) -> Result<AnyEvaluator> {
+    Err(missing_feature("wasm", path))
+}

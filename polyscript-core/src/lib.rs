@@ -1,1 +1,57 @@
-//! core
+//! Engine-neutral core of [polyscript](https://docs.rs/polyscript): load a
+//! script or WebAssembly module, compile it once, evaluate it many times from
+//! many threads against different data.
+//!
+//! * [`Engine`]: the trait each engine crate implements (compile → instantiate → eval).
+//! * [`Evaluator`] / [`AnyEvaluator`]: a compiled program with an instance
+//!   [`Pool`] and a [`Provider`]; `Send + Sync`, cheap to clone.
+//! * [`EvalContext`]: per-call data, deadline, cancellation, limit overrides.
+//! * [`Provider`]s: [`StaticProvider`], [`ContextProvider`], [`CompositeProvider`].
+//! * Loaders: [`StringLoader`], [`BytesLoader`], [`FileLoader`],
+//!   [`ReaderLoader`], `HttpLoader` (feature `http`), and [`infer`].
+//! * [`Response`]: the result [`Value`], its [`ValueType`], typed
+//!   `deserialize`, the [`ScriptId`], the engine and the time taken.
+//! * [`Error`]: one enum for every failure, with engine, script id and
+//!   location.
+//!
+//! This crate never depends on an engine; engines depend on it.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod any;
+mod cancel;
+mod context;
+mod engine;
+mod error;
+mod evaluator;
+mod limits;
+pub mod loader;
+mod pool;
+mod provider;
+mod response;
+mod script_id;
+mod source;
+mod value;
+
+#[cfg(feature = "testkit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
+pub mod testkit;
+
+pub use any::AnyEvaluator;
+pub use cancel::CancelToken;
+pub use context::EvalContext;
+pub use engine::{Engine, EngineKind, Guard};
+pub use error::{Error, LimitKind, Location, Result};
+pub use evaluator::{Evaluator, EvaluatorBuilder};
+pub use limits::Limits;
+pub use loader::{BytesLoader, FileLoader, Loader, ReaderLoader, StringLoader, infer};
+#[cfg(feature = "http")]
+pub use loader::{HttpAuth, HttpLoader};
+pub use pool::{Pool, PoolConfig, PoolGuard, PoolStats};
+pub use provider::{CompositeProvider, ContextProvider, Provider, StaticProvider, deep_merge};
+pub use response::Response;
+pub use script_id::ScriptId;
+pub use source::{Origin, Source};
+pub use value::{Map, Value, ValueType};
+
+/// Re-export of `serde_json` so engines and users name the same version.
+pub use serde_json;

@@ -1,0 +1,113 @@
+//! [`AnyEvaluator`]: an evaluator whose engine is chosen at run time.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::context::EvalContext;
+use crate::engine::{Engine, EngineKind};
+use crate::error::Result;
+use crate::evaluator::Shared;
+use crate::limits::Limits;
+use crate::pool::PoolStats;
+use crate::provider::to_data_map;
+use crate::response::Response;
+use crate::script_id::ScriptId;
+use crate::source::Origin;
+use crate::value::Map;
+
+/// The object-safe face of an evaluator.
+trait ErasedEvaluator: Send + Sync {
+    fn eval(&self, ctx: &EvalContext) -> Result<Response>;
+    fn prepare(&self, ctx: EvalContext, data: Map) -> Result<EvalContext>;
+    fn script_id(&self) -> ScriptId;
+    fn kind(&self) -> EngineKind;
+    fn origin(&self) -> &Origin;
+    fn limits(&self) -> &Limits;
+    fn pool_stats(&self) -> PoolStats;
+}
+
+impl<E: Engine> ErasedEvaluator for Shared<E> {
+    fn eval(&self, ctx: &EvalContext) -> Result<Response> {
+        Shared::eval(self, ctx)
+    }
+    fn prepare(&self, ctx: EvalContext, data: Map) -> Result<EvalContext> {
+        Shared::prepare(self, ctx, data)
+    }
+    fn script_id(&self) -> ScriptId {
+        Shared::script_id(self)
+    }
+    fn kind(&self) -> EngineKind {
+        Shared::kind(self)
+    }
+    fn origin(&self) -> &Origin {
+        Shared::origin(self)
+    }
+    fn limits(&self) -> &Limits {
+        Shared::limits(self)
+    }
+    fn pool_stats(&self) -> PoolStats {
+        Shared::pool_stats(self)
+    }
+}
+
+/// An evaluator of any engine: the same API whichever engine runs the script,
+/// so switching languages changes one constructor call. `Send + Sync`,
+/// cloning is cheap (one `Arc`).
+#[derive(Clone)]
+pub struct AnyEvaluator {
+    inner: Arc<dyn ErasedEvaluator>,
+}
+
+impl AnyEvaluator {
+    pub(crate) fn from_shared<E: Engine>(shared: Arc<Shared<E>>) -> Self {
+        AnyEvaluator { inner: shared }
+    }
+
+    /// Runs the script once with the data `ctx` provides.
+    pub fn eval(&self, ctx: &EvalContext) -> Result<Response> {
+        self.inner.eval(ctx)
+    }
+
+    /// Adds `data` to `ctx` through the evaluator's provider
+    /// (go-polyscript's `AddDataToContext`).
+    pub fn prepare(&self, ctx: EvalContext, data: impl Serialize) -> Result<EvalContext> {
+        self.inner.prepare(ctx, to_data_map(data)?)
+    }
+
+    /// The script's content id.
+    pub fn script_id(&self) -> ScriptId {
+        self.inner.script_id()
+    }
+
+    /// Which engine runs it.
+    pub fn engine(&self) -> EngineKind {
+        self.inner.kind()
+    }
+
+    /// Where the script came from.
+    pub fn origin(&self) -> &Origin {
+        self.inner.origin()
+    }
+
+    /// The evaluator's default limits.
+    pub fn limits(&self) -> &Limits {
+        self.inner.limits()
+    }
+
+    /// The instance pool's counters.
+    pub fn pool_stats(&self) -> PoolStats {
+        self.inner.pool_stats()
+    }
+}
+
+impl fmt::Debug for AnyEvaluator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AnyEvaluator")
+            .field("engine", &self.engine())
+            .field("script_id", &self.script_id())
+            .field("origin", self.origin())
+            .finish_non_exhaustive()
+    }
+}

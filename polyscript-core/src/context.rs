@@ -1,0 +1,160 @@
+//! The per-call context: data, deadline, cancellation and limit overrides.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cancel::CancelToken;
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::provider::{deep_merge, to_data_map};
+use crate::value::Map;
+
+/// What one eval runs with: per-call data, an optional deadline, a
+/// cancellation token and optional per-call [`Limits`].
+///
+/// This is go-polyscript's `context.Context` with its `eval_data` value.
+/// Data lives in named slots; a [`ContextProvider`](crate::ContextProvider)
+/// reads and writes the slot named by its key ([`EvalContext::DEFAULT_KEY`]
+/// unless configured otherwise).
+///
+/// The data and limits are serde-serializable, so a context prepared on one
+/// machine can be evaluated on another. The deadline and the cancellation
+/// token are local to the process and are not serialized.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EvalContext {
+    #[serde(default)]
+    slots: BTreeMap<String, Map>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    limits: Option<Limits>,
+    #[serde(skip)]
+    deadline: Option<Instant>,
+    #[serde(skip)]
+    cancel: CancelToken,
+}
+
+impl EvalContext {
+    /// The slot a default [`ContextProvider`](crate::ContextProvider) uses
+    /// (go-polyscript's `eval_data`).
+    pub const DEFAULT_KEY: &'static str = "eval_data";
+
+    /// An empty context: no data, no deadline beyond the evaluator's limits.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A context carrying `data` (any serde value that serializes to a map)
+    /// in the default slot. Empty keys anywhere in the map are rejected with
+    /// [`Error::InvalidData`] naming where they are.
+    pub fn with_data(data: impl Serialize) -> Result<Self> {
+        let mut ctx = Self::new();
+        ctx.merge_into_slot(Self::DEFAULT_KEY, to_data_map(data)?)?;
+        Ok(ctx)
+    }
+
+    /// The data in the default slot, if any.
+    pub fn data(&self) -> Option<&Map> {
+        self.slot(Self::DEFAULT_KEY)
+    }
+
+    /// The data in the slot named `key`, if any.
+    pub fn slot(&self, key: &str) -> Option<&Map> {
+        self.slots.get(key)
+    }
+
+    /// Deep-merges `data` into the slot named `key` (later values win, nested
+    /// maps merge, lists and scalars are replaced).
+    pub fn merge_into_slot(&mut self, key: &str, data: Map) -> Result<()> {
+        if key.is_empty() {
+            return Err(Error::invalid_data("context slot key must not be empty"));
+        }
+        crate::provider::validate_keys(&data)?;
+        match self.slots.get_mut(key) {
+            Some(existing) => deep_merge(existing, data),
+            None => {
+                self.slots.insert(key.to_owned(), data);
+            }
+        }
+        Ok(())
+    }
+
+    /// This context with an absolute deadline for its evals.
+    pub fn with_deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// This context with a deadline `timeout` from now.
+    pub fn with_timeout(self, timeout: Duration) -> Self {
+        self.with_deadline(Instant::now() + timeout)
+    }
+
+    /// The deadline, if one was set.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// This context with a given cancellation token (keep a clone to cancel).
+    pub fn with_cancel_token(mut self, token: CancelToken) -> Self {
+        self.cancel = token;
+        self
+    }
+
+    /// The cancellation token; clone it and call `cancel()` from any thread.
+    pub fn cancel_token(&self) -> &CancelToken {
+        &self.cancel
+    }
+
+    /// This context with limits that replace the evaluator's for its evals.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+
+    /// The per-call limits, if set.
+    pub fn limits(&self) -> Option<&Limits> {
+        self.limits.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn serde_round_trip_keeps_data_and_limits() {
+        let ctx = EvalContext::with_data(json!({"name": "Ada", "n": [1, 2]}))
+            .unwrap()
+            .with_limits(Limits::default().with_operations(7))
+            .with_timeout(Duration::from_secs(1));
+        let wire = serde_json::to_string(&ctx).unwrap();
+        let back: EvalContext = serde_json::from_str(&wire).unwrap();
+        assert_eq!(back.data(), ctx.data());
+        assert_eq!(back.limits().unwrap().operations, Some(7));
+        // The deadline is process-local and deliberately not carried.
+        assert!(back.deadline().is_none());
+    }
+
+    #[test]
+    fn with_data_rejects_non_maps_and_empty_keys() {
+        assert!(matches!(
+            EvalContext::with_data(json!([1, 2])),
+            Err(Error::InvalidData { .. })
+        ));
+        let err = EvalContext::with_data(json!({"user": {"": 1}})).unwrap_err();
+        assert!(err.to_string().contains("user"), "{err}");
+    }
+
+    #[test]
+    fn merging_into_a_slot_is_deep() {
+        let mut ctx = EvalContext::with_data(json!({"a": {"x": 1}})).unwrap();
+        ctx.merge_into_slot(
+            EvalContext::DEFAULT_KEY,
+            json!({"a": {"y": 2}}).as_object().unwrap().clone(),
+        )
+        .unwrap();
+        assert_eq!(ctx.data().unwrap()["a"], json!({"x": 1, "y": 2}));
+    }
+}

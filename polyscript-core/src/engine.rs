@@ -1,0 +1,275 @@
+//! The trait each engine crate implements, and the per-eval [`Guard`].
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cancel::CancelToken;
+use crate::error::{Error, LimitKind, Location, Result};
+use crate::limits::Limits;
+use crate::script_id::ScriptId;
+use crate::source::Source;
+use crate::value::{Map, Value};
+
+/// Which engine runs a script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum EngineKind {
+    /// Rhai.
+    Rhai,
+    /// Lua 5.4 (mlua).
+    Lua,
+    /// JavaScript (boa).
+    JavaScript,
+    /// Extism WebAssembly plugins.
+    Extism,
+    /// Plain WASI command modules (wasmtime).
+    Wasi,
+    /// An engine outside this project (a user's own [`Engine`] impl).
+    Other(&'static str),
+}
+
+impl fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EngineKind::Rhai => "rhai",
+            EngineKind::Lua => "lua",
+            EngineKind::JavaScript => "js",
+            EngineKind::Extism => "extism",
+            EngineKind::Wasi => "wasi",
+            EngineKind::Other(name) => name,
+        })
+    }
+}
+
+/// A script engine, in three steps so that the expensive one happens once:
+///
+/// 1. [`compile`](Engine::compile) once per script: parse, validate, compile.
+///    Every error that can be found without running is found here.
+/// 2. [`instantiate`](Engine::instantiate) once per pooled instance: a ready
+///    VM with the program loaded.
+/// 3. [`eval`](Engine::eval) many times: run once against one input. Never
+///    re-parses or re-compiles.
+///
+/// Evals are independent: nothing one eval leaves behind may be visible to the
+/// next on the same instance. Engines honour the [`Guard`]'s deadline,
+/// cancellation token and limits.
+pub trait Engine: Send + Sync + 'static {
+    /// The compiled script, shared by all instances.
+    type Program: Send + Sync + 'static;
+    /// One ready VM. `Send` (it moves between threads with the pool) but not
+    /// necessarily `Sync`.
+    type Instance: Send + 'static;
+
+    /// Which engine this is.
+    fn kind(&self) -> EngineKind;
+
+    /// Parses and compiles `source`. `limits` are the evaluator's, for engines
+    /// that fix some limits at compile time.
+    fn compile(&self, source: &Source, limits: &Limits) -> Result<Self::Program>;
+
+    /// Creates one ready instance of `program`.
+    fn instantiate(&self, program: &Self::Program, limits: &Limits) -> Result<Self::Instance>;
+
+    /// Runs `program` once on `instance` with `input` as the script's `ctx`.
+    fn eval(
+        &self,
+        instance: &mut Self::Instance,
+        program: &Self::Program,
+        input: &Map,
+        guard: &Guard<'_>,
+    ) -> Result<Value>;
+
+    /// Whether `instance` must be thrown away after `error` instead of going
+    /// back to the pool. Defaults to [`Error::is_fatal_for_instance`].
+    fn discard_after(&self, error: &Error) -> bool {
+        error.is_fatal_for_instance()
+    }
+}
+
+/// Everything an engine needs to keep one eval within bounds: the effective
+/// limits, the deadline, the cancellation token, and what to name in errors.
+#[derive(Debug, Clone)]
+pub struct Guard<'a> {
+    engine: EngineKind,
+    script_id: ScriptId,
+    limits: Limits,
+    started: Instant,
+    deadline: Option<Instant>,
+    cancel: &'a CancelToken,
+}
+
+impl<'a> Guard<'a> {
+    /// A guard for an eval starting now. The deadline is the earlier of
+    /// `limits.timeout` from now and `deadline`.
+    pub fn new(
+        engine: EngineKind,
+        script_id: ScriptId,
+        limits: Limits,
+        deadline: Option<Instant>,
+        cancel: &'a CancelToken,
+    ) -> Self {
+        let started = Instant::now();
+        let by_timeout = limits.timeout.and_then(|t| started.checked_add(t));
+        let deadline = match (by_timeout, deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Guard {
+            engine,
+            script_id,
+            limits,
+            started,
+            deadline,
+            cancel,
+        }
+    }
+
+    /// The engine running the eval.
+    pub fn engine(&self) -> EngineKind {
+        self.engine
+    }
+
+    /// The script being run.
+    pub fn script_id(&self) -> ScriptId {
+        self.script_id
+    }
+
+    /// The effective limits (per-call ones if the context had them).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// When the eval started.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// The effective deadline, if any.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Time left before the deadline (`None` when there is no deadline).
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// The cancellation token; clone it into `'static` interrupt callbacks.
+    pub fn cancel_token(&self) -> &'a CancelToken {
+        self.cancel
+    }
+
+    /// `Err(Cancelled)` if cancelled, `Err(Timeout)` if past the deadline.
+    /// Engines call this from their interrupt hooks.
+    #[inline]
+    pub fn check(&self) -> Result<()> {
+        if self.cancel.is_cancelled() {
+            return Err(self.cancelled_error());
+        }
+        if let Some(deadline) = self.deadline
+            && Instant::now() >= deadline
+        {
+            return Err(self.timeout_error());
+        }
+        Ok(())
+    }
+
+    /// The [`Error::Timeout`] for this eval.
+    pub fn timeout_error(&self) -> Error {
+        let limit = self
+            .deadline
+            .map(|d| d.saturating_duration_since(self.started))
+            .unwrap_or_default();
+        Error::Timeout {
+            engine: self.engine,
+            script_id: self.script_id,
+            limit,
+        }
+    }
+
+    /// The [`Error::Cancelled`] for this eval.
+    pub fn cancelled_error(&self) -> Error {
+        Error::Cancelled {
+            engine: self.engine,
+            script_id: self.script_id,
+        }
+    }
+
+    /// The timeout or cancellation error that explains why an engine stopped
+    /// the script after an interrupt: cancellation wins over the deadline.
+    pub fn interrupt_error(&self) -> Error {
+        if self.cancel.is_cancelled() {
+            self.cancelled_error()
+        } else {
+            self.timeout_error()
+        }
+    }
+
+    /// An [`Error::LimitExceeded`] for this eval.
+    pub fn limit_error(&self, limit: LimitKind, message: impl Into<String>) -> Error {
+        Error::LimitExceeded {
+            engine: self.engine,
+            script_id: self.script_id,
+            limit,
+            message: message.into(),
+        }
+    }
+
+    /// An [`Error::Runtime`] for this eval.
+    pub fn runtime_error(&self, message: impl Into<String>, location: Option<Location>) -> Error {
+        Error::Runtime {
+            engine: self.engine,
+            script_id: self.script_id,
+            message: message.into(),
+            location,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadline_is_the_earlier_of_timeout_and_context() {
+        let token = CancelToken::new();
+        let soon = Instant::now() + Duration::from_millis(10);
+        let g = Guard::new(
+            EngineKind::Rhai,
+            ScriptId::of(b"s"),
+            Limits::default(),
+            Some(soon),
+            &token,
+        );
+        assert_eq!(g.deadline(), Some(soon));
+        let g = Guard::new(
+            EngineKind::Rhai,
+            ScriptId::of(b"s"),
+            Limits::unlimited(),
+            None,
+            &token,
+        );
+        assert_eq!(g.deadline(), None);
+        assert!(g.check().is_ok());
+    }
+
+    #[test]
+    fn check_reports_cancel_before_timeout() {
+        let token = CancelToken::new();
+        let past = Instant::now();
+        let g = Guard::new(
+            EngineKind::Lua,
+            ScriptId::of(b"s"),
+            Limits::unlimited(),
+            Some(past),
+            &token,
+        );
+        assert!(matches!(g.check(), Err(Error::Timeout { .. })));
+        token.cancel();
+        assert!(matches!(g.check(), Err(Error::Cancelled { .. })));
+        assert!(matches!(g.interrupt_error(), Error::Cancelled { .. }));
+    }
+}

@@ -1,0 +1,305 @@
+//! The one error type every engine reports through.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::engine::EngineKind;
+use crate::script_id::ScriptId;
+
+/// `Result` with [`Error`] as the error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Where in a script an error was found (1-based, as editors count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Location {
+    /// Line number, starting at 1.
+    pub line: u32,
+    /// Column number, starting at 1, where the engine reports one.
+    pub column: Option<u32>,
+}
+
+impl Location {
+    /// A location with a line and a column.
+    pub fn new(line: u32, column: u32) -> Self {
+        Self {
+            line,
+            column: Some(column),
+        }
+    }
+
+    /// A location where only the line is known.
+    pub fn line(line: u32) -> Self {
+        Self { line, column: None }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.column {
+            Some(column) => write!(f, "line {}, column {}", self.line, column),
+            None => write!(f, "line {}", self.line),
+        }
+    }
+}
+
+/// Formats an optional location as ` at line L, column C` (or nothing).
+struct At(Option<Location>);
+
+impl fmt::Display for At {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(location) => write!(f, " at {location}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Which of the [`Limits`](crate::Limits) a script ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LimitKind {
+    /// Memory (bytes, WASM pages, string/array/map sizes).
+    Memory,
+    /// Operation count, instruction count or fuel.
+    Operations,
+    /// Call depth / recursion / stack.
+    CallDepth,
+}
+
+impl fmt::Display for LimitKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LimitKind::Memory => "memory",
+            LimitKind::Operations => "operations",
+            LimitKind::CallDepth => "call depth",
+        })
+    }
+}
+
+/// Every failure polyscript reports.
+///
+/// Script-related variants carry the engine and the [`ScriptId`]; compile and
+/// runtime errors also carry the [`Location`] where the engine knows it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The script could not be parsed, validated or compiled.
+    #[error("{engine} compile error in script {script_id}{}: {message}", At(*.location))]
+    Compile {
+        /// Engine that compiled the script.
+        engine: EngineKind,
+        /// Script that failed.
+        script_id: ScriptId,
+        /// The engine's message.
+        message: String,
+        /// Where in the script, if known.
+        location: Option<Location>,
+    },
+
+    /// The script failed while running (a thrown error, a type error, a trap).
+    #[error("{engine} runtime error in script {script_id}{}: {message}", At(*.location))]
+    Runtime {
+        /// Engine that ran the script.
+        engine: EngineKind,
+        /// Script that failed.
+        script_id: ScriptId,
+        /// The engine's (or guest's) message.
+        message: String,
+        /// Where in the script, if known.
+        location: Option<Location>,
+    },
+
+    /// The eval ran past its wall-clock budget or the context's deadline.
+    #[error("{engine} script {script_id} timed out after {limit:?}")]
+    Timeout {
+        /// Engine that ran the script.
+        engine: EngineKind,
+        /// Script that was stopped.
+        script_id: ScriptId,
+        /// The budget it had.
+        limit: Duration,
+    },
+
+    /// The eval was cancelled through its [`CancelToken`](crate::CancelToken).
+    #[error("{engine} script {script_id} was cancelled")]
+    Cancelled {
+        /// Engine that ran the script.
+        engine: EngineKind,
+        /// Script that was stopped.
+        script_id: ScriptId,
+    },
+
+    /// The script exceeded a memory, operation or call-depth limit.
+    #[error("{engine} script {script_id} exceeded its {limit} limit: {message}")]
+    LimitExceeded {
+        /// Engine that ran the script.
+        engine: EngineKind,
+        /// Script that was stopped.
+        script_id: ScriptId,
+        /// Which limit.
+        limit: LimitKind,
+        /// The engine's message.
+        message: String,
+    },
+
+    /// A script or module could not be loaded.
+    #[error("cannot load {origin}: {message}")]
+    Load {
+        /// The path, URL (credentials removed) or other origin.
+        origin: String,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// Input data was rejected (an empty key, a wrong type, a value an engine
+    /// cannot represent, a result that does not deserialize).
+    #[error("invalid data: {message}")]
+    InvalidData {
+        /// What is wrong, naming the key where there is one.
+        message: String,
+    },
+
+    /// A WASM module (or a script) lacks the entry point it was asked to call.
+    #[error("{engine} script {script_id} has no entry point `{entry_point}` (available: {})", available.join(", "))]
+    EntryPointNotFound {
+        /// Engine that looked.
+        engine: EngineKind,
+        /// Script or module.
+        script_id: ScriptId,
+        /// The requested entry point.
+        entry_point: String,
+        /// What the module does export.
+        available: Vec<String>,
+    },
+
+    /// No instance became free within the pool's acquire timeout.
+    #[error("{engine} pool for script {script_id} exhausted: all {max_size} instances busy for {waited:?}")]
+    PoolExhausted {
+        /// Engine of the pooled instances.
+        engine: EngineKind,
+        /// Script of the pool.
+        script_id: ScriptId,
+        /// The pool's maximum size.
+        max_size: usize,
+        /// How long the caller waited.
+        waited: Duration,
+    },
+
+    /// The engine panicked; the instance it ran on was discarded.
+    #[error("{engine} panicked while running script {script_id}: {message}")]
+    EnginePanic {
+        /// Engine that panicked.
+        engine: EngineKind,
+        /// Script it was running.
+        script_id: ScriptId,
+        /// The panic payload, when it was a string.
+        message: String,
+    },
+
+    /// The requested engine or loader is not compiled in, or the operation is
+    /// not supported by this engine.
+    #[error("unsupported: {message}")]
+    Unsupported {
+        /// What is missing and how to get it (e.g. the Cargo feature).
+        message: String,
+    },
+}
+
+impl Error {
+    /// Shorthand for an [`Error::InvalidData`].
+    pub fn invalid_data(message: impl Into<String>) -> Self {
+        Error::InvalidData {
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for an [`Error::Load`].
+    pub fn load(origin: impl fmt::Display, message: impl fmt::Display) -> Self {
+        Error::Load {
+            origin: origin.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    /// The engine involved, for script-related errors.
+    pub fn engine(&self) -> Option<EngineKind> {
+        match self {
+            Error::Compile { engine, .. }
+            | Error::Runtime { engine, .. }
+            | Error::Timeout { engine, .. }
+            | Error::Cancelled { engine, .. }
+            | Error::LimitExceeded { engine, .. }
+            | Error::EntryPointNotFound { engine, .. }
+            | Error::PoolExhausted { engine, .. }
+            | Error::EnginePanic { engine, .. } => Some(*engine),
+            Error::Load { .. } | Error::InvalidData { .. } | Error::Unsupported { .. } => None,
+        }
+    }
+
+    /// The script involved, for script-related errors.
+    pub fn script_id(&self) -> Option<ScriptId> {
+        match self {
+            Error::Compile { script_id, .. }
+            | Error::Runtime { script_id, .. }
+            | Error::Timeout { script_id, .. }
+            | Error::Cancelled { script_id, .. }
+            | Error::LimitExceeded { script_id, .. }
+            | Error::EntryPointNotFound { script_id, .. }
+            | Error::PoolExhausted { script_id, .. }
+            | Error::EnginePanic { script_id, .. } => Some(*script_id),
+            Error::Load { .. } | Error::InvalidData { .. } | Error::Unsupported { .. } => None,
+        }
+    }
+
+    /// The location in the script, for compile and runtime errors that have one.
+    pub fn location(&self) -> Option<Location> {
+        match self {
+            Error::Compile { location, .. } | Error::Runtime { location, .. } => *location,
+            _ => None,
+        }
+    }
+
+    /// Whether the instance that produced this error must not be reused:
+    /// after a panic, a timeout, a cancellation or a limit its state is suspect.
+    pub fn is_fatal_for_instance(&self) -> bool {
+        matches!(
+            self,
+            Error::EnginePanic { .. }
+                | Error::Timeout { .. }
+                | Error::Cancelled { .. }
+                | Error::LimitExceeded { .. }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compile_error_names_engine_script_and_location() {
+        let err = Error::Compile {
+            engine: EngineKind::Lua,
+            script_id: ScriptId::of(b"x"),
+            message: "unexpected symbol".into(),
+            location: Some(Location::new(3, 7)),
+        };
+        let text = err.to_string();
+        assert!(text.contains("lua"), "{text}");
+        assert!(text.contains(ScriptId::of(b"x").as_str()), "{text}");
+        assert!(text.contains("line 3, column 7"), "{text}");
+        assert_eq!(err.location(), Some(Location::new(3, 7)));
+        assert_eq!(err.engine(), Some(EngineKind::Lua));
+    }
+
+    #[test]
+    fn entry_point_error_lists_exports() {
+        let err = Error::EntryPointNotFound {
+            engine: EngineKind::Extism,
+            script_id: ScriptId::of(b"m"),
+            entry_point: "nope".into(),
+            available: vec!["greet".into(), "fail".into()],
+        };
+        assert!(err.to_string().contains("`nope` (available: greet, fail)"));
+    }
+}

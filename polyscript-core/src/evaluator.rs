@@ -1,0 +1,294 @@
+//! The generic [`Evaluator`]: a compiled program, a pool of instances and a
+//! data provider, shareable across threads.
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::any::AnyEvaluator;
+use crate::context::EvalContext;
+use crate::engine::{Engine, EngineKind, Guard};
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::pool::{Pool, PoolConfig, PoolStats};
+use crate::provider::{CompositeProvider, ContextProvider, Provider, StaticProvider, to_data_map};
+use crate::response::Response;
+use crate::script_id::ScriptId;
+use crate::source::{Origin, Source};
+
+/// Compile once, evaluate many times, from many threads.
+///
+/// Built with [`Evaluator::builder`] (or [`Evaluator::new`]); the script is
+/// compiled while building, so every compile error surfaces there. Cloning is
+/// cheap (shared state); `Evaluator<E>` is `Send + Sync`.
+pub struct Evaluator<E: Engine> {
+    shared: Arc<Shared<E>>,
+}
+
+impl<E: Engine> Clone for Evaluator<E> {
+    fn clone(&self) -> Self {
+        Evaluator {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+pub(crate) struct Shared<E: Engine> {
+    engine: Arc<E>,
+    program: Arc<E::Program>,
+    pool: Pool<E::Instance>,
+    provider: Arc<dyn Provider>,
+    limits: Limits,
+    script_id: ScriptId,
+    origin: Origin,
+    kind: EngineKind,
+}
+
+impl<E: Engine> Evaluator<E> {
+    /// Compiles `source` with `engine`, using a [`ContextProvider`], default
+    /// limits and a default pool.
+    pub fn new(engine: E, source: Source) -> Result<Self> {
+        Self::builder(engine, source).build()
+    }
+
+    /// Starts configuring an evaluator of `source` on `engine`.
+    pub fn builder(engine: E, source: Source) -> EvaluatorBuilder<E> {
+        EvaluatorBuilder {
+            engine,
+            source,
+            limits: Limits::default(),
+            pool: PoolConfig::default(),
+            provider: None,
+            static_data: None,
+        }
+    }
+
+    /// Runs the script once with the data `ctx` provides.
+    pub fn eval(&self, ctx: &EvalContext) -> Result<Response> {
+        self.shared.eval(ctx)
+    }
+
+    /// Adds `data` (any serde value that serializes to a map) to `ctx` through
+    /// this evaluator's provider: go-polyscript's `AddDataToContext`. Empty
+    /// keys and data the provider cannot hold are errors, never dropped.
+    pub fn prepare(&self, ctx: EvalContext, data: impl Serialize) -> Result<EvalContext> {
+        self.shared.prepare(ctx, to_data_map(data)?)
+    }
+
+    /// The script's content id.
+    pub fn script_id(&self) -> ScriptId {
+        self.shared.script_id
+    }
+
+    /// Where the script came from.
+    pub fn origin(&self) -> &Origin {
+        &self.shared.origin
+    }
+
+    /// Which engine runs it.
+    pub fn engine(&self) -> EngineKind {
+        self.shared.kind
+    }
+
+    /// The engine value (for engine-specific inspection).
+    pub fn engine_impl(&self) -> &E {
+        &self.shared.engine
+    }
+
+    /// The evaluator's default limits.
+    pub fn limits(&self) -> &Limits {
+        &self.shared.limits
+    }
+
+    /// The instance pool's counters.
+    pub fn pool_stats(&self) -> PoolStats {
+        self.shared.pool.stats()
+    }
+
+    /// The instance pool itself (acquire an instance, `with_instance`).
+    pub fn pool(&self) -> &Pool<E::Instance> {
+        &self.shared.pool
+    }
+
+    /// Erases the engine type: the result is what [`AnyEvaluator`] callers use.
+    pub fn into_any(self) -> AnyEvaluator {
+        AnyEvaluator::from_shared(self.shared)
+    }
+}
+
+impl<E: Engine> From<Evaluator<E>> for AnyEvaluator {
+    fn from(evaluator: Evaluator<E>) -> Self {
+        evaluator.into_any()
+    }
+}
+
+impl<E: Engine> Shared<E> {
+    pub(crate) fn eval(&self, ctx: &EvalContext) -> Result<Response> {
+        let start = Instant::now();
+        let _span = tracing::debug_span!("eval", engine = %self.kind, script_id = %self.script_id).entered();
+        let input = self.provider.get_data(ctx)?;
+        let limits = ctx.limits().copied().unwrap_or(self.limits);
+        let guard = Guard::new(self.kind, self.script_id, limits, ctx.deadline(), ctx.cancel_token());
+        guard.check()?;
+
+        let wait = match guard.remaining() {
+            Some(left) => left.min(self.pool.config().acquire_timeout),
+            None => self.pool.config().acquire_timeout,
+        };
+        let mut instance = self.pool.acquire_timeout(wait)?;
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            self.engine
+                .eval(&mut instance, &self.program, &input, &guard)
+        }));
+        match outcome {
+            Ok(Ok(value)) => Ok(Response::new(value, self.script_id, self.kind, start.elapsed())),
+            Ok(Err(err)) => {
+                if self.engine.discard_after(&err) {
+                    instance.discard();
+                }
+                tracing::debug!(error = %err, "eval failed");
+                Err(err)
+            }
+            Err(payload) => {
+                instance.discard();
+                let message = panic_message(payload.as_ref());
+                tracing::warn!(%message, "engine panicked; instance discarded");
+                Err(Error::EnginePanic {
+                    engine: self.kind,
+                    script_id: self.script_id,
+                    message,
+                })
+            }
+        }
+    }
+
+    pub(crate) fn prepare(&self, ctx: EvalContext, data: crate::Map) -> Result<EvalContext> {
+        self.provider.add_data(ctx, data)
+    }
+
+    pub(crate) fn script_id(&self) -> ScriptId {
+        self.script_id
+    }
+
+    pub(crate) fn kind(&self) -> EngineKind {
+        self.kind
+    }
+
+    pub(crate) fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    pub(crate) fn pool_stats(&self) -> PoolStats {
+        self.pool.stats()
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}
+
+impl<E: Engine> fmt::Debug for Evaluator<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Evaluator")
+            .field("engine", &self.shared.kind)
+            .field("script_id", &self.shared.script_id)
+            .field("origin", &self.shared.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures and builds an [`Evaluator`].
+#[must_use]
+pub struct EvaluatorBuilder<E: Engine> {
+    engine: E,
+    source: Source,
+    limits: Limits,
+    pool: PoolConfig,
+    provider: Option<Arc<dyn Provider>>,
+    static_data: Option<Result<StaticProvider>>,
+}
+
+impl<E: Engine> EvaluatorBuilder<E> {
+    /// Limits for every eval (a context's own limits override them per call).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Instance pool sizing.
+    pub fn pool(mut self, pool: PoolConfig) -> Self {
+        self.pool = pool;
+        self
+    }
+
+    /// Where input data comes from (default: a [`ContextProvider`]).
+    pub fn provider(mut self, provider: impl Provider + 'static) -> Self {
+        self.provider = Some(Arc::new(provider));
+        self
+    }
+
+    /// Fixed data every eval sees, merged under per-call data (go-polyscript's
+    /// `...WithData` constructors): a [`CompositeProvider`] of a
+    /// [`StaticProvider`] and then the configured (or a context) provider, so
+    /// `prepare` still accepts runtime data and per-call values win.
+    pub fn static_data(mut self, data: impl Serialize) -> Self {
+        self.static_data = Some(StaticProvider::new(data));
+        self
+    }
+
+    /// Compiles the script and fills the pool's minimum idle instances.
+    pub fn build(self) -> Result<Evaluator<E>> {
+        let kind = self.engine.kind();
+        let script_id = self.source.id();
+        let provider: Arc<dyn Provider> = match (self.static_data, self.provider) {
+            (None, Some(provider)) => provider,
+            (None, None) => Arc::new(ContextProvider::new()),
+            (Some(static_data), provider) => Arc::new(
+                CompositeProvider::new()
+                    .with(static_data?)
+                    .with_shared(provider.unwrap_or_else(|| Arc::new(ContextProvider::new()))),
+            ),
+        };
+        let program = {
+            let _span = tracing::debug_span!("compile", engine = %kind, script_id = %script_id, origin = %self.source.origin()).entered();
+            Arc::new(self.engine.compile(&self.source, &self.limits)?)
+        };
+        let engine = Arc::new(self.engine);
+        let pool = {
+            let engine = Arc::clone(&engine);
+            let program = Arc::clone(&program);
+            let limits = self.limits;
+            Pool::new(self.pool, kind, script_id, move || {
+                engine.instantiate(&program, &limits)
+            })?
+        };
+        Ok(Evaluator {
+            shared: Arc::new(Shared {
+                engine,
+                program,
+                pool,
+                provider,
+                limits: self.limits,
+                script_id,
+                origin: self.source.origin().clone(),
+                kind,
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

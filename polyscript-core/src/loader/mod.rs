@@ -1,0 +1,163 @@
+//! Loaders turn a string, bytes, a file, an `io::Read` or an HTTP(S) URL into
+//! a [`Source`].
+//!
+//! [`infer`] picks a loader from a string: `http://` / `https://` URLs use the
+//! HTTP loader (feature `http`), `file://` URLs and everything else are paths.
+
+#[cfg(feature = "http")]
+mod http;
+
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use parking_lot::Mutex;
+
+use crate::error::{Error, Result};
+use crate::source::{Origin, Source};
+
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub use http::{HttpAuth, HttpLoader};
+
+/// Something that produces a [`Source`].
+pub trait Loader: Send + Sync + fmt::Debug {
+    /// Loads the script or module.
+    fn load(&self) -> Result<Source>;
+}
+
+/// Script text given in code.
+#[derive(Debug, Clone)]
+pub struct StringLoader(String);
+
+impl StringLoader {
+    /// A loader of `text`.
+    pub fn new(text: impl Into<String>) -> Self {
+        StringLoader(text.into())
+    }
+}
+
+impl Loader for StringLoader {
+    fn load(&self) -> Result<Source> {
+        Ok(Source::new(self.0.as_bytes(), Origin::Inline))
+    }
+}
+
+/// Bytes given in code (e.g. a WASM module from `include_bytes!`).
+#[derive(Debug, Clone)]
+pub struct BytesLoader(Vec<u8>);
+
+impl BytesLoader {
+    /// A loader of `bytes`.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        BytesLoader(bytes.into())
+    }
+}
+
+impl Loader for BytesLoader {
+    fn load(&self) -> Result<Source> {
+        Ok(Source::new(self.0.as_slice(), Origin::Bytes))
+    }
+}
+
+/// A file on disk, read when [`load`](Loader::load) is called.
+#[derive(Debug, Clone)]
+pub struct FileLoader(PathBuf);
+
+impl FileLoader {
+    /// A loader of the file at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        FileLoader(path.into())
+    }
+
+    /// The path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Loader for FileLoader {
+    fn load(&self) -> Result<Source> {
+        let bytes = std::fs::read(&self.0).map_err(|e| Error::load(self.0.display(), e))?;
+        Ok(Source::new(bytes, Origin::File(self.0.clone())))
+    }
+}
+
+/// Anything that implements `io::Read`. The reader is consumed on the first
+/// load; later loads return the same bytes.
+pub struct ReaderLoader {
+    state: Mutex<ReaderState>,
+}
+
+enum ReaderState {
+    Unread(Box<dyn Read + Send>),
+    Read(Source),
+}
+
+impl ReaderLoader {
+    /// A loader reading `reader` to its end.
+    pub fn new(reader: impl Read + Send + 'static) -> Self {
+        ReaderLoader {
+            state: Mutex::new(ReaderState::Unread(Box::new(reader))),
+        }
+    }
+}
+
+impl Loader for ReaderLoader {
+    fn load(&self) -> Result<Source> {
+        let mut state = self.state.lock();
+        match &mut *state {
+            ReaderState::Read(source) => Ok(source.clone()),
+            ReaderState::Unread(reader) => {
+                let mut bytes = Vec::new();
+                reader
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| Error::load(Origin::Reader, e))?;
+                let source = Source::new(bytes, Origin::Reader);
+                *state = ReaderState::Read(source.clone());
+                Ok(source)
+            }
+        }
+    }
+}
+
+impl fmt::Debug for ReaderLoader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReaderLoader").finish_non_exhaustive()
+    }
+}
+
+/// Picks a loader for `input`: an `http(s)://` URL (needs feature `http`), a
+/// `file://` URL, or a path. Empty input is an error.
+pub fn infer(input: &str) -> Result<Box<dyn Loader>> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(Error::load("<empty>", "no path or URL given"));
+    }
+    let lower = trimmed.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        #[cfg(feature = "http")]
+        {
+            return Ok(Box::new(HttpLoader::new(trimmed)?));
+        }
+        #[cfg(not(feature = "http"))]
+        {
+            return Err(Error::Unsupported {
+                message: "loading from http(s) URLs needs the `http` feature".into(),
+            });
+        }
+    }
+    if let Some(path) = lower.strip_prefix("file://").map(|_| &trimmed[7..]) {
+        if path.is_empty() {
+            return Err(Error::load(trimmed, "file URL has no path"));
+        }
+        return Ok(Box::new(FileLoader::new(path)));
+    }
+    if lower.contains("://") {
+        return Err(Error::load(trimmed, "unsupported URL scheme"));
+    }
+    Ok(Box::new(FileLoader::new(trimmed)))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,222 @@
+//! Where a script's input comes from: go-polyscript's three providers.
+//!
+//! * [`StaticProvider`]: fixed data given when the evaluator is created.
+//! * [`ContextProvider`]: per-call data carried by the [`EvalContext`].
+//! * [`CompositeProvider`]: asks each provider in order and deep-merges their
+//!   maps; later values win, nested maps merge, lists and scalars are replaced.
+//!
+//! [`Provider`] is public so programs can add their own (environment, a config
+//! file, a database row).
+
+mod merge;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::context::EvalContext;
+use crate::error::{Error, Result};
+use crate::value::{Map, Value};
+
+pub use merge::deep_merge;
+pub(crate) use merge::validate_keys;
+
+/// A source of input data for evals.
+pub trait Provider: Send + Sync + fmt::Debug {
+    /// The data for one eval. Borrow where possible: this runs on every eval.
+    fn get_data<'a>(&'a self, ctx: &'a EvalContext) -> Result<Cow<'a, Map>>;
+
+    /// Stores `data` for later evals in (a copy of) `ctx`: go-polyscript's
+    /// `AddDataToContext`. Providers that cannot hold runtime data return
+    /// [`Error::InvalidData`] rather than dropping it.
+    fn add_data(&self, ctx: EvalContext, data: Map) -> Result<EvalContext>;
+
+    /// Whether [`add_data`](Self::add_data) can succeed.
+    fn accepts_runtime_data(&self) -> bool;
+}
+
+/// Converts any serde value into a data map, rejecting non-maps and empty keys.
+pub(crate) fn to_data_map(data: impl Serialize) -> Result<Map> {
+    let value = serde_json::to_value(data)
+        .map_err(|e| Error::invalid_data(format!("data does not serialize: {e}")))?;
+    match value {
+        Value::Object(map) => {
+            validate_keys(&map)?;
+            Ok(map)
+        }
+        other => Err(Error::invalid_data(format!(
+            "data must be a map, got {}",
+            crate::ValueType::of(&other)
+        ))),
+    }
+}
+
+/// Fixed data given at creation; refuses runtime data.
+#[derive(Debug, Clone, Default)]
+pub struct StaticProvider {
+    data: Map,
+}
+
+impl StaticProvider {
+    /// A provider that always returns `data` (a serde value that serializes
+    /// to a map). Empty keys are rejected.
+    pub fn new(data: impl Serialize) -> Result<Self> {
+        Ok(StaticProvider {
+            data: to_data_map(data)?,
+        })
+    }
+
+    /// The fixed data.
+    pub fn data(&self) -> &Map {
+        &self.data
+    }
+}
+
+impl Provider for StaticProvider {
+    fn get_data<'a>(&'a self, _ctx: &'a EvalContext) -> Result<Cow<'a, Map>> {
+        Ok(Cow::Borrowed(&self.data))
+    }
+
+    fn add_data(&self, _ctx: EvalContext, data: Map) -> Result<EvalContext> {
+        let keys: Vec<&str> = data.keys().map(String::as_str).collect();
+        Err(Error::invalid_data(format!(
+            "a static provider does not accept runtime data (keys: {}); use a \
+             ContextProvider or a CompositeProvider that holds one",
+            keys.join(", ")
+        )))
+    }
+
+    fn accepts_runtime_data(&self) -> bool {
+        false
+    }
+}
+
+/// Per-call data carried by the [`EvalContext`] in the slot named by its key.
+#[derive(Debug, Clone)]
+pub struct ContextProvider {
+    key: Cow<'static, str>,
+}
+
+impl ContextProvider {
+    /// A provider reading the default slot ([`EvalContext::DEFAULT_KEY`]).
+    pub fn new() -> Self {
+        ContextProvider {
+            key: Cow::Borrowed(EvalContext::DEFAULT_KEY),
+        }
+    }
+
+    /// A provider reading the slot named `key`; an empty key is an error.
+    pub fn with_key(key: impl Into<String>) -> Result<Self> {
+        let key = key.into();
+        if key.is_empty() {
+            return Err(Error::invalid_data("context provider key must not be empty"));
+        }
+        Ok(ContextProvider {
+            key: Cow::Owned(key),
+        })
+    }
+
+    /// The slot this provider reads and writes.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl Default for ContextProvider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+static EMPTY: std::sync::LazyLock<Map> = std::sync::LazyLock::new(Map::new);
+
+impl Provider for ContextProvider {
+    fn get_data<'a>(&'a self, ctx: &'a EvalContext) -> Result<Cow<'a, Map>> {
+        Ok(Cow::Borrowed(ctx.slot(&self.key).unwrap_or(&EMPTY)))
+    }
+
+    fn add_data(&self, mut ctx: EvalContext, data: Map) -> Result<EvalContext> {
+        ctx.merge_into_slot(&self.key, data)?;
+        Ok(ctx)
+    }
+
+    fn accepts_runtime_data(&self) -> bool {
+        true
+    }
+}
+
+/// Asks each provider in order and deep-merges what they return.
+#[derive(Debug, Clone, Default)]
+pub struct CompositeProvider {
+    providers: Vec<Arc<dyn Provider>>,
+}
+
+impl CompositeProvider {
+    /// An empty composite; add providers with [`with`](Self::with).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// This composite with `provider` appended (its values win over earlier ones).
+    pub fn with(mut self, provider: impl Provider + 'static) -> Self {
+        self.providers.push(Arc::new(provider));
+        self
+    }
+
+    /// This composite with a shared provider appended.
+    pub fn with_shared(mut self, provider: Arc<dyn Provider>) -> Self {
+        self.providers.push(provider);
+        self
+    }
+
+    /// The providers, in the order they are asked.
+    pub fn providers(&self) -> &[Arc<dyn Provider>] {
+        &self.providers
+    }
+}
+
+impl Provider for CompositeProvider {
+    fn get_data<'a>(&'a self, ctx: &'a EvalContext) -> Result<Cow<'a, Map>> {
+        let mut merged: Option<Cow<'a, Map>> = None;
+        for provider in &self.providers {
+            let data = provider.get_data(ctx)?;
+            if data.is_empty() {
+                continue;
+            }
+            merged = Some(match merged {
+                None => data,
+                Some(mut acc) => {
+                    deep_merge(acc.to_mut(), data.into_owned());
+                    acc
+                }
+            });
+        }
+        Ok(merged.unwrap_or(Cow::Borrowed(&EMPTY)))
+    }
+
+    fn add_data(&self, ctx: EvalContext, data: Map) -> Result<EvalContext> {
+        validate_keys(&data)?;
+        let mut ctx = ctx;
+        let mut accepted = false;
+        for provider in self.providers.iter().filter(|p| p.accepts_runtime_data()) {
+            ctx = provider.add_data(ctx, data.clone())?;
+            accepted = true;
+        }
+        if accepted {
+            Ok(ctx)
+        } else {
+            Err(Error::invalid_data(
+                "no provider in this composite accepts runtime data; add a ContextProvider",
+            ))
+        }
+    }
+
+    fn accepts_runtime_data(&self) -> bool {
+        self.providers.iter().any(|p| p.accepts_runtime_data())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1 @@
+//! Facade constructors for extism (written by its engine issue).

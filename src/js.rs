@@ -1,0 +1,1 @@
+//! Facade constructors for js (written by its engine issue).

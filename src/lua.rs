@@ -1,0 +1,1 @@
+//! Facade constructors for lua (written by its engine issue).

@@ -1,0 +1,1 @@
+//! Facade constructors for rhai (written by its engine issue).

@@ -1,0 +1,1 @@
+//! Facade constructors for wasi (written by its engine issue).
