@@ -1,0 +1,1 @@
+//! Extism plugins (being written).

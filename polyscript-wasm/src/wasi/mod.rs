@@ -1,0 +1,1 @@
+//! WASI command modules (being written).
