@@ -1,0 +1,2 @@
+//! Placeholder: written by the rhai engine issue.
+fn main() {}

@@ -1,0 +1,2 @@
+//! Placeholder: written by the js engine issue.
+fn main() {}

@@ -1,0 +1,2 @@
+//! Placeholder: written by the lua engine issue.
+fn main() {}
