@@ -173,7 +173,9 @@ pub enum Error {
     },
 
     /// No instance became free within the pool's acquire timeout.
-    #[error("{engine} pool for script {script_id} exhausted: all {max_size} instances busy for {waited:?}")]
+    #[error(
+        "{engine} pool for script {script_id} exhausted: all {max_size} instances busy for {waited:?}"
+    )]
     PoolExhausted {
         /// Engine of the pooled instances.
         engine: EngineKind,

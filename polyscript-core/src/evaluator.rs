@@ -128,10 +128,17 @@ impl<E: Engine> From<Evaluator<E>> for AnyEvaluator {
 impl<E: Engine> Shared<E> {
     pub(crate) fn eval(&self, ctx: &EvalContext) -> Result<Response> {
         let start = Instant::now();
-        let _span = tracing::debug_span!("eval", engine = %self.kind, script_id = %self.script_id).entered();
+        let _span = tracing::debug_span!("eval", engine = %self.kind, script_id = %self.script_id)
+            .entered();
         let input = self.provider.get_data(ctx)?;
         let limits = ctx.limits().copied().unwrap_or(self.limits);
-        let guard = Guard::new(self.kind, self.script_id, limits, ctx.deadline(), ctx.cancel_token());
+        let guard = Guard::new(
+            self.kind,
+            self.script_id,
+            limits,
+            ctx.deadline(),
+            ctx.cancel_token(),
+        );
         guard.check()?;
 
         let wait = match guard.remaining() {
@@ -144,7 +151,12 @@ impl<E: Engine> Shared<E> {
                 .eval(&mut instance, &self.program, &input, &guard)
         }));
         match outcome {
-            Ok(Ok(value)) => Ok(Response::new(value, self.script_id, self.kind, start.elapsed())),
+            Ok(Ok(value)) => Ok(Response::new(
+                value,
+                self.script_id,
+                self.kind,
+                start.elapsed(),
+            )),
             Ok(Err(err)) => {
                 if self.engine.discard_after(&err) {
                     instance.discard();
@@ -289,6 +301,3 @@ impl<E: Engine> EvaluatorBuilder<E> {
         })
     }
 }
-
-#[cfg(test)]
-mod tests;

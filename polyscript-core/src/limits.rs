@@ -94,7 +94,9 @@ mod tests {
         assert!(l.operations.is_some() && l.call_depth.is_some());
         assert_eq!(Limits::unlimited().timeout, None);
         assert_eq!(
-            Limits::default().with_timeout(Duration::from_millis(5)).timeout,
+            Limits::default()
+                .with_timeout(Duration::from_millis(5))
+                .timeout,
             Some(Duration::from_millis(5))
         );
     }

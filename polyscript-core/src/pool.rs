@@ -198,7 +198,9 @@ impl<T: Send> Pool<T> {
     }
 
     fn create(&self) -> Result<T> {
-        let _span = tracing::debug_span!("instantiate", engine = %self.engine, script_id = %self.script_id).entered();
+        let _span =
+            tracing::debug_span!("instantiate", engine = %self.engine, script_id = %self.script_id)
+                .entered();
         let item = (self.factory)()?;
         self.created.fetch_add(1, Ordering::Relaxed);
         Ok(item)

@@ -91,7 +91,12 @@ mod tests {
     }
 
     fn response(value: Value) -> Response {
-        Response::new(value, ScriptId::of(b"s"), EngineKind::Rhai, Duration::from_micros(3))
+        Response::new(
+            value,
+            ScriptId::of(b"s"),
+            EngineKind::Rhai,
+            Duration::from_micros(3),
+        )
     }
 
     #[test]
@@ -110,7 +115,9 @@ mod tests {
 
     #[test]
     fn wrong_type_is_invalid_data_naming_the_type() {
-        let err = response(json!("nope")).deserialize::<Greeting>().unwrap_err();
+        let err = response(json!("nope"))
+            .deserialize::<Greeting>()
+            .unwrap_err();
         assert!(matches!(err, Error::InvalidData { .. }));
         assert!(err.to_string().contains("Greeting"), "{err}");
     }

@@ -6,7 +6,7 @@
 //! semantics (DESIGN.md §4) and panics with every failure it found; each
 //! `check_*` function can also be run alone and returns what failed.
 //!
-//! ```ignore
+//! ```text
 //! struct Lua;
 //! impl polyscript_core::testkit::Harness for Lua {
 //!     fn evaluator(&self, s: Scenario, limits: Limits, pool: PoolConfig) -> Result<AnyEvaluator> { .. }
@@ -66,8 +66,12 @@ pub enum Scenario {
 /// What an engine crate supplies to the conformance suite.
 pub trait Harness: Sync {
     /// An evaluator of the script for `scenario`, built with `limits` and `pool`.
-    fn evaluator(&self, scenario: Scenario, limits: Limits, pool: PoolConfig)
-    -> Result<AnyEvaluator>;
+    fn evaluator(
+        &self,
+        scenario: Scenario,
+        limits: Limits,
+        pool: PoolConfig,
+    ) -> Result<AnyEvaluator>;
 
     /// The line of the syntax error in the [`Scenario::CompileError`] script,
     /// or `None` for engines without lines (WASM).
@@ -88,9 +92,12 @@ pub trait Harness: Sync {
 /// A check's outcome: `Err` says what was wrong.
 pub type Check = std::result::Result<(), String>;
 
+/// One named check of the suite.
+type NamedCheck = (&'static str, fn(&dyn Harness) -> Check);
+
 /// Runs every check and panics listing all failures.
 pub fn run_all(h: &dyn Harness) {
-    let checks: Vec<(&str, fn(&dyn Harness) -> Check)> = vec![
+    let checks: Vec<NamedCheck> = vec![
         ("greeting", check_greeting),
         ("nested", check_nested),
         ("types round trip", check_types_round_trip),
@@ -120,7 +127,12 @@ pub fn run_all(h: &dyn Harness) {
     );
 }
 
-fn build(h: &dyn Harness, s: Scenario, limits: Limits, pool: PoolConfig) -> Result<AnyEvaluator, String> {
+fn build(
+    h: &dyn Harness,
+    s: Scenario,
+    limits: Limits,
+    pool: PoolConfig,
+) -> Result<AnyEvaluator, String> {
     h.evaluator(s, limits, pool)
         .map_err(|e| format!("building the {s:?} evaluator failed: {e}"))
 }
@@ -139,7 +151,9 @@ fn expected_greeting(name: &str) -> Value {
 }
 
 fn eval_value(ev: &AnyEvaluator, data: Value) -> Result<Value, String> {
-    let response = ev.eval(&ctx(data)?).map_err(|e| format!("eval failed: {e}"))?;
+    let response = ev
+        .eval(&ctx(data)?)
+        .map_err(|e| format!("eval failed: {e}"))?;
     if response.script_id() != ev.script_id() {
         return Err("response names another script id".into());
     }
@@ -159,14 +173,24 @@ fn expect_eq(what: &str, got: &Value, want: &Value) -> Check {
 
 /// Greeting with `ctx.name`.
 pub fn check_greeting(h: &dyn Harness) -> Check {
-    let ev = build(h, Scenario::Greeting, Limits::default(), PoolConfig::default())?;
+    let ev = build(
+        h,
+        Scenario::Greeting,
+        Limits::default(),
+        PoolConfig::default(),
+    )?;
     let got = eval_value(&ev, json!({"name": "World"}))?;
     expect_eq("greeting", &got, &expected_greeting("World"))
 }
 
 /// Nested map in, nested map out.
 pub fn check_nested(h: &dyn Harness) -> Check {
-    let ev = build(h, Scenario::Nested, Limits::default(), PoolConfig::default())?;
+    let ev = build(
+        h,
+        Scenario::Nested,
+        Limits::default(),
+        PoolConfig::default(),
+    )?;
     let got = eval_value(
         &ev,
         json!({"user": {"name": "Ada", "tags": ["math", "poetry", "engines"],
@@ -204,17 +228,26 @@ pub fn check_types_round_trip(h: &dyn Harness) -> Check {
     let mut failures = Vec::new();
     for value in round_trip_values() {
         match eval_value(&ev, json!({ "value": value })) {
-            Ok(got) if got == value && crate::ValueType::of(&got) == crate::ValueType::of(&value) => {}
+            Ok(got)
+                if got == value && crate::ValueType::of(&got) == crate::ValueType::of(&value) => {}
             Ok(got) => failures.push(format!("{value} came back as {got}")),
             Err(e) => failures.push(format!("{value}: {e}")),
         }
     }
-    if failures.is_empty() { Ok(()) } else { Err(failures.join("; ")) }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
 }
 
 /// A syntax error fails at build time as `Error::Compile` with its line.
 pub fn check_compile_error(h: &dyn Harness) -> Check {
-    match h.evaluator(Scenario::CompileError, Limits::default(), PoolConfig::default()) {
+    match h.evaluator(
+        Scenario::CompileError,
+        Limits::default(),
+        PoolConfig::default(),
+    ) {
         Ok(_) => Err("a broken script compiled".into()),
         Err(err @ Error::Compile { .. }) => match (h.compile_error_line(), err.location()) {
             (None, _) => Ok(()),
@@ -227,7 +260,12 @@ pub fn check_compile_error(h: &dyn Harness) -> Check {
 
 /// A failing script gives `Error::Runtime` and the evaluator keeps working.
 pub fn check_runtime_error(h: &dyn Harness) -> Check {
-    let ev = build(h, Scenario::RuntimeError, Limits::default(), single_instance())?;
+    let ev = build(
+        h,
+        Scenario::RuntimeError,
+        Limits::default(),
+        single_instance(),
+    )?;
     for _ in 0..2 {
         match ev.eval(&ctx(json!({"n": 1}))?) {
             Err(Error::Runtime { .. }) => {}
@@ -250,17 +288,31 @@ pub fn check_repeated_evals(h: &dyn Harness) -> Check {
 
 /// A global set by one eval is absent in the next, on the same instance.
 pub fn check_isolation(h: &dyn Harness) -> Check {
-    let ev = build(h, Scenario::LeakGlobal, Limits::default(), single_instance())?;
+    let ev = build(
+        h,
+        Scenario::LeakGlobal,
+        Limits::default(),
+        single_instance(),
+    )?;
     for n in 1..=3 {
         let got = eval_value(&ev, json!({ "n": n }))?;
-        expect_eq(&format!("eval {n} saw a previous eval's global"), &got, &Value::Null)?;
+        expect_eq(
+            &format!("eval {n} saw a previous eval's global"),
+            &got,
+            &Value::Null,
+        )?;
     }
     Ok(())
 }
 
 /// A script declaring a top-level variable can run again on the same instance.
 pub fn check_top_level_declaration(h: &dyn Harness) -> Check {
-    let ev = build(h, Scenario::TopLevelDeclaration, Limits::default(), single_instance())?;
+    let ev = build(
+        h,
+        Scenario::TopLevelDeclaration,
+        Limits::default(),
+        single_instance(),
+    )?;
     for n in 1..=3 {
         let got = eval_value(&ev, json!({ "n": n }))?;
         expect_eq("top-level declaration", &got, &json!(n + 1))?;
@@ -270,7 +322,12 @@ pub fn check_top_level_declaration(h: &dyn Harness) -> Check {
 
 /// 8 threads share one evaluator; every result matches its own input.
 pub fn check_concurrency(h: &dyn Harness) -> Check {
-    let ev = build(h, Scenario::Greeting, Limits::default(), PoolConfig::default())?;
+    let ev = build(
+        h,
+        Scenario::Greeting,
+        Limits::default(),
+        PoolConfig::default(),
+    )?;
     let per_thread = h.concurrent_evals_per_thread();
     let failures: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..8)
@@ -294,7 +351,11 @@ pub fn check_concurrency(h: &dyn Harness) -> Check {
             })
             .collect()
     });
-    if failures.is_empty() { Ok(()) } else { Err(failures.join("; ")) }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
 }
 
 /// Margin for "stopped promptly": generous, because this checks that the
@@ -322,7 +383,9 @@ pub fn check_timeout(h: &dyn Harness) -> Check {
     let short = ctx(json!({}))?.with_timeout(Duration::from_millis(100));
     match ev.eval(&short) {
         Err(Error::Timeout { .. }) => Ok(()),
-        other => Err(format!("per-call deadline: expected Error::Timeout, got {other:?}")),
+        other => Err(format!(
+            "per-call deadline: expected Error::Timeout, got {other:?}"
+        )),
     }
 }
 
@@ -396,7 +459,12 @@ pub fn check_memory_limit(h: &dyn Harness) -> Check {
 
 /// Unbounded recursion ends in an error (not a crash, not a hang).
 pub fn check_deep_recursion(h: &dyn Harness) -> Check {
-    let ev = build(h, Scenario::DeepRecursion, Limits::default(), single_instance())?;
+    let ev = build(
+        h,
+        Scenario::DeepRecursion,
+        Limits::default(),
+        single_instance(),
+    )?;
     match ev.eval(&ctx(json!({}))?) {
         Err(Error::LimitExceeded { .. } | Error::Runtime { .. }) => Ok(()),
         other => Err(format!(

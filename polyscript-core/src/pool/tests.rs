@@ -4,9 +4,12 @@ use std::sync::atomic::AtomicUsize;
 
 fn counting_pool(config: PoolConfig) -> Pool<usize> {
     let next = AtomicUsize::new(0);
-    Pool::new(config, EngineKind::Other("test"), ScriptId::of(b"p"), move || {
-        Ok(next.fetch_add(1, Ordering::Relaxed))
-    })
+    Pool::new(
+        config,
+        EngineKind::Other("test"),
+        ScriptId::of(b"p"),
+        move || Ok(next.fetch_add(1, Ordering::Relaxed)),
+    )
     .unwrap()
 }
 
@@ -37,7 +40,10 @@ fn exhausted_pool_errors_after_timeout_and_recovers_on_release() {
     let _b = pool.acquire().unwrap();
     assert_eq!(pool.stats().in_use, 2);
     let err = pool.acquire().map(|_| ()).unwrap_err();
-    assert!(matches!(err, Error::PoolExhausted { max_size: 2, .. }), "{err}");
+    assert!(
+        matches!(err, Error::PoolExhausted { max_size: 2, .. }),
+        "{err}"
+    );
     drop(a);
     assert!(pool.acquire().is_ok());
 }

@@ -111,7 +111,9 @@ impl ContextProvider {
     pub fn with_key(key: impl Into<String>) -> Result<Self> {
         let key = key.into();
         if key.is_empty() {
-            return Err(Error::invalid_data("context provider key must not be empty"));
+            return Err(Error::invalid_data(
+                "context provider key must not be empty",
+            ));
         }
         Ok(ContextProvider {
             key: Cow::Owned(key),

@@ -60,7 +60,11 @@ fn composite_later_overrides_earlier_and_merges_deeply() {
 fn composite_of_statics_refuses_runtime_data_but_with_context_accepts_it() {
     let statics = CompositeProvider::new().with(StaticProvider::new(json!({"a": 1})).unwrap());
     assert!(!statics.accepts_runtime_data());
-    assert!(statics.add_data(EvalContext::new(), map(json!({"b": 2}))).is_err());
+    assert!(
+        statics
+            .add_data(EvalContext::new(), map(json!({"b": 2})))
+            .is_err()
+    );
 
     let p = CompositeProvider::new()
         .with(StaticProvider::new(json!({"a": 1, "shared": {"s": 1}})).unwrap())
@@ -79,12 +83,18 @@ fn empty_keys_are_rejected_and_named() {
     let top = StaticProvider::new(json!({"": 1})).unwrap_err();
     assert!(top.to_string().contains("top level"), "{top}");
     let nested = ContextProvider::new()
-        .add_data(EvalContext::new(), map(json!({"user": {"profile": {"": 1}}})))
+        .add_data(
+            EvalContext::new(),
+            map(json!({"user": {"profile": {"": 1}}})),
+        )
         .unwrap_err();
     assert!(nested.to_string().contains("user.profile"), "{nested}");
     let in_list = CompositeProvider::new()
         .with(ContextProvider::new())
-        .add_data(EvalContext::new(), map(json!({"items": [{"ok": 1}, {"": 2}]})))
+        .add_data(
+            EvalContext::new(),
+            map(json!({"items": [{"ok": 1}, {"": 2}]})),
+        )
         .unwrap_err();
     assert!(in_list.to_string().contains("items.1"), "{in_list}");
 }

@@ -1,0 +1,61 @@
+//! The conformance kit run against the toy engine: it passes on a correct
+//! engine and each check fails on the engine flaw it exists to catch.
+#![cfg(feature = "testkit")]
+
+mod toy;
+
+use polyscript_core::testkit::{self, Check, Harness};
+use toy::{Flaw, ToyHarness};
+
+#[test]
+fn a_correct_engine_passes_everything() {
+    testkit::run_all(&ToyHarness(Flaw::None));
+}
+
+fn fails(check: fn(&dyn Harness) -> Check, flaw: Flaw) -> String {
+    match check(&ToyHarness(flaw)) {
+        Ok(()) => panic!("the kit did not notice {flaw:?}"),
+        Err(why) => why,
+    }
+}
+
+#[test]
+fn leaking_globals_is_caught() {
+    let why = fails(testkit::check_isolation, Flaw::Leaks);
+    assert!(why.contains("previous eval"), "{why}");
+}
+
+#[test]
+fn a_wrong_result_is_caught() {
+    fails(testkit::check_greeting, Flaw::WrongGreeting);
+    fails(testkit::check_repeated_evals, Flaw::WrongGreeting);
+}
+
+#[test]
+fn cancellation_reported_as_timeout_is_caught() {
+    let why = fails(testkit::check_cancel, Flaw::CancelAsTimeout);
+    assert!(why.contains("Cancelled"), "{why}");
+}
+
+#[test]
+fn crossed_inputs_between_threads_are_caught() {
+    let why = fails(testkit::check_concurrency, Flaw::SharedInput);
+    assert!(why.contains("expected"), "{why}");
+}
+
+#[test]
+fn a_missing_memory_limit_is_caught() {
+    fails(testkit::check_memory_limit, Flaw::NoMemoryLimit);
+}
+
+#[test]
+fn reading_the_environment_is_caught() {
+    let why = fails(testkit::check_no_env_access, Flaw::LeaksEnv);
+    assert!(why.contains("got through"), "{why}");
+}
+
+#[test]
+fn a_whole_run_panics_when_an_engine_is_wrong() {
+    let outcome = std::panic::catch_unwind(|| testkit::run_all(&ToyHarness(Flaw::Leaks)));
+    assert!(outcome.is_err());
+}

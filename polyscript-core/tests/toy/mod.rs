@@ -1,0 +1,223 @@
+//! A tiny in-test engine whose "scripts" name a behaviour. It can be told to
+//! misbehave, to prove the testkit and the evaluator notice.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use polyscript_core::testkit::{Harness, Scenario};
+use polyscript_core::{
+    AnyEvaluator, Engine, EngineKind, Error, Evaluator, Guard, LimitKind, Limits, Location, Map,
+    PoolConfig, Result, Source, Value,
+};
+use serde_json::json;
+
+/// Ways the toy engine can be wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flaw {
+    None,
+    /// Keeps globals between evals.
+    Leaks,
+    /// Miscounts the greeting length.
+    WrongGreeting,
+    /// Reports a cancellation as a timeout.
+    CancelAsTimeout,
+    /// Shares one input slot between all instances (a data race by design).
+    SharedInput,
+    /// Ignores the memory limit and reports a runtime error instead.
+    NoMemoryLimit,
+    /// Lets scripts read the environment.
+    LeaksEnv,
+}
+
+pub struct Toy {
+    pub flaw: Flaw,
+    shared_input: Mutex<Option<Map>>,
+}
+
+impl Toy {
+    pub fn new(flaw: Flaw) -> Self {
+        Toy {
+            flaw,
+            shared_input: Mutex::new(None),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct ToyInstance {
+    pub globals: Map,
+    pub evals: u64,
+}
+
+fn runtime(guard: &Guard<'_>, message: &str) -> Error {
+    guard.runtime_error(message, Some(Location::line(1)))
+}
+
+impl Engine for Toy {
+    type Program = String;
+    type Instance = ToyInstance;
+
+    fn kind(&self) -> EngineKind {
+        EngineKind::Other("toy")
+    }
+
+    fn compile(&self, source: &Source, _limits: &Limits) -> Result<String> {
+        let text = source.text()?;
+        if let Some((i, _)) = text.lines().enumerate().find(|(_, l)| l.contains("!!")) {
+            return Err(Error::Compile {
+                engine: self.kind(),
+                script_id: source.id(),
+                message: "unexpected `!!`".into(),
+                location: Some(Location::new(i as u32 + 1, 1)),
+            });
+        }
+        Ok(text.trim().to_owned())
+    }
+
+    fn instantiate(&self, _program: &String, _limits: &Limits) -> Result<ToyInstance> {
+        Ok(ToyInstance::default())
+    }
+
+    fn eval(
+        &self,
+        instance: &mut ToyInstance,
+        program: &String,
+        input: &Map,
+        guard: &Guard<'_>,
+    ) -> Result<Value> {
+        if self.flaw != Flaw::Leaks {
+            instance.globals.clear();
+        }
+        instance.evals += 1;
+        let input = if self.flaw == Flaw::SharedInput {
+            *self.shared_input.lock().unwrap() = Some(input.clone());
+            std::thread::yield_now();
+            self.shared_input
+                .lock()
+                .unwrap()
+                .clone()
+                .unwrap_or_default()
+        } else {
+            input.clone()
+        };
+        match program.as_str() {
+            "greeting" => {
+                let name = input.get("name").and_then(Value::as_str).unwrap_or("");
+                let greeting = format!("Hello, {name}!");
+                let mut length = greeting.len();
+                if self.flaw == Flaw::WrongGreeting {
+                    length += 1;
+                }
+                Ok(json!({"greeting": greeting, "length": length}))
+            }
+            "nested" => {
+                let user = &input["user"];
+                Ok(json!({
+                    "user": {"name": user["name"], "city": user["address"]["city"]},
+                    "tag_count": user["tags"].as_array().map_or(0, Vec::len),
+                }))
+            }
+            "echo" => Ok(input.get("value").cloned().unwrap_or(Value::Null)),
+            "fail" => Err(runtime(guard, "boom")),
+            "leak" => {
+                let prev = instance.globals.get("leak").cloned().unwrap_or(Value::Null);
+                instance
+                    .globals
+                    .insert("leak".into(), input.get("n").cloned().unwrap_or_default());
+                Ok(prev)
+            }
+            "toplevel" => Ok(json!(input["n"].as_i64().unwrap_or(0) + 1)),
+            "spin" => {
+                let mut ops = 0u64;
+                loop {
+                    ops += 1;
+                    if let Some(max) = guard.limits().operations
+                        && ops > max
+                    {
+                        return Err(guard.limit_error(LimitKind::Operations, "too many ops"));
+                    }
+                    if let Err(e) = guard.check() {
+                        if self.flaw == Flaw::CancelAsTimeout {
+                            return Err(guard.timeout_error());
+                        }
+                        return Err(e);
+                    }
+                    if ops % 1000 == 0 {
+                        std::thread::sleep(Duration::from_micros(50));
+                    }
+                }
+            }
+            "bomb" => {
+                let mut held: Vec<u8> = Vec::new();
+                loop {
+                    held.extend(std::iter::repeat_n(0, 1 << 16));
+                    if let Some(max) = guard.limits().memory_bytes
+                        && held.len() as u64 > max
+                    {
+                        if self.flaw == Flaw::NoMemoryLimit {
+                            return Err(runtime(guard, "out of memory"));
+                        }
+                        return Err(guard.limit_error(LimitKind::Memory, "heap too big"));
+                    }
+                }
+            }
+            "recurse" => {
+                fn down(depth: u32, guard: &Guard<'_>) -> Result<u32> {
+                    if guard.limits().call_depth.is_some_and(|max| depth > max) {
+                        return Err(guard.limit_error(LimitKind::CallDepth, "too deep"));
+                    }
+                    down(depth + 1, guard)
+                }
+                down(0, guard).map(Value::from)
+            }
+            "read_file" | "socket" => Ok(Value::Null),
+            "env" => {
+                if self.flaw == Flaw::LeaksEnv {
+                    Ok(std::env::var("PATH").map(Value::from).unwrap_or_default())
+                } else {
+                    Ok(Value::Null)
+                }
+            }
+            "panic" => panic!("toy engine panicked"),
+            other => Err(runtime(guard, &format!("unknown toy script {other}"))),
+        }
+    }
+}
+
+pub struct ToyHarness(pub Flaw);
+
+impl Harness for ToyHarness {
+    fn evaluator(&self, s: Scenario, limits: Limits, pool: PoolConfig) -> Result<AnyEvaluator> {
+        let script = match s {
+            Scenario::Greeting => "greeting",
+            Scenario::Nested => "nested",
+            Scenario::Echo => "echo",
+            Scenario::CompileError => "fine\nbroken !!\n",
+            Scenario::RuntimeError => "fail",
+            Scenario::LeakGlobal => "leak",
+            Scenario::TopLevelDeclaration => "toplevel",
+            Scenario::InfiniteLoop => "spin",
+            Scenario::MemoryBomb => "bomb",
+            Scenario::DeepRecursion => "recurse",
+            Scenario::ReadFile => "read_file",
+            Scenario::OpenSocket => "socket",
+            Scenario::ReadEnv => "env",
+            _ => "unknown",
+        };
+        Ok(
+            Evaluator::builder(Toy::new(self.0), Source::from_text(script))
+                .limits(limits)
+                .pool(pool)
+                .build()?
+                .into_any(),
+        )
+    }
+
+    fn compile_error_line(&self) -> Option<u32> {
+        Some(2)
+    }
+
+    fn concurrent_evals_per_thread(&self) -> usize {
+        200
+    }
+}
