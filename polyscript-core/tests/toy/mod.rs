@@ -142,7 +142,7 @@ impl Engine for Toy {
                         }
                         return Err(e);
                     }
-                    if ops % 1000 == 0 {
+                    if ops.is_multiple_of(1000) {
                         std::thread::sleep(Duration::from_micros(50));
                     }
                 }
