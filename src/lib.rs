@@ -56,6 +56,11 @@ mod wasi;
 #[cfg_attr(docsrs, doc(cfg(feature = "wasm")))]
 pub use wasi::*;
 
+// Compile and run the README's code blocks as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// The names most programs need: `use polyscript::prelude::*;`.
 pub mod prelude {
     pub use polyscript_core::{
