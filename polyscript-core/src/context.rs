@@ -79,6 +79,17 @@ impl EvalContext {
         Ok(())
     }
 
+    /// A copy of this context without its data: same deadline, cancellation
+    /// token and limits (for handing the same budget to other evals).
+    pub fn without_data(&self) -> Self {
+        EvalContext {
+            slots: BTreeMap::new(),
+            limits: self.limits,
+            deadline: self.deadline,
+            cancel: self.cancel.clone(),
+        }
+    }
+
     /// This context with an absolute deadline for its evals.
     pub fn with_deadline(mut self, deadline: Instant) -> Self {
         self.deadline = Some(deadline);

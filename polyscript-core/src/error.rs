@@ -198,6 +198,22 @@ pub enum Error {
         message: String,
     },
 
+    /// A step of a coordinated operation (a pipeline stage, a map-reduce
+    /// chunk) failed; `source` is its own error.
+    #[error("{kind} {index} ({engine} script {script_id}) failed: {source}")]
+    Step {
+        /// Stage or chunk.
+        kind: crate::coordinate::StepKind,
+        /// Its position, from 0.
+        index: usize,
+        /// Engine of the step's evaluator.
+        engine: EngineKind,
+        /// Script of the step's evaluator.
+        script_id: ScriptId,
+        /// What went wrong in that step.
+        source: Box<Error>,
+    },
+
     /// The requested engine or loader is not compiled in, or the operation is
     /// not supported by this engine.
     #[error("unsupported: {message}")]
@@ -233,7 +249,8 @@ impl Error {
             | Error::LimitExceeded { engine, .. }
             | Error::EntryPointNotFound { engine, .. }
             | Error::PoolExhausted { engine, .. }
-            | Error::EnginePanic { engine, .. } => Some(*engine),
+            | Error::EnginePanic { engine, .. }
+            | Error::Step { engine, .. } => Some(*engine),
             Error::Load { .. } | Error::InvalidData { .. } | Error::Unsupported { .. } => None,
         }
     }
@@ -248,7 +265,8 @@ impl Error {
             | Error::LimitExceeded { script_id, .. }
             | Error::EntryPointNotFound { script_id, .. }
             | Error::PoolExhausted { script_id, .. }
-            | Error::EnginePanic { script_id, .. } => Some(*script_id),
+            | Error::EnginePanic { script_id, .. }
+            | Error::Step { script_id, .. } => Some(*script_id),
             Error::Load { .. } | Error::InvalidData { .. } | Error::Unsupported { .. } => None,
         }
     }
@@ -257,6 +275,7 @@ impl Error {
     pub fn location(&self) -> Option<Location> {
         match self {
             Error::Compile { location, .. } | Error::Runtime { location, .. } => *location,
+            Error::Step { source, .. } => source.location(),
             _ => None,
         }
     }

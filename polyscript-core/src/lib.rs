@@ -20,6 +20,7 @@
 mod any;
 mod cancel;
 mod context;
+pub mod coordinate;
 mod engine;
 mod error;
 mod evaluator;
@@ -39,6 +40,7 @@ pub mod testkit;
 pub use any::AnyEvaluator;
 pub use cancel::CancelToken;
 pub use context::EvalContext;
+pub use coordinate::{Coordinator, PipelineOutput, Stage, StepKind, broadcast, map_reduce, pipeline};
 pub use engine::{Engine, EngineKind, Guard};
 pub use error::{Error, LimitKind, Location, Result};
 pub use evaluator::{Evaluator, EvaluatorBuilder};

@@ -29,6 +29,9 @@ pub enum Flaw {
     LeaksEnv,
 }
 
+/// How many times the `sleepy` script started.
+pub static SLEEPY_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 pub struct Toy {
     pub flaw: Flaw,
     shared_input: Mutex<Option<Map>>,
@@ -169,6 +172,27 @@ impl Engine for Toy {
                     down(depth + 1, guard)
                 }
                 down(0, guard).map(Value::from)
+            }
+            "vowels" => {
+                let count: usize = input["items"]
+                    .as_array()
+                    .map(|items| {
+                        items
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(|s| s.chars().filter(|c| "aeiouAEIOU".contains(*c)).count())
+                            .sum()
+                    })
+                    .unwrap_or(0);
+                Ok(json!({ "count": count }))
+            }
+            "double" => Ok(json!({"n": input["n"].as_i64().unwrap_or(0) * 2})),
+            "scalar" => Ok(json!(input["n"].as_i64().unwrap_or(0) + 1)),
+            "sleepy" => {
+                SLEEPY_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(20));
+                guard.check()?;
+                Ok(json!({"count": 1}))
             }
             "read_file" | "socket" => Ok(Value::Null),
             "env" => {
