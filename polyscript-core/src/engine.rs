@@ -110,7 +110,19 @@ impl<'a> Guard<'a> {
         deadline: Option<Instant>,
         cancel: &'a CancelToken,
     ) -> Self {
-        let started = Instant::now();
+        Self::starting_at(engine, script_id, limits, deadline, cancel, Instant::now())
+    }
+
+    /// Like [`new`](Self::new) for an eval that started at `started` (saves a
+    /// clock read when the caller already has one).
+    pub fn starting_at(
+        engine: EngineKind,
+        script_id: ScriptId,
+        limits: Limits,
+        deadline: Option<Instant>,
+        cancel: &'a CancelToken,
+        started: Instant,
+    ) -> Self {
         let by_timeout = limits.timeout.and_then(|t| started.checked_add(t));
         let deadline = match (by_timeout, deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
