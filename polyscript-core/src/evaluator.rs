@@ -108,6 +108,19 @@ impl<E: Engine> Evaluator<E> {
         self.shared.pool.stats()
     }
 
+    /// Creates one new instance outside the pool (to measure instantiation,
+    /// or to drive an instance by hand through the engine's own API).
+    pub fn instantiate(&self) -> Result<E::Instance> {
+        self.shared
+            .engine
+            .instantiate(&self.shared.program, &self.shared.limits)
+    }
+
+    /// The compiled program shared by all instances.
+    pub fn program(&self) -> &E::Program {
+        &self.shared.program
+    }
+
     /// The instance pool itself (acquire an instance, `with_instance`).
     pub fn pool(&self) -> &Pool<E::Instance> {
         &self.shared.pool

@@ -152,6 +152,16 @@ fn an_already_cancelled_context_does_not_run() {
 }
 
 #[test]
+fn instantiate_makes_an_instance_outside_the_pool() {
+    let ev = toy("greeting");
+    let before = ev.pool_stats();
+    let instance = ev.instantiate().unwrap();
+    assert_eq!(instance.evals, 0);
+    assert_eq!(ev.program(), "greeting");
+    assert_eq!(ev.pool_stats(), before);
+}
+
+#[test]
 fn instances_are_reused_not_recreated() {
     let ev = Evaluator::builder(Toy::new(Flaw::None), Source::from_text("greeting"))
         .pool(PoolConfig::default().with_max_size(1))
