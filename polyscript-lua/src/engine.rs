@@ -1,0 +1,169 @@
+//! [`LuaEngine`]: the `Engine` implementation for Lua 5.4 through mlua.
+
+use mlua::chunk::ChunkMode;
+use mlua::{Lua, LuaOptions, StdLib};
+use polyscript_core::{
+    Engine, EngineKind, Error, Guard, LimitKind, Limits, Map, ScriptId, Source, Value,
+};
+
+use crate::builder::{Grants, LuaEngineBuilder};
+use crate::errors;
+use crate::instance::{Failure, LuaInstance};
+
+/// The Lua 5.4 engine (vendored; no system Lua needed).
+///
+/// * `compile` parses the script once and keeps its bytecode (with line
+///   information); syntax errors are [`Error::Compile`] with the line.
+/// * `instantiate` builds a sandboxed Lua state and loads that bytecode: no
+///   instance, and no eval, ever parses the source again.
+/// * `eval` sets the global `ctx`, calls the chunk and converts what it
+///   `return`s. Every eval starts from an empty global environment whose
+///   reads fall back to the read-only sandbox libraries.
+///
+/// Limits: memory is the state's allocator limit; the deadline, cancellation,
+/// operations (counted in Lua instructions) and call depth are checked by an
+/// instruction-count hook every [`check_interval`](LuaEngineBuilder::check_interval)
+/// instructions. Lua's own "stack overflow" also ends as
+/// `LimitExceeded(CallDepth)`.
+#[derive(Debug, Clone, Copy)]
+pub struct LuaEngine {
+    grants: Grants,
+    check_interval: u32,
+}
+
+impl Default for LuaEngine {
+    fn default() -> Self {
+        LuaEngineBuilder::default().build()
+    }
+}
+
+impl LuaEngine {
+    /// Instructions between two limit checks unless configured otherwise.
+    pub const DEFAULT_CHECK_INTERVAL: u32 = 1000;
+
+    /// The engine with the default sandbox.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Configures an engine.
+    pub fn builder() -> LuaEngineBuilder {
+        LuaEngineBuilder::default()
+    }
+
+    pub(crate) fn from_parts(grants: Grants, check_interval: u32) -> Self {
+        LuaEngine {
+            grants,
+            check_interval,
+        }
+    }
+}
+
+/// A compiled Lua chunk: its bytecode and the name errors use.
+#[derive(Debug, Clone)]
+pub struct LuaProgram {
+    bytecode: Vec<u8>,
+    name: String,
+    label: String,
+    script_id: ScriptId,
+}
+
+impl LuaProgram {
+    /// The chunk's bytecode (with debug information).
+    pub fn bytecode(&self) -> &[u8] {
+        &self.bytecode
+    }
+
+    /// The chunk name errors start with (`name:LINE: message`): the
+    /// source's [`Source::name`].
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The name as given to Lua (`=` + name: used verbatim in messages).
+    pub(crate) fn chunk_label(&self) -> &str {
+        &self.label
+    }
+}
+
+impl Engine for LuaEngine {
+    type Program = LuaProgram;
+    type Instance = LuaInstance;
+
+    fn kind(&self) -> EngineKind {
+        EngineKind::Lua
+    }
+
+    fn compile(&self, source: &Source, _limits: &Limits) -> polyscript_core::Result<LuaProgram> {
+        let text = source.text()?;
+        let name = source.name();
+        let label = format!("={name}");
+        let script_id = source.id();
+        let lua = Lua::new_with(StdLib::NONE, LuaOptions::new())
+            .map_err(|e| errors::setup(&e, script_id))?;
+        let function = lua
+            .load(text)
+            .set_name(label.as_str())
+            .set_mode(ChunkMode::Text)
+            .into_function()
+            .map_err(|e| errors::compile(&e, script_id, &name))?;
+        let bytecode = function.dump(false);
+        tracing::debug!(%script_id, bytes = bytecode.len(), "lua chunk compiled");
+        Ok(LuaProgram {
+            bytecode,
+            name,
+            label,
+            script_id,
+        })
+    }
+
+    fn instantiate(
+        &self,
+        program: &LuaProgram,
+        limits: &Limits,
+    ) -> polyscript_core::Result<LuaInstance> {
+        LuaInstance::new(program, self.grants, self.check_interval, limits)
+            .map_err(|e| errors::setup(&e, program.script_id))
+    }
+
+    fn eval(
+        &self,
+        instance: &mut LuaInstance,
+        program: &LuaProgram,
+        input: &Map,
+        guard: &Guard<'_>,
+    ) -> polyscript_core::Result<Value> {
+        instance
+            .set_memory_limit(guard.limits().memory_bytes)
+            .map_err(|e| errors::runtime(&e, guard, &program.name))?;
+        instance.watch().arm(guard);
+        let outcome = instance.run(input);
+        let trip = instance.watch().disarm();
+        let reset = instance.reset();
+        if let Some(trip) = trip {
+            return Err(trip.into_error(guard));
+        }
+        let value = outcome.map_err(|failure| match failure {
+            Failure::Input(e) => errors::data(&e, guard, "input cannot be passed to Lua"),
+            Failure::Script(e) => errors::runtime(&e, guard, &program.name),
+            Failure::Output(e) => errors::data(&e, guard, "the script's result is not JSON"),
+        })?;
+        reset.map_err(|e| errors::runtime(&e, guard, &program.name))?;
+        Ok(value)
+    }
+
+    /// A state is thrown away after a panic or a memory error. Timeouts,
+    /// cancellations and operation/call-depth limits unwind the Lua stack
+    /// cleanly (a Lua error raised by the hook) and the environment is
+    /// cleared afterwards, so the state is reused.
+    fn discard_after(&self, error: &Error) -> bool {
+        matches!(
+            error,
+            Error::EnginePanic { .. }
+                | Error::LimitExceeded {
+                    limit: LimitKind::Memory,
+                    ..
+                }
+        )
+    }
+}

@@ -1,0 +1,85 @@
+//! The core conformance kit, with Lua scripts.
+
+use polyscript_core::testkit::{self, Harness, Scenario};
+use polyscript_core::{AnyEvaluator, Evaluator, Limits, PoolConfig, Result, Source};
+use polyscript_lua::LuaEngine;
+
+struct Lua;
+
+fn script(scenario: Scenario) -> &'static str {
+    match scenario {
+        Scenario::Greeting => {
+            r#"
+local greeting = "Hello, " .. ctx.name .. "!"
+return { greeting = greeting, length = #greeting }
+"#
+        }
+        Scenario::Nested => {
+            r#"
+local user = ctx.user
+return { user = { name = user.name, city = user.address.city }, tag_count = #user.tags }
+"#
+        }
+        Scenario::Echo => "return ctx.value",
+        // The syntax error is on line 3.
+        Scenario::CompileError => "local x = 1\nlocal y = 2\nlocal z = = 3\nreturn z\n",
+        Scenario::RuntimeError => "local t = nil\nreturn t.field\n",
+        Scenario::LeakGlobal => {
+            r#"
+local previous = leaked
+leaked = ctx.n
+return previous
+"#
+        }
+        Scenario::TopLevelDeclaration => "local x = ctx.n + 1\nreturn x\n",
+        Scenario::InfiniteLoop => "while true do end",
+        Scenario::MemoryBomb => {
+            r#"
+local s = "x"
+while true do s = s .. s end
+"#
+        }
+        Scenario::DeepRecursion => {
+            r#"
+local function f(n) return f(n + 1) + 1 end
+return f(0)
+"#
+        }
+        Scenario::ReadFile => {
+            r#"
+local f = io.open("/etc/hostname")
+return f:read("a")
+"#
+        }
+        // Lua has no sockets; the closest reach out is a process (curl).
+        Scenario::OpenSocket => {
+            r#"
+local p = io.popen("curl -s http://example.com")
+return p:read("a")
+"#
+        }
+        Scenario::ReadEnv => "return os.getenv(\"PATH\")",
+        other => panic!("no script for {other:?}"),
+    }
+}
+
+impl Harness for Lua {
+    fn evaluator(&self, s: Scenario, limits: Limits, pool: PoolConfig) -> Result<AnyEvaluator> {
+        Ok(
+            Evaluator::builder(LuaEngine::new(), Source::from_text(script(s)))
+                .limits(limits)
+                .pool(pool)
+                .build()?
+                .into_any(),
+        )
+    }
+
+    fn compile_error_line(&self) -> Option<u32> {
+        Some(3)
+    }
+}
+
+#[test]
+fn conformance() {
+    testkit::run_all(&Lua);
+}
