@@ -17,27 +17,8 @@
 //! # }
 //! ```
 //!
-//! # Security
-//!
-//! * TLS certificates are always verified (rustls with the webpki root
-//!   certificates); there is no switch to turn verification off.
-//! * Credentials never appear in errors, in [`Origin::Url`], in `Debug`
-//!   output or in this crate's `tracing` events. Credentials written into
-//!   the URL (`https://user:pass@host/…`) are moved into basic
-//!   authentication and removed from the URL.
-//! * The query string is **kept** in the origin and in error messages
-//!   (it is part of the script's identity). Do not put secrets in it; use
-//!   [`HttpLoader::bearer_token`] or [`HttpLoader::header_auth`] instead.
-//! * Redirects are followed only when no credentials are set: the
-//!   underlying client would forward custom auth headers (such as
-//!   `X-API-Key`) to whatever host a redirect names, so with credentials a
-//!   `3xx` answer is reported as an error instead. Headers given with
-//!   [`HttpLoader::header`] are not treated as secrets and are sent on
-//!   redirects too.
-//! * `ureq` logs through the `log` crate and redacts sensitive headers at
-//!   `debug` level, but `ureq-proto` hex-dumps the raw request bytes
-//!   (headers included) at `trace` level for its own targets. Do not enable
-//!   `trace` logging for `ureq_proto` in production.
+//! The security rules (TLS, credentials, redirects, logs) are documented on
+//! [`HttpLoader`].
 
 use std::fmt;
 use std::io::Read;
@@ -93,7 +74,7 @@ impl HttpAuth {
         }
     }
 
-    /// Whether any credentials are set.
+    /// Whether no credentials are set ([`HttpAuth::None`]).
     pub fn is_none(&self) -> bool {
         matches!(self, HttpAuth::None)
     }
@@ -165,9 +146,43 @@ impl fmt::Debug for HttpAuth {
 /// Built with [`HttpLoader::new`] and configured with the builder-style
 /// methods; [`load`](Loader::load) performs the request each time it is
 /// called and returns a [`Source`] whose origin is [`Origin::Url`] (without
-/// credentials). A status outside `2xx`, a timeout, a body larger than
-/// [`max_bytes`](HttpLoader::max_bytes) or any transport failure is an
-/// [`Error::Load`]. See the [module docs](self) for the security rules.
+/// credentials). A status outside `2xx` (e.g. `HTTP 404 Not Found`), a
+/// timeout, a body larger than [`max_bytes`](HttpLoader::max_bytes) or any
+/// transport failure is an [`Error::Load`].
+///
+/// ```no_run
+/// use polyscript_core::{HttpLoader, Loader};
+///
+/// # fn main() -> polyscript_core::Result<()> {
+/// let source = HttpLoader::new("https://scripts.example.com/greet.rhai")?
+///     .header_auth("X-API-Key", "my-key")
+///     .load()?;
+/// assert_eq!(source.origin().to_string(), "https://scripts.example.com/greet.rhai");
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Security
+///
+/// * TLS certificates are always verified (rustls with the webpki root
+///   certificates); there is no switch to turn verification off.
+/// * Credentials never appear in errors, in [`Origin::Url`], in `Debug`
+///   output or in this crate's `tracing` events. Credentials written into
+///   the URL (`https://user:pass@host/…`) are moved into basic
+///   authentication and removed from the URL.
+/// * The query string is **kept** in the origin and in error messages
+///   (it is part of the script's identity). Do not put secrets in it; use
+///   [`HttpLoader::bearer_token`] or [`HttpLoader::header_auth`] instead.
+/// * Redirects are followed only when no credentials are set: the
+///   underlying client would forward custom auth headers (such as
+///   `X-API-Key`) to whatever host a redirect names, so with credentials a
+///   `3xx` answer is reported as an error instead. Headers given with
+///   [`HttpLoader::header`] are not treated as secrets and are sent on
+///   redirects too.
+/// * `ureq` logs through the `log` crate and redacts sensitive headers at
+///   `debug` level, but `ureq-proto` hex-dumps the raw request bytes
+///   (headers included) at `trace` level for its own targets. Do not enable
+///   `trace` logging for `ureq_proto` in production.
 #[derive(Clone)]
 pub struct HttpLoader {
     /// The URL requested: no user info, no fragment.
@@ -301,8 +316,9 @@ impl HttpLoader {
             return Err(self.error("invalid request"));
         };
         for (name, value) in &self.headers {
-            let header_name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| self.error(format!("invalid header name `{}`", name.escape_debug())))?;
+            let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                self.error(format!("invalid header name `{}`", name.escape_debug()))
+            })?;
             if auth_header.as_ref().is_some_and(|(n, _)| *n == header_name) {
                 continue;
             }
@@ -449,16 +465,27 @@ fn parse_url(input: &str) -> Result<(String, HttpAuth)> {
             let (user, pass) = userinfo.split_once(':').unwrap_or((userinfo, ""));
             match (percent_decode(user), percent_decode(pass)) {
                 (Some(username), Some(password)) => HttpAuth::Basic { username, password },
-                _ => return Err(fail("the credentials in the URL are not valid percent-encoded UTF-8")),
+                _ => {
+                    return Err(fail(
+                        "the credentials in the URL are not valid percent-encoded UTF-8",
+                    ));
+                }
             }
         }
     };
-    let clean = format!("{scheme}://{host}{path_and_query}");
+    let clean = format!("{scheme}://{}{path_and_query}", host.to_ascii_lowercase());
     let uri: Uri = clean
         .parse()
         .map_err(|e: ureq::http::uri::InvalidUri| fail(&format!("invalid URL: {e}")))?;
     if uri.host().is_none_or(str::is_empty) {
         return Err(fail("URL has no host"));
+    }
+    // `Uri` accepts any digits as a port; only `u16` ports are usable.
+    let port = host.rsplit_once(':').map(|(_, port)| port);
+    if port.is_some_and(|p| !p.is_empty() && !p.contains(']') && uri.port_u16().is_none()) {
+        return Err(fail(
+            "invalid URL: the port is not a number from 0 to 65535",
+        ));
     }
     Ok((uri.to_string(), auth))
 }
@@ -506,8 +533,8 @@ mod tests {
 
     #[test]
     fn url_credentials_move_into_basic_auth() {
-        let loader = HttpLoader::new("https://al%20ice:p%40ss@Example.com:8443/a/b.lua?v=1#frag")
-            .unwrap();
+        let loader =
+            HttpLoader::new("https://al%20ice:p%40ss@Example.com:8443/a/b.lua?v=1#frag").unwrap();
         assert_eq!(loader.url(), "https://example.com:8443/a/b.lua?v=1");
         assert_eq!(
             loader.auth,
