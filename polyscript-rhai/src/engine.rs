@@ -1,0 +1,152 @@
+//! [`RhaiEngine`]: the [`Engine`] implementation.
+
+use std::fmt;
+use std::sync::Arc;
+
+use polyscript_core::{Engine, EngineKind, Error, Guard, Limits, Map, Result, Source, Value};
+use rhai::{AST, Dynamic, Scope};
+
+use crate::builder::{Options, RhaiEngineBuilder};
+use crate::{budget, convert, errors, setup};
+
+/// The name under which scripts see their input.
+pub const CTX: &str = "ctx";
+
+/// The Rhai engine. Cheap to clone; `Send + Sync`.
+///
+/// Each compiled script gets its own configured `rhai::Engine` (built once,
+/// at compile time, with the evaluator's limits) and its `AST`; evals only
+/// run the `AST` in a fresh `Scope`.
+#[derive(Clone, Default)]
+pub struct RhaiEngine {
+    options: Arc<Options>,
+}
+
+impl RhaiEngine {
+    /// An engine with the default options (see [`RhaiEngineBuilder`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts configuring an engine.
+    pub fn builder() -> RhaiEngineBuilder {
+        RhaiEngineBuilder::new()
+    }
+
+    pub(crate) fn from_options(options: Options) -> Self {
+        RhaiEngine {
+            options: Arc::new(options),
+        }
+    }
+}
+
+impl fmt::Debug for RhaiEngine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RhaiEngine")
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+/// A compiled Rhai script: its `AST` and the configured `rhai::Engine` that
+/// runs it. Shared by every instance and thread.
+pub struct RhaiProgram {
+    engine: rhai::Engine,
+    ast: AST,
+}
+
+impl RhaiProgram {
+    /// The compiled script.
+    pub fn ast(&self) -> &AST {
+        &self.ast
+    }
+
+    /// The configured `rhai::Engine` that runs it.
+    pub fn rhai_engine(&self) -> &rhai::Engine {
+        &self.engine
+    }
+}
+
+impl fmt::Debug for RhaiProgram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RhaiProgram")
+            .field("source", &self.ast.source())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A Rhai instance. Rhai keeps no state between runs of an `AST` (every eval
+/// gets a fresh `Scope`), so an instance holds nothing.
+#[derive(Debug, Default)]
+pub struct RhaiInstance {
+    _private: (),
+}
+
+impl Engine for RhaiEngine {
+    type Program = RhaiProgram;
+    type Instance = RhaiInstance;
+
+    fn kind(&self) -> EngineKind {
+        EngineKind::Rhai
+    }
+
+    fn compile(&self, source: &Source, limits: &Limits) -> Result<RhaiProgram> {
+        let text = source.text()?;
+        let engine = setup::build_engine(&self.options, limits, source.id());
+        // `ctx` is declared for strict-variables mode. It is a plain variable
+        // here, not a constant, so the optimizer cannot fold this placeholder
+        // into the AST; evals push the real `ctx` as a constant.
+        let mut scope = Scope::new();
+        scope.push_dynamic(CTX, Dynamic::UNIT);
+        let mut ast = engine
+            .compile_with_scope(&scope, text)
+            .map_err(|e| errors::compile(source.id(), &e))?;
+        ast.set_source(source.name());
+        Ok(RhaiProgram { engine, ast })
+    }
+
+    fn instantiate(&self, _program: &RhaiProgram, _limits: &Limits) -> Result<RhaiInstance> {
+        Ok(RhaiInstance::default())
+    }
+
+    fn eval(
+        &self,
+        _instance: &mut RhaiInstance,
+        program: &RhaiProgram,
+        input: &Map,
+        guard: &Guard<'_>,
+    ) -> Result<Value> {
+        let mut scope = Scope::new();
+        scope.push_constant_dynamic(CTX, convert::to_rhai(input)?);
+        let outcome = {
+            let _budget = budget::install(guard);
+            program
+                .engine
+                .eval_ast_with_scope::<Dynamic>(&mut scope, &program.ast)
+        };
+        match outcome {
+            Ok(value) => convert::from_rhai(value, guard.script_id()),
+            Err(error) => Err(errors::eval(&error, guard)),
+        }
+    }
+
+    /// Never: an instance holds no state, so no error can leave it suspect
+    /// (a panic still discards it, in the evaluator).
+    fn discard_after(&self, _error: &Error) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn engine_and_program_are_send_and_sync() {
+        assert_send_sync::<RhaiEngine>();
+        assert_send_sync::<RhaiProgram>();
+        assert_send_sync::<RhaiInstance>();
+    }
+}
