@@ -40,7 +40,9 @@ pub mod testkit;
 pub use any::AnyEvaluator;
 pub use cancel::CancelToken;
 pub use context::EvalContext;
-pub use coordinate::{Coordinator, PipelineOutput, Stage, StepKind, broadcast, map_reduce, pipeline};
+pub use coordinate::{
+    Coordinator, PipelineOutput, Stage, StepKind, broadcast, map_reduce, pipeline,
+};
 pub use engine::{Engine, EngineKind, Guard};
 pub use error::{Error, LimitKind, Location, Result};
 pub use evaluator::{Evaluator, EvaluatorBuilder};
