@@ -1,0 +1,215 @@
+//! One boa `Context` with the script parsed and compiled once; lives on its
+//! worker thread only (boa's GC heap is thread-local).
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::path::Path;
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use std::time::Instant;
+
+use boa_engine::job::IdleJobExecutor;
+use boa_engine::property::{Attribute, PropertyDescriptor, PropertyKey};
+use boa_engine::{Context, JsObject, JsResult, JsValue, Script, Source as JsSource, js_string};
+use polyscript_core::{CancelToken, Limits, Map, Value};
+
+use crate::engine::JsConfig;
+use crate::failure::Failure;
+use crate::program::JsProgram;
+use crate::{console, convert, errors, memory};
+
+/// Recursion limit used when `Limits::call_depth` is `None` (boa needs one:
+/// native re-entry recurses on the Rust stack).
+pub(crate) const UNLIMITED_CALL_DEPTH: usize = 4096;
+
+/// What one eval needs, sent to the worker thread.
+pub(crate) struct Request {
+    pub(crate) input: Map,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) cancel: CancelToken,
+    pub(crate) limits: Limits,
+}
+
+/// An eval's outcome, and whether the instance is still clean.
+pub(crate) struct Reply {
+    pub(crate) outcome: Result<Value, Failure>,
+    /// `false` when the global state could not be restored (or the eval was
+    /// stopped mid-way): the worker stops and the instance is rebuilt.
+    pub(crate) clean: bool,
+}
+
+/// A global property as it was after instantiation.
+struct Baseline {
+    keys: HashSet<PropertyKey>,
+    values: Vec<(PropertyKey, JsValue)>,
+}
+
+/// The context, the compiled script and the global baseline.
+pub(crate) struct Runtime {
+    context: Context,
+    script: Script,
+    global: JsObject,
+    baseline: Baseline,
+    program: JsProgram,
+    budget: u32,
+}
+
+impl Runtime {
+    /// Builds the context, installs the sandbox globals and parses + compiles
+    /// the script once.
+    pub(crate) fn new(program: JsProgram, config: &JsConfig) -> Result<Self, Failure> {
+        let setup = |e: boa_engine::JsError| Failure::Panic(format!("cannot set up a boa context: {e}"));
+        let mut context = Context::builder()
+            .host_hooks(Rc::new(memory::SandboxHooks))
+            .job_executor(Rc::new(IdleJobExecutor))
+            .build()
+            .map_err(setup)?;
+        context
+            .register_global_property(
+                js_string!("ctx"),
+                JsValue::undefined(),
+                Attribute::WRITABLE | Attribute::CONFIGURABLE,
+            )
+            .map_err(setup)?;
+        if config.console {
+            console::install(&mut context).map_err(setup)?;
+        }
+        memory::install(&mut context).map_err(setup)?;
+
+        let path = Path::new(&program.origin);
+        let source = JsSource::from_bytes(program.wrapped.as_bytes()).with_path(path);
+        let script = Script::parse(source, None, &mut context)
+            .and_then(|script| script.codeblock(&mut context).map(|_| script))
+            .map_err(|e| {
+                let text = e.to_string();
+                Failure::Compile(text, None)
+            })?;
+        let global = context.global_object();
+        let baseline = snapshot(&global, &mut context).map_err(setup)?;
+        Ok(Runtime {
+            context,
+            script,
+            global,
+            baseline,
+            program,
+            budget: config.yield_budget,
+        })
+    }
+
+    /// Runs the script once for `request`, then restores the globals.
+    pub(crate) fn eval(&mut self, request: Request) -> Reply {
+        let limits = request.limits;
+        {
+            let rl = self.context.runtime_limits_mut();
+            rl.set_loop_iteration_limit(limits.operations.unwrap_or(u64::MAX));
+            rl.set_recursion_limit(
+                limits
+                    .call_depth
+                    .map_or(UNLIMITED_CALL_DEPTH, |d| d as usize),
+            );
+        }
+        memory::begin(limits.memory_bytes);
+
+        let outcome = self.run(request);
+        let fatal = matches!(&outcome, Err(f) if f.poisons());
+        if fatal {
+            return Reply {
+                outcome,
+                clean: false,
+            };
+        }
+        let clean = self.restore_globals().unwrap_or(false);
+        Reply { outcome, clean }
+    }
+
+    fn run(&mut self, request: Request) -> Result<Value, Failure> {
+        let input = convert::to_js(request.input, &mut self.context).map_err(Failure::InvalidData)?;
+        self.global
+            .set(js_string!("ctx"), input, false, &mut self.context)
+            .map_err(|e| Failure::Panic(format!("cannot set ctx: {e}")))?;
+
+        let completion = {
+            let future = self
+                .script
+                .evaluate_async_with_budget(&mut self.context, self.budget);
+            drive(future, request.deadline, &request.cancel)?
+        };
+        match completion {
+            Ok(value) => convert::from_js(&value, &mut self.context).map_err(Failure::InvalidData),
+            Err(error) => Err(errors::classify(error, &self.program, &mut self.context)),
+        }
+    }
+
+    /// Deletes globals the eval added (non-configurable ones, i.e. `var`s,
+    /// are set to `undefined`) and puts back built-ins it replaced.
+    /// `Ok(false)` when something could not be restored.
+    fn restore_globals(&mut self) -> JsResult<bool> {
+        let context = &mut self.context;
+        let mut clean = true;
+        for key in self.global.own_property_keys(context)? {
+            if self.baseline.keys.contains(&key) {
+                continue;
+            }
+            let deleted = self.global.delete_property_or_throw(key.clone(), context).is_ok();
+            if !deleted {
+                clean &= self
+                    .global
+                    .set(key, JsValue::undefined(), false, context)
+                    .unwrap_or(false);
+            }
+        }
+        for (key, value) in &self.baseline.values {
+            let current = self.global.get(key.clone(), context)?;
+            if JsValue::same_value(&current, value) && self.global.has_own_property(key.clone(), context)? {
+                continue;
+            }
+            let restored = self.global.define_property_or_throw(
+                key.clone(),
+                PropertyDescriptor::builder()
+                    .value(value.clone())
+                    .writable(true)
+                    .enumerable(false)
+                    .configurable(true),
+                context,
+            );
+            clean &= restored.is_ok();
+        }
+        Ok(clean)
+    }
+}
+
+fn snapshot(global: &JsObject, context: &mut Context) -> JsResult<Baseline> {
+    let keys = global.own_property_keys(context)?;
+    let mut values = Vec::with_capacity(keys.len());
+    for key in &keys {
+        let value = global.get(key.clone(), context)?;
+        values.push((key.clone(), value));
+    }
+    Ok(Baseline {
+        keys: keys.into_iter().collect(),
+        values,
+    })
+}
+
+/// Polls boa's budgeted evaluation; between two slices (every `budget` VM
+/// "cycles") checks cancellation and the deadline.
+fn drive<T>(
+    future: impl Future<Output = T>,
+    deadline: Option<Instant>,
+    cancel: &CancelToken,
+) -> Result<T, Failure> {
+    let mut future = pin!(future);
+    let mut cx = std::task::Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+            return Ok(value);
+        }
+        if cancel.is_cancelled() {
+            return Err(Failure::Cancelled);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(Failure::Timeout);
+        }
+    }
+}
