@@ -151,7 +151,10 @@ mod tests {
             let _inner = install(&guard(&token, Limits::unlimited()));
             assert!(on_progress(11).is_none());
             token.cancel();
-            assert!(on_progress(CHECK_EVERY - 1).is_none(), "checked every CHECK_EVERY ops");
+            assert!(
+                on_progress(CHECK_EVERY - 1).is_none(),
+                "checked every CHECK_EVERY ops"
+            );
             let stop = on_progress(CHECK_EVERY).and_then(|t| Stop::from_token(&t));
             assert_eq!(stop, Some(Stop::Interrupted));
         }

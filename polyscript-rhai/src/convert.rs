@@ -133,7 +133,10 @@ mod tests {
         assert!(round_trip(json!(3)).is_i64());
         assert!(round_trip(json!(3.0)).is_f64());
         assert_eq!(round_trip(json!(-0.25)), json!(-0.25));
-        assert_eq!(round_trip(json!({"a": [1, "x", null]})), json!({"a": [1, "x", null]}));
+        assert_eq!(
+            round_trip(json!({"a": [1, "x", null]})),
+            json!({"a": [1, "x", null]})
+        );
     }
 
     #[test]

@@ -58,7 +58,10 @@
 //! rhai counts nested arrays and maps into their container's size, so one
 //! value cannot grow past the budget; it does not track the sum over
 //! separate variables, so the memory limit bounds each value rather than the
-//! script's total.
+//! script's total. One gap is rhai's own (1.27): adding a *new key* to a map
+//! by indexed assignment (`m[key] = v`) is not size-checked (`+=`, `mixin`,
+//! `push`, string growth and literals are), so a loop that only does that is
+//! stopped by the timeout or the operation budget instead of the memory limit.
 //! Expression nesting is bounded at compile time
 //! ([`RhaiEngineBuilder::max_expr_depths`]).
 //!

@@ -51,7 +51,11 @@ impl SizeLimits {
 /// A `rhai::Engine` for the script `script_id`, configured from `options`
 /// and limited by `limits`. Built once per compiled script (it costs a few
 /// hundred microseconds), never per eval.
-pub(crate) fn build_engine(options: &Options, limits: &Limits, script_id: ScriptId) -> rhai::Engine {
+pub(crate) fn build_engine(
+    options: &Options,
+    limits: &Limits,
+    script_id: ScriptId,
+) -> rhai::Engine {
     let started = Instant::now();
     let mut engine = rhai::Engine::new();
 
@@ -116,6 +120,9 @@ mod tests {
         assert_eq!(eight_mib.array_elements, (8 << 20) / 16);
         assert_eq!(eight_mib.map_entries, (8 << 20) / 64);
         let tiny = SizeLimits::from_memory_bytes(Some(0));
-        assert_eq!((tiny.string_bytes, tiny.array_elements, tiny.map_entries), (1, 1, 1));
+        assert_eq!(
+            (tiny.string_bytes, tiny.array_elements, tiny.map_entries),
+            (1, 1, 1)
+        );
     }
 }

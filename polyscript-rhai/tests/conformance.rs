@@ -58,7 +58,12 @@ fn script(scenario: Scenario) -> Result<&'static str> {
 }
 
 impl Harness for Rhai {
-    fn evaluator(&self, scenario: Scenario, limits: Limits, pool: PoolConfig) -> Result<AnyEvaluator> {
+    fn evaluator(
+        &self,
+        scenario: Scenario,
+        limits: Limits,
+        pool: PoolConfig,
+    ) -> Result<AnyEvaluator> {
         let source = Source::from_text(script(scenario)?);
         Ok(Evaluator::builder(RhaiEngine::new(), source)
             .limits(limits)
