@@ -42,8 +42,7 @@ pub(crate) fn location_in(message: &str, chunk: &str) -> Option<Location> {
 
 /// Whether Lua itself ran out of stack (Lua stack or C stack).
 fn is_stack_overflow(message: &str) -> bool {
-    message.contains("stack overflow")
-        || message.contains("error in error handling")
+    message.contains("stack overflow") || message.contains("error in error handling")
 }
 
 /// A compile-time (syntax) error.

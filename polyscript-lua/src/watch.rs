@@ -34,10 +34,9 @@ impl Trip {
                 LimitKind::Operations,
                 format!("more than {limit} Lua instructions"),
             ),
-            Trip::CallDepth(limit) => guard.limit_error(
-                LimitKind::CallDepth,
-                format!("call depth above {limit}"),
-            ),
+            Trip::CallDepth(limit) => {
+                guard.limit_error(LimitKind::CallDepth, format!("call depth above {limit}"))
+            }
         }
     }
 }
@@ -59,7 +58,9 @@ pub(crate) struct Watch(Arc<Mutex<Armed>>);
 impl Watch {
     fn lock(&self) -> MutexGuard<'_, Armed> {
         // A poisoned lock only means a panic elsewhere; the data is plain.
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Installs the hook on `lua`, checking every `every` instructions.

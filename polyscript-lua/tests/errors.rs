@@ -35,7 +35,10 @@ fn runtime_error_has_the_line() {
 
 #[test]
 fn error_with_a_message_keeps_it() {
-    match run("\nerror('boom: ' .. ctx.why)\n", json!({"why": "bad input"})) {
+    match run(
+        "\nerror('boom: ' .. ctx.why)\n",
+        json!({"why": "bad input"}),
+    ) {
         Err(err @ Error::Runtime { .. }) => {
             assert_eq!(err.location(), Some(Location::line(2)));
             assert!(err.to_string().contains("boom: bad input"), "{err}");

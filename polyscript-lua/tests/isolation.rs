@@ -53,15 +53,15 @@ return {
         json!({}),
     )
     .unwrap();
-    assert_eq!(got, json!({"env_mt": false, "string_mt": false, "set": false}));
+    assert_eq!(
+        got,
+        json!({"env_mt": false, "string_mt": false, "set": false})
+    );
 }
 
 #[test]
 fn a_global_shadowing_a_library_is_gone_next_time() {
-    let ev = evaluator(
-        "local kind = type(string)\nstring = 42\nprint = nil\nreturn kind",
-    )
-    .unwrap();
+    let ev = evaluator("local kind = type(string)\nstring = 42\nprint = nil\nreturn kind").unwrap();
     for _ in 0..3 {
         assert_eq!(eval(&ev, json!({})).unwrap(), json!("table"));
     }

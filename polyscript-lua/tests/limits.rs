@@ -25,7 +25,10 @@ fn unbounded_recursion_hits_the_call_depth_limit() {
     let ev = evaluator("local function f() return f() + 1 end\nreturn f()").unwrap();
     assert_eq!(limit_of(eval(&ev, json!({}))), LimitKind::CallDepth);
     // The state is still usable.
-    assert!(matches!(eval(&ev, json!({})), Err(Error::LimitExceeded { .. })));
+    assert!(matches!(
+        eval(&ev, json!({})),
+        Err(Error::LimitExceeded { .. })
+    ));
 }
 
 #[test]
@@ -60,7 +63,11 @@ fn c_stack_recursion_ends_cleanly() {
     ] {
         let ev = evaluator_with(LuaEngine::new(), script, limits).unwrap();
         match eval(&ev, json!({})) {
-            Err(Error::LimitExceeded { limit: LimitKind::CallDepth, .. }) | Err(Error::Runtime { .. }) => {}
+            Err(Error::LimitExceeded {
+                limit: LimitKind::CallDepth,
+                ..
+            })
+            | Err(Error::Runtime { .. }) => {}
             // The innermost pcall catches "C stack overflow"; the others succeed.
             Ok(value) if script.contains("pcall") => assert_eq!(value, json!(true), "{script}"),
             other => panic!("{script}: expected an error, got {other:?}"),
@@ -87,7 +94,10 @@ fn table_bomb_is_a_memory_error_and_the_state_is_replaced() {
         small_memory(),
     )
     .unwrap();
-    assert_eq!(limit_of(eval(&ev, json!({"bomb": true}))), LimitKind::Memory);
+    assert_eq!(
+        limit_of(eval(&ev, json!({"bomb": true}))),
+        LimitKind::Memory
+    );
     assert_eq!(eval(&ev, json!({"bomb": false})).unwrap(), json!(1));
     let stats = ev.pool_stats();
     assert!(stats.discarded >= 1, "{stats:?}");
@@ -131,7 +141,10 @@ fn the_state_is_reused_after_a_timeout() {
         Limits::default().with_timeout(Duration::from_millis(50)),
     )
     .unwrap();
-    assert!(matches!(eval(&ev, json!({"spin": true})), Err(Error::Timeout { .. })));
+    assert!(matches!(
+        eval(&ev, json!({"spin": true})),
+        Err(Error::Timeout { .. })
+    ));
     assert_eq!(eval(&ev, json!({"spin": false})).unwrap(), json!("ok"));
     assert_eq!(ev.pool_stats().discarded, 0, "{:?}", ev.pool_stats());
 }

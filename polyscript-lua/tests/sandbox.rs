@@ -29,8 +29,19 @@ fn probe(engine: LuaEngine, names: &[&str]) -> polyscript_core::Value {
 #[test]
 fn dangerous_names_are_absent_by_default() {
     let denied = [
-        "io", "debug", "package", "require", "dofile", "loadfile", "os.execute", "os.getenv",
-        "os.remove", "os.rename", "os.exit", "os.tmpname", "string.dump.x",
+        "io",
+        "debug",
+        "package",
+        "require",
+        "dofile",
+        "loadfile",
+        "os.execute",
+        "os.getenv",
+        "os.remove",
+        "os.rename",
+        "os.exit",
+        "os.tmpname",
+        "string.dump.x",
     ];
     let got = probe(LuaEngine::new(), &denied);
     for name in denied {
@@ -41,8 +52,20 @@ fn dangerous_names_are_absent_by_default() {
 #[test]
 fn safe_libraries_are_present() {
     let allowed = [
-        "string.format", "table.concat", "math.floor", "utf8.char", "coroutine.wrap", "os.time",
-        "os.clock", "os.date", "print", "pcall", "load", "tostring", "null", "array",
+        "string.format",
+        "table.concat",
+        "math.floor",
+        "utf8.char",
+        "coroutine.wrap",
+        "os.time",
+        "os.clock",
+        "os.date",
+        "print",
+        "pcall",
+        "load",
+        "tostring",
+        "null",
+        "array",
     ];
     let got = probe(LuaEngine::new(), &allowed);
     for name in allowed {
@@ -52,10 +75,19 @@ fn safe_libraries_are_present() {
 
 #[test]
 fn grants_open_what_they_name() {
-    let got = probe(LuaEngine::builder().allow_env().build(), &["os.getenv", "os.execute", "io"]);
-    assert_eq!(got, json!({"os.getenv": true, "os.execute": false, "io": false}));
+    let got = probe(
+        LuaEngine::builder().allow_env().build(),
+        &["os.getenv", "os.execute", "io"],
+    );
+    assert_eq!(
+        got,
+        json!({"os.getenv": true, "os.execute": false, "io": false})
+    );
 
-    let got = probe(LuaEngine::builder().allow_io().build(), &["io.open", "io.popen"]);
+    let got = probe(
+        LuaEngine::builder().allow_io().build(),
+        &["io.open", "io.popen"],
+    );
     assert_eq!(got, json!({"io.open": true, "io.popen": false}));
 
     let got = probe(
@@ -76,7 +108,10 @@ fn granted_env_reads_the_environment() {
         Limits::default(),
     )
     .unwrap();
-    assert_eq!(eval(&ev, json!({})).unwrap(), json!(std::env::var("PATH").ok()));
+    assert_eq!(
+        eval(&ev, json!({})).unwrap(),
+        json!(std::env::var("PATH").ok())
+    );
 }
 
 #[test]
@@ -97,7 +132,9 @@ return { loaded = f ~= nil, err = tostring(err) }
 #[test]
 fn collectgarbage_cannot_stop_the_collector() {
     match run("collectgarbage('stop')", json!({})) {
-        Err(Error::Runtime { message, .. }) => assert!(message.contains("not allowed"), "{message}"),
+        Err(Error::Runtime { message, .. }) => {
+            assert!(message.contains("not allowed"), "{message}")
+        }
         other => panic!("expected a runtime error, got {other:?}"),
     }
     assert_eq!(

@@ -6,7 +6,11 @@ use polyscript_core::{EvalContext, Evaluator, Limits, PoolConfig, Result, Source
 use polyscript_lua::LuaEngine;
 
 /// An evaluator of `script` with one pooled instance (so evals share a state).
-pub fn evaluator_with(engine: LuaEngine, script: &str, limits: Limits) -> Result<Evaluator<LuaEngine>> {
+pub fn evaluator_with(
+    engine: LuaEngine,
+    script: &str,
+    limits: Limits,
+) -> Result<Evaluator<LuaEngine>> {
     Evaluator::builder(engine, Source::from_text(script))
         .limits(limits)
         .pool(PoolConfig::default().with_max_size(1).with_min_idle(1))
