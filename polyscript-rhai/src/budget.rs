@@ -80,7 +80,7 @@ impl Budget {
         if operations > self.max_operations {
             return Some(Stop::Operations);
         }
-        if operations % CHECK_EVERY == 0
+        if operations.is_multiple_of(CHECK_EVERY)
             && (self.cancel.is_cancelled() || self.deadline.is_some_and(|d| Instant::now() >= d))
         {
             return Some(Stop::Interrupted);
