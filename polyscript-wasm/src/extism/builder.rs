@@ -1,0 +1,152 @@
+//! [`ExtismEngineBuilder`]: per-evaluator configuration of the Extism engine.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use extism::Function;
+
+use super::engine::ExtismEngine;
+use crate::InstancePolicy;
+
+/// The engine's settings, shared by its program and instances.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    pub entry_point: String,
+    pub policy: InstancePolicy,
+    pub wasi: bool,
+    pub max_pages: Option<u32>,
+    pub fuel: bool,
+    pub config: BTreeMap<String, String>,
+    pub allowed_hosts: Vec<String>,
+    pub allowed_paths: Vec<(String, PathBuf)>,
+    pub functions: Vec<Function>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            entry_point: ExtismEngine::DEFAULT_ENTRY_POINT.to_owned(),
+            policy: InstancePolicy::Fresh,
+            wasi: false,
+            max_pages: None,
+            fuel: false,
+            config: BTreeMap::new(),
+            allowed_hosts: Vec::new(),
+            allowed_paths: Vec::new(),
+            functions: Vec::new(),
+        }
+    }
+}
+
+/// Configures an [`ExtismEngine`]. Every setting is per engine, so two
+/// evaluators of the same module can differ (memory, fuel, WASI, config).
+///
+/// ```
+/// use polyscript_wasm::{ExtismEngine, InstancePolicy};
+/// let engine = ExtismEngine::builder()
+///     .entry_point("greet")
+///     .max_pages(64) // 4 MiB of linear memory, whatever the limits say
+///     .config("greeting", "Hello")
+///     .policy(InstancePolicy::Fresh)
+///     .build();
+/// assert_eq!(engine.entry_point(), "greet");
+/// ```
+#[must_use]
+#[derive(Default)]
+pub struct ExtismEngineBuilder {
+    settings: Settings,
+}
+
+impl ExtismEngineBuilder {
+    /// The exported function each eval calls (default `main`). Checked when
+    /// the module is compiled.
+    pub fn entry_point(mut self, name: impl Into<String>) -> Self {
+        self.settings.entry_point = name.into();
+        self
+    }
+
+    /// Fresh instance per eval (default) or pooled instances that keep state.
+    pub fn policy(mut self, policy: InstancePolicy) -> Self {
+        self.settings.policy = policy;
+        self
+    }
+
+    /// Links WASI preview 1 into the plugin (default off). Even with WASI the
+    /// plugin sees no directory unless [`allow_path`](Self::allow_path)
+    /// grants one, and no environment variables.
+    pub fn wasi(mut self, enabled: bool) -> Self {
+        self.settings.wasi = enabled;
+        self
+    }
+
+    /// Maximum linear memory in 64 KiB pages, overriding
+    /// [`Limits::memory_bytes`](polyscript_core::Limits::memory_bytes). It
+    /// covers the guest's memory and Extism's own (input, output, vars).
+    pub fn max_pages(mut self, pages: u32) -> Self {
+        self.settings.max_pages = Some(pages);
+        self
+    }
+
+    /// Meters the guest with wasmtime fuel: each eval gets
+    /// [`Limits::operations`](polyscript_core::Limits::operations) units
+    /// (the evaluator's limits, fixed when the module is compiled) and ends
+    /// with `LimitExceeded(Operations)` when they run out. Default off (fuel
+    /// costs some speed; deadlines still stop runaway guests).
+    pub fn fuel(mut self, enabled: bool) -> Self {
+        self.settings.fuel = enabled;
+        self
+    }
+
+    /// Adds a plugin config key the guest reads with `Config.get` /
+    /// `config_get`.
+    pub fn config(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.settings.config.insert(key.into(), value.into());
+        self
+    }
+
+    /// Adds several plugin config keys.
+    pub fn configs<K: Into<String>, V: Into<String>>(
+        mut self,
+        entries: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.settings
+            .config
+            .extend(entries.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self
+    }
+
+    /// Lets the guest's `http_request` reach `host` (a glob such as
+    /// `*.example.com`). None is allowed by default. Requests also need
+    /// extism's `http` Cargo feature, which polyscript does not enable.
+    pub fn allow_host(mut self, host: impl Into<String>) -> Self {
+        self.settings.allowed_hosts.push(host.into());
+        self
+    }
+
+    /// Maps the host directory `host_dir` to `guest_dir` for a WASI-enabled
+    /// plugin. None is mapped by default.
+    pub fn allow_path(mut self, host_dir: impl Into<String>, guest_dir: impl Into<PathBuf>) -> Self {
+        self.settings
+            .allowed_paths
+            .push((host_dir.into(), guest_dir.into()));
+        self
+    }
+
+    /// Adds a host function the guest may import.
+    pub fn host_function(mut self, function: Function) -> Self {
+        self.settings.functions.push(function);
+        self
+    }
+
+    /// Adds several host functions.
+    pub fn host_functions(mut self, functions: impl IntoIterator<Item = Function>) -> Self {
+        self.settings.functions.extend(functions);
+        self
+    }
+
+    /// The engine.
+    pub fn build(self) -> ExtismEngine {
+        ExtismEngine::from_settings(Arc::new(self.settings))
+    }
+}
