@@ -2,7 +2,9 @@
 //! chunk, loaded once and ready to call.
 
 use mlua::chunk::ChunkMode;
-use mlua::{Function, Lua, LuaOptions, LuaSerdeExt, Table, Variadic};
+use std::sync::OnceLock;
+
+use mlua::{Function, Lua, LuaOptions, LuaSerdeExt, StdLib, Table, Variadic};
 use polyscript_core::{Limits, Map, Value};
 
 use crate::builder::Grants;
@@ -11,6 +13,22 @@ use crate::engine::LuaProgram;
 use crate::watch::Watch;
 
 const SANDBOX: &str = include_str!("sandbox.lua");
+
+/// The sandbox prelude's bytecode, compiled once per process (instances
+/// load it instead of parsing the prelude again).
+fn sandbox_bytecode() -> mlua::Result<&'static [u8]> {
+    static CODE: OnceLock<Vec<u8>> = OnceLock::new();
+    if let Some(code) = CODE.get() {
+        return Ok(code);
+    }
+    let lua = Lua::new_with(StdLib::NONE, LuaOptions::new())?;
+    let prelude = lua
+        .load(SANDBOX)
+        .set_name("=polyscript-sandbox")
+        .set_mode(ChunkMode::Text)
+        .into_function()?;
+    Ok(CODE.get_or_init(|| prelude.dump(false)))
+}
 
 /// A Lua state with the program's chunk loaded (an
 /// [`Engine::Instance`](polyscript_core::Engine::Instance) of
@@ -68,9 +86,9 @@ impl LuaInstance {
         flags.set("io", grants.io)?;
         flags.set("os", grants.os)?;
         flags.set("env", grants.env)?;
-        lua.load(SANDBOX)
+        lua.load(sandbox_bytecode()?)
             .set_name("=polyscript-sandbox")
-            .set_mode(ChunkMode::Text)
+            .set_mode(ChunkMode::Binary)
             .call::<()>((
                 lua.globals(),
                 env.clone(),
