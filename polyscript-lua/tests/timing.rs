@@ -68,7 +68,31 @@ fn figures() {
             .unwrap();
     });
 
+    // Per-eval environment: reuse one table and clear it, or a new table
+    // bound as the chunk's _ENV each time (mlua's set_environment).
+    let mt = lua.create_table().unwrap();
+    mt.set("__index", lua.globals()).unwrap();
+    let env = lua.create_table().unwrap();
+    env.set_metatable(Some(mt.clone())).unwrap();
+    chunk.set_environment(env.clone()).unwrap();
+    let reuse_env = per_iteration(n, || {
+        env.raw_set("ctx", lua.to_value(&input).unwrap()).unwrap();
+        let out: mlua::Value = chunk.call(()).unwrap();
+        let _: Value = lua.from_value(out).unwrap();
+        env.clear().unwrap();
+    });
+    let new_env = per_iteration(n, || {
+        let env = lua.create_table().unwrap();
+        env.set_metatable(Some(mt.clone())).unwrap();
+        chunk.set_environment(env.clone()).unwrap();
+        env.raw_set("ctx", lua.to_value(&input).unwrap()).unwrap();
+        let out: mlua::Value = chunk.call(()).unwrap();
+        let _: Value = lua.from_value(out).unwrap();
+    });
+
     println!("raw mlua call of a preloaded chunk: {raw:?}");
+    println!("  + reused env table, cleared:      {reuse_env:?}");
+    println!("  + new env table per call:         {new_env:?}");
     println!("Evaluator::eval (default limits):   {evaluator:?}");
     println!("Evaluator::eval (no limits):        {evaluator_unlimited:?}");
     println!("instantiate (one Lua state):        {instantiate:?}");
