@@ -29,7 +29,12 @@ pub(crate) fn from_js(value: &JsValue, context: &mut Context) -> Result<Value, S
 }
 
 /// Rejects values JSON cannot carry, naming their JavaScript type and path.
-fn check_plain(value: &JsValue, path: &str, depth: usize, context: &mut Context) -> Result<(), String> {
+fn check_plain(
+    value: &JsValue,
+    path: &str,
+    depth: usize,
+    context: &mut Context,
+) -> Result<(), String> {
     let unsupported = |kind: &str| {
         Err(format!(
             "the script's {path} is a JavaScript {kind}, which has no JSON form"

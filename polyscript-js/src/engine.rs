@@ -101,13 +101,15 @@ impl Engine for JsEngine {
     }
 
     fn compile(&self, source: &Source, _limits: &Limits) -> Result<JsProgram> {
-        let _span = tracing::debug_span!("compile", engine = "js", script_id = %source.id()).entered();
+        let _span =
+            tracing::debug_span!("compile", engine = "js", script_id = %source.id()).entered();
         program::compile(source)
     }
 
     fn instantiate(&self, program: &JsProgram, _limits: &Limits) -> Result<JsInstance> {
         let _span =
-            tracing::debug_span!("instantiate", engine = "js", script_id = %program.script_id).entered();
+            tracing::debug_span!("instantiate", engine = "js", script_id = %program.script_id)
+                .entered();
         JsInstance::spawn(Arc::new(program.clone()), Arc::clone(&self.config))
     }
 

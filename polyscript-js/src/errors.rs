@@ -23,10 +23,9 @@ pub(crate) fn classify(error: JsError, program: &JsProgram, context: &mut Contex
                 LimitKind::CallDepth,
                 "recursion limit reached (Limits::call_depth)".into(),
             ),
-            EngineError::RuntimeLimit(RuntimeLimitError::StackSize) => Failure::Limit(
-                LimitKind::CallDepth,
-                "VM stack size limit reached".into(),
-            ),
+            EngineError::RuntimeLimit(RuntimeLimitError::StackSize) => {
+                Failure::Limit(LimitKind::CallDepth, "VM stack size limit reached".into())
+            }
             other => Failure::Panic(other.to_string()),
         };
     }
@@ -70,7 +69,8 @@ mod tests {
 
     #[test]
     fn finds_the_innermost_position() {
-        let text = "TypeError: x is not a function\n    at f (<inline>:3:7)\n    at <main> (<inline>:9:1)";
+        let text =
+            "TypeError: x is not a function\n    at f (<inline>:3:7)\n    at <main> (<inline>:9:1)";
         assert_eq!(find_location(text), Some((3, 7)));
         assert_eq!(find_location("Error: boom"), None);
     }

@@ -71,33 +71,59 @@ fn this_len(this: &JsValue, context: &mut Context) -> JsResult<u64> {
 }
 
 /// After the call: the result's size.
-fn post_result(this: &JsValue, args: &[JsValue], orig: &JsObject, cx: &mut Context) -> JsResult<JsValue> {
+fn post_result(
+    this: &JsValue,
+    args: &[JsValue],
+    orig: &JsObject,
+    cx: &mut Context,
+) -> JsResult<JsValue> {
     let result = orig.call(this, args, cx)?;
     check_value(&result, cx)?;
     Ok(result)
 }
 
 /// After the call: the receiver's size (push, unshift, splice grow `this`).
-fn post_this(this: &JsValue, args: &[JsValue], orig: &JsObject, cx: &mut Context) -> JsResult<JsValue> {
+fn post_this(
+    this: &JsValue,
+    args: &[JsValue],
+    orig: &JsObject,
+    cx: &mut Context,
+) -> JsResult<JsValue> {
     let result = orig.call(this, args, cx)?;
     check_value(this, cx)?;
     Ok(result)
 }
 
 /// Before `String.prototype.repeat(count)`: `this.length * count`.
-fn pre_repeat(this: &JsValue, args: &[JsValue], orig: &JsObject, cx: &mut Context) -> JsResult<JsValue> {
+fn pre_repeat(
+    this: &JsValue,
+    args: &[JsValue],
+    orig: &JsObject,
+    cx: &mut Context,
+) -> JsResult<JsValue> {
     let count = args.first().cloned().unwrap_or_default().to_number(cx)?;
     if count.is_finite() && count > 0.0 {
         let units = (this_len(this, cx)? as f64 * count).min(u64::MAX as f64) as u64;
-        charge(units.saturating_mul(BYTES_PER_CODE_UNIT), "String.prototype.repeat")?;
+        charge(
+            units.saturating_mul(BYTES_PER_CODE_UNIT),
+            "String.prototype.repeat",
+        )?;
     }
     orig.call(this, args, cx)
 }
 
 /// Before `padStart` / `padEnd(maxLength)`: `maxLength`.
-fn pre_pad(this: &JsValue, args: &[JsValue], orig: &JsObject, cx: &mut Context) -> JsResult<JsValue> {
+fn pre_pad(
+    this: &JsValue,
+    args: &[JsValue],
+    orig: &JsObject,
+    cx: &mut Context,
+) -> JsResult<JsValue> {
     let len = args.first().cloned().unwrap_or_default().to_length(cx)?;
-    charge(len.saturating_mul(BYTES_PER_CODE_UNIT), "String.prototype.pad")?;
+    charge(
+        len.saturating_mul(BYTES_PER_CODE_UNIT),
+        "String.prototype.pad",
+    )?;
     orig.call(this, args, cx)
 }
 
@@ -126,13 +152,19 @@ pub(crate) fn install(context: &mut Context) -> JsResult<()> {
     let string_proto = context.intrinsics().constructors().string().prototype();
     let array_proto = context.intrinsics().constructors().array().prototype();
     for &(on_string, name, wrapper) in CHECKED {
-        let proto = if on_string { &string_proto } else { &array_proto };
+        let proto = if on_string {
+            &string_proto
+        } else {
+            &array_proto
+        };
         let key = JsString::from(name);
         let original = proto.get(key.clone(), context)?;
         let Some(original) = original.as_object() else {
             continue;
         };
-        let length = original.get(js_string!("length"), context)?.to_length(context)?;
+        let length = original
+            .get(js_string!("length"), context)?
+            .to_length(context)?;
         let function = FunctionObjectBuilder::new(
             context.realm(),
             NativeFunction::from_copy_closure_with_captures(wrapper, original.clone()),

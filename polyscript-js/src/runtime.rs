@@ -59,7 +59,8 @@ impl Runtime {
     /// Builds the context, installs the sandbox globals and parses + compiles
     /// the script once.
     pub(crate) fn new(program: JsProgram, config: &JsConfig) -> Result<Self, Failure> {
-        let setup = |e: boa_engine::JsError| Failure::Panic(format!("cannot set up a boa context: {e}"));
+        let setup =
+            |e: boa_engine::JsError| Failure::Panic(format!("cannot set up a boa context: {e}"));
         let mut context = Context::builder()
             .host_hooks(Rc::new(memory::SandboxHooks))
             .job_executor(Rc::new(IdleJobExecutor))
@@ -124,7 +125,8 @@ impl Runtime {
     }
 
     fn run(&mut self, request: Request) -> Result<Value, Failure> {
-        let input = convert::to_js(request.input, &mut self.context).map_err(Failure::InvalidData)?;
+        let input =
+            convert::to_js(request.input, &mut self.context).map_err(Failure::InvalidData)?;
         self.global
             .set(js_string!("ctx"), input, false, &mut self.context)
             .map_err(|e| Failure::Panic(format!("cannot set ctx: {e}")))?;
@@ -151,7 +153,10 @@ impl Runtime {
             if self.baseline.keys.contains(&key) {
                 continue;
             }
-            let deleted = self.global.delete_property_or_throw(key.clone(), context).is_ok();
+            let deleted = self
+                .global
+                .delete_property_or_throw(key.clone(), context)
+                .is_ok();
             if !deleted {
                 clean &= self
                     .global
@@ -161,7 +166,9 @@ impl Runtime {
         }
         for (key, value) in &self.baseline.values {
             let current = self.global.get(key.clone(), context)?;
-            if JsValue::same_value(&current, value) && self.global.has_own_property(key.clone(), context)? {
+            if JsValue::same_value(&current, value)
+                && self.global.has_own_property(key.clone(), context)?
+            {
                 continue;
             }
             let restored = self.global.define_property_or_throw(

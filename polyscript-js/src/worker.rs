@@ -11,8 +11,8 @@
 //! reply. The handle (two channel ends) is `Send`, which is all the pool needs.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use polyscript_core::{Error, Guard, Map, Result, ScriptId, Value};
@@ -105,7 +105,8 @@ impl JsInstance {
     }
 
     fn worker_lost(&self) -> Error {
-        Failure::Panic("the JavaScript worker thread exited".into()).into_setup_error(self.script_id)
+        Failure::Panic("the JavaScript worker thread exited".into())
+            .into_setup_error(self.script_id)
     }
 }
 
@@ -164,10 +165,11 @@ fn worker_main(
         return;
     }
     while let Ok(request) = requests.recv() {
-        let reply = catch_unwind(AssertUnwindSafe(|| runtime.eval(request))).unwrap_or_else(|p| Reply {
-            outcome: Err(Failure::Panic(panic_text(p.as_ref()))),
-            clean: false,
-        });
+        let reply =
+            catch_unwind(AssertUnwindSafe(|| runtime.eval(request))).unwrap_or_else(|p| Reply {
+                outcome: Err(Failure::Panic(panic_text(p.as_ref()))),
+                clean: false,
+            });
         let clean = reply.clean;
         if replies.send(reply).is_err() || !clean {
             break;

@@ -24,7 +24,8 @@ fn evaluator_with(script: &str, limits: Limits) -> Evaluator<JsEngine> {
 }
 
 fn run(ev: &Evaluator<JsEngine>, data: Value) -> polyscript_core::Result<Value> {
-    ev.eval(&EvalContext::with_data(data)?).map(|r| r.into_value())
+    ev.eval(&EvalContext::with_data(data)?)
+        .map(|r| r.into_value())
 }
 
 #[test]
@@ -33,12 +34,17 @@ fn completion_value_is_the_result() {
     assert_eq!(run(&ev, json!({"n": 3})).unwrap(), json!("big"));
     assert_eq!(run(&ev, json!({"n": 1})).unwrap(), json!("small"));
     let ev = evaluator("({ greeting: 'Hello, ' + ctx['name'] + '!' })");
-    assert_eq!(run(&ev, json!({"name": "Ada"})).unwrap(), json!({"greeting": "Hello, Ada!"}));
+    assert_eq!(
+        run(&ev, json!({"name": "Ada"})).unwrap(),
+        json!({"greeting": "Hello, Ada!"})
+    );
 }
 
 #[test]
 fn main_function_is_called_with_ctx() {
-    let ev = evaluator("function helper(x) { return x + 1; }\nfunction main(ctx) { return { v: helper(ctx.n) }; }");
+    let ev = evaluator(
+        "function helper(x) { return x + 1; }\nfunction main(ctx) { return { v: helper(ctx.n) }; }",
+    );
     assert_eq!(ev.engine(), polyscript_core::EngineKind::JavaScript);
     for n in 0..3 {
         assert_eq!(run(&ev, json!({"n": n})).unwrap(), json!({"v": n + 1}));
@@ -88,7 +94,11 @@ fn numbers_keep_their_json_type() {
 fn syntax_errors_have_line_and_column() {
     let source = Source::from_text("const a = 1;\n  let = = 2;\n");
     match Evaluator::new(JsEngine::new(), source) {
-        Err(Error::Compile { message, location: Some(loc), .. }) => {
+        Err(Error::Compile {
+            message,
+            location: Some(loc),
+            ..
+        }) => {
             assert_eq!(loc.line, 2, "{message}");
             assert!(loc.column.is_some_and(|c| c > 1), "{loc:?}");
             assert!(message.starts_with("SyntaxError"), "{message}");
@@ -97,7 +107,10 @@ fn syntax_errors_have_line_and_column() {
     }
     // On line 1 the column is the script's own (the block brace is not counted).
     match Evaluator::new(JsEngine::new(), Source::from_text("let = = 1;")) {
-        Err(Error::Compile { location: Some(loc), .. }) => assert_eq!(loc.line, 1),
+        Err(Error::Compile {
+            location: Some(loc),
+            ..
+        }) => assert_eq!(loc.line, 1),
         other => panic!("expected a compile error, got {other:?}"),
     }
 }
@@ -106,7 +119,9 @@ fn syntax_errors_have_line_and_column() {
 fn type_errors_have_message_line_and_column() {
     let ev = evaluator("const a = 1;\nconst o = {};\no.missing();\n");
     match run(&ev, json!({})) {
-        Err(Error::Runtime { message, location, .. }) => {
+        Err(Error::Runtime {
+            message, location, ..
+        }) => {
             assert!(message.starts_with("TypeError: "), "{message}");
             let loc = location.expect("a location");
             assert_eq!(loc.line, 3, "{message}");
@@ -116,7 +131,9 @@ fn type_errors_have_message_line_and_column() {
     }
     let ev = evaluator("throw new RangeError('nope');");
     match run(&ev, json!({})) {
-        Err(Error::Runtime { message, location, .. }) => {
+        Err(Error::Runtime {
+            message, location, ..
+        }) => {
             assert_eq!(message, "RangeError: nope");
             assert_eq!(location.map(|l| l.line), Some(1));
         }
@@ -131,12 +148,17 @@ fn type_errors_have_message_line_and_column() {
 
 #[test]
 fn top_level_let_const_class_can_run_twice() {
-    let ev = evaluator("let x = ctx.n;\nconst y = 2;\nclass C { v() { return x * y; } }\nfunction f() { return new C().v(); }\nf()");
+    let ev = evaluator(
+        "let x = ctx.n;\nconst y = 2;\nclass C { v() { return x * y; } }\nfunction f() { return new C().v(); }\nf()",
+    );
     for n in 1..=3 {
         assert_eq!(run(&ev, json!({"n": n})).unwrap(), json!(n * 2));
     }
     let stats = ev.pool_stats();
-    assert_eq!(stats.created, 1, "one instance served every eval: {stats:?}");
+    assert_eq!(
+        stats.created, 1,
+        "one instance served every eval: {stats:?}"
+    );
 }
 
 #[test]
@@ -146,7 +168,10 @@ fn globals_do_not_survive_an_eval() {
          globalThis.a = 1; b = 2; var c = 3; JSON = null;\nseen",
     );
     let first = run(&ev, json!({"n": 1})).unwrap();
-    assert_eq!(first, json!(["undefined", "undefined", "undefined", "function", "number"]));
+    assert_eq!(
+        first,
+        json!(["undefined", "undefined", "undefined", "function", "number"])
+    );
     for _ in 0..2 {
         assert_eq!(run(&ev, json!({"n": 1})).unwrap(), first);
     }
@@ -171,22 +196,38 @@ fn memory_limit_covers_allocating_builtins() {
     ] {
         let ev = evaluator_with(script, limits);
         match run(&ev, json!({})) {
-            Err(Error::LimitExceeded { limit: LimitKind::Memory, .. }) => {}
-            Err(Error::Runtime { message, .. }) if script.contains("ArrayBuffer") && message.starts_with("RangeError") => {}
+            Err(Error::LimitExceeded {
+                limit: LimitKind::Memory,
+                ..
+            }) => {}
+            Err(Error::Runtime { message, .. })
+                if script.contains("ArrayBuffer") && message.starts_with("RangeError") => {}
             other => panic!("{script}: expected LimitExceeded(memory), got {other:?}"),
         }
     }
     // Small allocations are fine.
-    let ev = evaluator_with("'ab'.repeat(100).length + [1, 2].concat([3]).length", limits);
+    let ev = evaluator_with(
+        "'ab'.repeat(100).length + [1, 2].concat([3]).length",
+        limits,
+    );
     assert_eq!(run(&ev, json!({})).unwrap(), json!(203));
 }
 
 #[test]
 fn recursion_through_native_callbacks_is_bounded() {
-    for limits in [Limits::default(), Limits { call_depth: None, ..Limits::default() }] {
+    for limits in [
+        Limits::default(),
+        Limits {
+            call_depth: None,
+            ..Limits::default()
+        },
+    ] {
         let ev = evaluator_with("function f(n) { return [n].map(f)[0] + 1; }\nf(0)", limits);
         match run(&ev, json!({})) {
-            Err(Error::LimitExceeded { limit: LimitKind::CallDepth, .. }) => {}
+            Err(Error::LimitExceeded {
+                limit: LimitKind::CallDepth,
+                ..
+            }) => {}
             other => panic!("expected LimitExceeded(call depth), got {other:?}"),
         }
     }
@@ -215,7 +256,9 @@ fn loops_inside_native_callbacks_still_time_out() {
 
 #[test]
 fn console_goes_to_tracing_and_promises_do_not_run() {
-    let ev = evaluator("console.log('hi', ctx.n); Promise.resolve().then(() => { globalThis.late = 1; }); typeof late");
+    let ev = evaluator(
+        "console.log('hi', ctx.n); Promise.resolve().then(() => { globalThis.late = 1; }); typeof late",
+    );
     assert_eq!(run(&ev, json!({"n": 1})).unwrap(), json!("undefined"));
     assert_eq!(run(&ev, json!({"n": 1})).unwrap(), json!("undefined"));
 }
@@ -224,7 +267,9 @@ fn console_goes_to_tracing_and_promises_do_not_run() {
 fn strict_scripts_stay_strict() {
     let ev = evaluator("'use strict';\nundeclared = 1;");
     match run(&ev, json!({})) {
-        Err(Error::Runtime { message, .. }) => assert!(message.starts_with("ReferenceError"), "{message}"),
+        Err(Error::Runtime { message, .. }) => {
+            assert!(message.starts_with("ReferenceError"), "{message}")
+        }
         other => panic!("expected ReferenceError, got {other:?}"),
     }
 }

@@ -31,20 +31,25 @@ fn script(scenario: Scenario) -> &'static str {
         Scenario::OpenSocket => {
             "typeof fetch === 'function' ? fetch('http://127.0.0.1:9') : (typeof XMLHttpRequest === 'function' ? new XMLHttpRequest() : null)"
         }
-        Scenario::ReadEnv => {
-            "typeof process === 'object' && process.env ? process.env.PATH : null"
-        }
+        Scenario::ReadEnv => "typeof process === 'object' && process.env ? process.env.PATH : null",
         other => panic!("no script for {other:?}"),
     }
 }
 
 impl Harness for Js {
-    fn evaluator(&self, scenario: Scenario, limits: Limits, pool: PoolConfig) -> Result<AnyEvaluator> {
-        Ok(Evaluator::builder(JsEngine::new(), Source::from_text(script(scenario)))
-            .limits(limits)
-            .pool(pool)
-            .build()?
-            .into_any())
+    fn evaluator(
+        &self,
+        scenario: Scenario,
+        limits: Limits,
+        pool: PoolConfig,
+    ) -> Result<AnyEvaluator> {
+        Ok(
+            Evaluator::builder(JsEngine::new(), Source::from_text(script(scenario)))
+                .limits(limits)
+                .pool(pool)
+                .build()?
+                .into_any(),
+        )
     }
 
     fn compile_error_line(&self) -> Option<u32> {
