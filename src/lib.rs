@@ -57,7 +57,7 @@ mod wasi;
 pub use wasi::*;
 
 // Compile and run the README's code blocks as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "rhai"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
