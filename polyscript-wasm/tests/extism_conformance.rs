@@ -28,7 +28,12 @@ fn entry_point(scenario: Scenario) -> &'static str {
 }
 
 impl Harness for Extism {
-    fn evaluator(&self, scenario: Scenario, limits: Limits, pool: PoolConfig) -> Result<AnyEvaluator> {
+    fn evaluator(
+        &self,
+        scenario: Scenario,
+        limits: Limits,
+        pool: PoolConfig,
+    ) -> Result<AnyEvaluator> {
         let source = if scenario == Scenario::CompileError {
             Source::from_bytes(b"\0asm\x01\0\0\0 this is not a module")
         } else {

@@ -55,7 +55,10 @@ fn instances_run_concurrently_with_their_own_results() {
             scope.spawn(move || {
                 for i in 0..40 {
                     let name = format!("thread-{t}-call-{i}");
-                    let got = ev.eval(&data(json!({ "name": name }))).unwrap().into_value();
+                    let got = ev
+                        .eval(&data(json!({ "name": name })))
+                        .unwrap()
+                        .into_value();
                     let greeting = format!("Hello, {name}!");
                     assert_eq!(got, json!({"greeting": greeting, "length": greeting.len()}));
                 }
@@ -67,20 +70,44 @@ fn instances_run_concurrently_with_their_own_results() {
 
 #[test]
 fn two_evaluators_of_one_module_with_different_memory_limits() {
-    let small = evaluator(ExtismEngine::builder().entry_point("allocate").max_pages(64).build());
-    let large = evaluator(ExtismEngine::builder().entry_point("allocate").max_pages(1024).build());
+    let small = evaluator(
+        ExtismEngine::builder()
+            .entry_point("allocate")
+            .max_pages(64)
+            .build(),
+    );
+    let large = evaluator(
+        ExtismEngine::builder()
+            .entry_point("allocate")
+            .max_pages(1024)
+            .build(),
+    );
     let ask = || data(json!({"mib": 8}));
     match small.eval(&ask()) {
-        Err(Error::LimitExceeded { limit: LimitKind::Memory, .. }) => {}
+        Err(Error::LimitExceeded {
+            limit: LimitKind::Memory,
+            ..
+        }) => {}
         other => panic!("4 MiB evaluator allocated 8 MiB: {other:?}"),
     }
-    assert_eq!(large.eval(&ask()).unwrap().into_value(), json!({"allocated_mib": 8}));
+    assert_eq!(
+        large.eval(&ask()).unwrap().into_value(),
+        json!({"allocated_mib": 8})
+    );
 
     // The bomb ends with the memory limit in both.
     for pages in [64, 1024] {
-        let bomb = evaluator(ExtismEngine::builder().entry_point("alloc_bomb").max_pages(pages).build());
+        let bomb = evaluator(
+            ExtismEngine::builder()
+                .entry_point("alloc_bomb")
+                .max_pages(pages)
+                .build(),
+        );
         match bomb.eval(&data(json!({}))) {
-            Err(Error::LimitExceeded { limit: LimitKind::Memory, .. }) => {}
+            Err(Error::LimitExceeded {
+                limit: LimitKind::Memory,
+                ..
+            }) => {}
             other => panic!("{pages} pages: {other:?}"),
         }
     }
@@ -108,7 +135,10 @@ fn a_full_pool_answers_pool_exhausted_then_recovers() {
         other => panic!("expected PoolExhausted, got {other:?}"),
     }
     drop(first);
-    let got = ev.eval(&data(json!({"name": "again"}))).unwrap().into_value();
+    let got = ev
+        .eval(&data(json!({"name": "again"})))
+        .unwrap()
+        .into_value();
     assert_eq!(got["greeting"], "Hello, again!");
     drop(second);
     assert_eq!(ev.pool_stats().in_use, 0);
@@ -142,10 +172,16 @@ fn concurrent_evals_beyond_the_pool_size_get_pool_exhausted() {
         }
         token.cancel();
         for spinner in spinners {
-            assert!(matches!(spinner.join().unwrap(), Err(Error::Cancelled { .. })));
+            assert!(matches!(
+                spinner.join().unwrap(),
+                Err(Error::Cancelled { .. })
+            ));
         }
     });
-    let got = ev.eval(&data(json!({"name": "after"}))).unwrap().into_value();
+    let got = ev
+        .eval(&data(json!({"name": "after"})))
+        .unwrap()
+        .into_value();
     assert_eq!(got["greeting"], "Hello, after!");
 }
 
@@ -162,7 +198,10 @@ fn a_plugin_that_timed_out_is_usable_for_the_next_eval() {
             Err(Error::Timeout { .. }) => {}
             other => panic!("round {round}: expected Timeout, got {other:?}"),
         }
-        let got = ev.eval(&data(json!({"name": "next"}))).unwrap().into_value();
+        let got = ev
+            .eval(&data(json!({"name": "next"})))
+            .unwrap()
+            .into_value();
         assert_eq!(got["greeting"], "Hello, next!");
     }
 
@@ -177,7 +216,9 @@ fn a_plugin_that_timed_out_is_usable_for_the_next_eval() {
         engine.eval(&mut instance, ev.program(), &spin, &guard()),
         Err(Error::Timeout { .. })
     ));
-    let got = engine.eval(&mut instance, ev.program(), &greet, &guard()).unwrap();
+    let got = engine
+        .eval(&mut instance, ev.program(), &greet, &guard())
+        .unwrap();
     assert_eq!(got["greeting"], "Hello, same!");
 }
 
@@ -206,7 +247,10 @@ fn stopping_one_instance_does_not_break_its_siblings() {
                 scope.spawn(move || {
                     for i in 0..200 {
                         let name = format!("w{t}-{i}");
-                        let got = ev.eval(&data(json!({ "name": name }))).unwrap().into_value();
+                        let got = ev
+                            .eval(&data(json!({ "name": name })))
+                            .unwrap()
+                            .into_value();
                         assert_eq!(got["greeting"], format!("Hello, {name}!"));
                     }
                 })
@@ -230,9 +274,15 @@ fn stateful_keeps_state_across_evals_and_fresh_does_not() {
         Limits::default(),
         pool,
     );
-    let fresh = with_pool(ExtismEngine::with_entry_point("bump"), Limits::default(), pool);
+    let fresh = with_pool(
+        ExtismEngine::with_entry_point("bump"),
+        Limits::default(),
+        pool,
+    );
     let run = |ev: &Evaluator<ExtismEngine>| -> Vec<Value> {
-        (0..3).map(|_| ev.eval(&EvalContext::new()).unwrap().into_value()).collect()
+        (0..3)
+            .map(|_| ev.eval(&EvalContext::new()).unwrap().into_value())
+            .collect()
     };
     assert_eq!(run(&stateful), vec![json!(0), json!(1), json!(2)]);
     assert_eq!(run(&fresh), vec![json!(0), json!(0), json!(0)]);
@@ -240,11 +290,18 @@ fn stateful_keeps_state_across_evals_and_fresh_does_not() {
 
 #[test]
 fn a_missing_entry_point_is_found_at_compile_time() {
-    let err = Evaluator::builder(ExtismEngine::with_entry_point("nope"), Source::from_bytes(PLUGIN))
-        .build()
-        .unwrap_err();
+    let err = Evaluator::builder(
+        ExtismEngine::with_entry_point("nope"),
+        Source::from_bytes(PLUGIN),
+    )
+    .build()
+    .unwrap_err();
     match &err {
-        Error::EntryPointNotFound { entry_point, available, .. } => {
+        Error::EntryPointNotFound {
+            entry_point,
+            available,
+            ..
+        } => {
             assert_eq!(entry_point, "nope");
             assert!(available.iter().any(|e| e == "greet"), "{available:?}");
         }

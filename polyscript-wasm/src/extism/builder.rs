@@ -126,7 +126,11 @@ impl ExtismEngineBuilder {
 
     /// Maps the host directory `host_dir` to `guest_dir` for a WASI-enabled
     /// plugin. None is mapped by default.
-    pub fn allow_path(mut self, host_dir: impl Into<String>, guest_dir: impl Into<PathBuf>) -> Self {
+    pub fn allow_path(
+        mut self,
+        host_dir: impl Into<String>,
+        guest_dir: impl Into<PathBuf>,
+    ) -> Self {
         self.settings
             .allowed_paths
             .push((host_dir.into(), guest_dir.into()));

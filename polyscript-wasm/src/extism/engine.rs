@@ -116,7 +116,11 @@ impl Engine for ExtismEngine {
             // Checked again after making the plugin: a call that starts
             // already late would race Extism's timer (see watchdog.rs).
             guard.check()?;
-            let watch = Watch::start(plugin.cancel_handle(), guard.deadline(), guard.cancel_token());
+            let watch = Watch::start(
+                plugin.cancel_handle(),
+                guard.deadline(),
+                guard.cancel_token(),
+            );
             let outcome = plugin
                 .call_get_error_code::<&[u8], &[u8]>(program.entry_point(), &bytes)
                 .map(<[u8]>::to_vec);
@@ -139,7 +143,10 @@ impl Engine for ExtismEngine {
                 return Err(guard.interrupt_error());
             }
             foreign_interrupts += 1;
-            tracing::debug!(foreign_interrupts, "interrupted by another instance's stop; retrying");
+            tracing::debug!(
+                foreign_interrupts,
+                "interrupted by another instance's stop; retrying"
+            );
             if foreign_interrupts > MAX_FOREIGN_INTERRUPTS {
                 return Err(guard.runtime_error(
                     "interrupted repeatedly by other instances of the module being stopped",

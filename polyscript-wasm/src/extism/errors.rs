@@ -46,15 +46,25 @@ pub(crate) fn classify(error: &extism::Error) -> Failure {
 }
 
 /// The polyscript error for a failure that is not an interrupt.
-pub(crate) fn to_error(guard: &Guard<'_>, failure: Failure, error: &extism::Error, code: i32) -> Error {
+pub(crate) fn to_error(
+    guard: &Guard<'_>,
+    failure: Failure,
+    error: &extism::Error,
+    code: i32,
+) -> Error {
     let message = format!("{error:#}");
     match failure {
         Failure::OutOfMemory => guard.limit_error(
             LimitKind::Memory,
             format!("linear memory cannot grow past its maximum: {message}"),
         ),
-        Failure::OutOfFuel => guard.limit_error(LimitKind::Operations, format!("fuel exhausted: {message}")),
-        Failure::StackOverflow => guard.limit_error(LimitKind::CallDepth, format!("wasm stack exhausted: {message}")),
+        Failure::OutOfFuel => {
+            guard.limit_error(LimitKind::Operations, format!("fuel exhausted: {message}"))
+        }
+        Failure::StackOverflow => guard.limit_error(
+            LimitKind::CallDepth,
+            format!("wasm stack exhausted: {message}"),
+        ),
         Failure::Interrupted => guard.interrupt_error(),
         Failure::Other if code != 0 && code != -1 && !message.contains(&code.to_string()) => {
             guard.runtime_error(format!("{message} (return code {code})"), None)

@@ -40,13 +40,19 @@ impl ExtismProgram {
 /// Linear-memory pages for `limits`, unless the builder fixed a number.
 fn max_pages(settings: &Settings, limits: &Limits) -> Option<u32> {
     settings.max_pages.or_else(|| {
-        limits
-            .memory_bytes
-            .map(|bytes| u32::try_from(bytes.div_ceil(65_536)).unwrap_or(u32::MAX).max(1))
+        limits.memory_bytes.map(|bytes| {
+            u32::try_from(bytes.div_ceil(65_536))
+                .unwrap_or(u32::MAX)
+                .max(1)
+        })
     })
 }
 
-pub(crate) fn compile(settings: &Settings, source: &Source, limits: &Limits) -> Result<ExtismProgram> {
+pub(crate) fn compile(
+    settings: &Settings,
+    source: &Source,
+    limits: &Limits,
+) -> Result<ExtismProgram> {
     let script_id = source.id();
     let compile_error = |message: String| Error::Compile {
         engine: EngineKind::Extism,
