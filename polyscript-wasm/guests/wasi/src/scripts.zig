@@ -37,8 +37,31 @@ fn write(fd: u32, bytes: []const u8) void {
     }
 }
 
+/// stdout is buffered and written once at the end (each WASI call costs the
+/// host a few microseconds).
+var out_buf: []u8 = &[_]u8{};
+var out_len: usize = 0;
+
 fn out(bytes: []const u8) void {
-    write(1, bytes);
+    if (out_len + bytes.len > out_buf.len) {
+        var cap = if (out_buf.len == 0) 4096 else out_buf.len * 2;
+        while (cap < out_len + bytes.len) cap *= 2;
+        const grown = alloc.alloc(u8, cap) catch {
+            flush();
+            write(1, bytes);
+            return;
+        };
+        @memcpy(grown[0..out_len], out_buf[0..out_len]);
+        if (out_buf.len > 0) alloc.free(out_buf);
+        out_buf = grown;
+    }
+    @memcpy(out_buf[out_len .. out_len + bytes.len], bytes);
+    out_len += bytes.len;
+}
+
+fn flush() void {
+    write(1, out_buf[0..out_len]);
+    out_len = 0;
 }
 
 fn outInt(value: i64) void {
@@ -79,6 +102,7 @@ fn outJsonString(bytes: []const u8) void {
 
 /// Fails the way the contract says: message on stderr, exit code 1.
 fn fail(message: []const u8) noreturn {
+    flush();
     write(2, message);
     write(2, "\n");
     proc_exit(1);
@@ -476,4 +500,5 @@ pub fn main() void {
         write(2, "unknown op: ");
         fail(op);
     }
+    flush();
 }
