@@ -31,7 +31,12 @@ fn op(scenario: Scenario) -> &'static str {
 }
 
 impl Harness for Wasi {
-    fn evaluator(&self, scenario: Scenario, limits: Limits, pool: PoolConfig) -> Result<AnyEvaluator> {
+    fn evaluator(
+        &self,
+        scenario: Scenario,
+        limits: Limits,
+        pool: PoolConfig,
+    ) -> Result<AnyEvaluator> {
         let source = match scenario {
             Scenario::CompileError => Source::from_bytes(b"\0asm this is not a module"),
             _ => Source::from_bytes(SCRIPTS),

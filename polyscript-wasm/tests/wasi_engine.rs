@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use polyscript_core::{Error, EvalContext, Evaluator, LimitKind, Limits, PoolConfig, Source, Value};
+use polyscript_core::{
+    Error, EvalContext, Evaluator, LimitKind, Limits, PoolConfig, Source, Value,
+};
 use polyscript_wasm::{InstancePolicy, WasiEngine};
 use serde_json::{Value as Json, json};
 
@@ -188,10 +190,7 @@ fn concurrent_evals_on_threads_are_correct() {
                     let name = format!("thread {t} call {i}");
                     let got = eval(&ev, json!({ "name": name })).expect("greet");
                     let greeting = format!("Hello, {name}!");
-                    assert_eq!(
-                        got,
-                        json!({"greeting": greeting, "length": greeting.len()})
-                    );
+                    assert_eq!(got, json!({"greeting": greeting, "length": greeting.len()}));
                 }
             });
         }

@@ -62,10 +62,8 @@ impl Runtime {
             }
         };
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |state: &mut EvalState| {
-            &mut state.wasi
-        })
-        .map_err(|e| format!("cannot link WASI preview1: {e:#}"))?;
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |state: &mut EvalState| &mut state.wasi)
+            .map_err(|e| format!("cannot link WASI preview1: {e:#}"))?;
         tracing::debug!(fuel, "wasmtime engine for WASI commands created");
         Ok(Runtime {
             engine,
