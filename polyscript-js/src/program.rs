@@ -123,10 +123,9 @@ fn parse_error_location(error: &ParseError) -> Option<(u32, u32)> {
     let position: Position = match error {
         ParseError::Expected { span, .. } | ParseError::Unexpected { span, .. } => span.start(),
         ParseError::General { position, .. } => *position,
-        ParseError::Lex { err } => match err {
-            boa_engine::parser::lexer::Error::Syntax(_, position) => *position,
-            _ => return None,
-        },
+        ParseError::Lex {
+            err: boa_engine::parser::lexer::Error::Syntax(_, position),
+        } => *position,
         _ => return None,
     };
     Some((position.line_number(), position.column_number()))
