@@ -80,6 +80,18 @@ pub fn from_extism_file_with_data(
 ///   listing its exports (use [`from_extism_file`] to name another one);
 /// * any other module is a WASI command module
 ///   ([`from_wasi_file`](crate::from_wasi_file)).
+///
+/// ```
+/// // The test plugin imports extism:host/env but has no `main` export.
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/polyscript-wasm/guests/plugin/build/plugin.wasm");
+/// match polyscript::from_file(path) {
+///     Err(polyscript::Error::EntryPointNotFound { entry_point, available, .. }) => {
+///         assert_eq!(entry_point, "main");
+///         assert!(available.iter().any(|e| e == "greet"));
+///     }
+///     other => panic!("expected EntryPointNotFound, got {other:?}"),
+/// }
+/// ```
 pub fn from_wasm_file(path: impl AsRef<Path>) -> Result<AnyEvaluator> {
     let path = path.as_ref();
     let source = FileLoader::new(path).load()?;
