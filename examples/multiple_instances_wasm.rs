@@ -144,7 +144,7 @@ fn main() {
                 "isolation: instance A state = {}, instance B state = {}",
                 report.state_a, report.state_b
             );
-            println!("stateful policy, bump x3: {:?}", report.stateful_bumps);
+            println!("stateful policy, bump x3: {}", json!(report.stateful_bumps));
             for value in &report.parallel {
                 println!("parallel: {value}");
             }
