@@ -64,3 +64,6 @@ mod watch;
 pub use builder::LuaEngineBuilder;
 pub use engine::{LuaEngine, LuaProgram};
 pub use instance::LuaInstance;
+
+/// The mlua crate this engine is built on, for code that needs its own API.
+pub use mlua;

@@ -66,6 +66,16 @@
 mod policy;
 pub use policy::InstancePolicy;
 
+/// The crates these engines are built on, for code that needs their own API
+/// (e.g. raw benchmarks or host functions).
+pub mod deps {
+    #[cfg(feature = "extism")]
+    pub use ::extism;
+    pub use ::wasmtime;
+    #[cfg(feature = "wasi")]
+    pub use ::wasmtime_wasi;
+}
+
 #[cfg(feature = "extism")]
 mod extism;
 #[cfg(feature = "extism")]
