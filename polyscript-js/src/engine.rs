@@ -12,8 +12,11 @@ use crate::worker::JsInstance;
 /// callbacks) recurses on it, bounded by the recursion limit.
 pub const DEFAULT_STACK_SIZE: usize = 64 * 1024 * 1024;
 
-/// Default number of boa VM "cycles" between two deadline/cancel checks.
-pub const DEFAULT_YIELD_BUDGET: u32 = 4096;
+/// Default number of boa VM "cycles" between two deadline/cancel checks
+/// (≈0.5 ms of a tight loop in release). Measured on a 10^6-iteration loop:
+/// 256 → +33 %, 4096 → +25 %, 65 536 → no measurable cost against boa's
+/// plain, non-interruptible `Script::evaluate`.
+pub const DEFAULT_YIELD_BUDGET: u32 = 65_536;
 
 /// Engine options, shared by every instance.
 #[derive(Debug, Clone)]
