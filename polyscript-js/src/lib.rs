@@ -127,6 +127,7 @@ mod convert;
 mod engine;
 mod errors;
 mod failure;
+mod globals;
 mod memory;
 mod program;
 mod runtime;

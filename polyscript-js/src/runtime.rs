@@ -1,7 +1,6 @@
 //! One boa `Context` with the script parsed and compiled once; lives on its
 //! worker thread only (boa's GC heap is thread-local).
 
-use std::collections::HashSet;
 use std::future::Future;
 use std::path::Path;
 use std::pin::pin;
@@ -10,12 +9,13 @@ use std::task::{Poll, Waker};
 use std::time::Instant;
 
 use boa_engine::job::IdleJobExecutor;
-use boa_engine::property::{Attribute, PropertyDescriptor, PropertyKey};
-use boa_engine::{Context, JsObject, JsResult, JsValue, Script, Source as JsSource, js_string};
+use boa_engine::property::Attribute;
+use boa_engine::{Context, JsValue, Script, Source as JsSource, js_string};
 use polyscript_core::{CancelToken, Limits, Map, Value};
 
 use crate::engine::JsConfig;
 use crate::failure::Failure;
+use crate::globals::Globals;
 use crate::program::JsProgram;
 use crate::{console, convert, errors, memory};
 
@@ -39,18 +39,11 @@ pub(crate) struct Reply {
     pub(crate) clean: bool,
 }
 
-/// A global property as it was after instantiation.
-struct Baseline {
-    keys: HashSet<PropertyKey>,
-    values: Vec<(PropertyKey, JsValue)>,
-}
-
 /// The context, the compiled script and the global baseline.
 pub(crate) struct Runtime {
     context: Context,
     script: Script,
-    global: JsObject,
-    baseline: Baseline,
+    globals: Globals,
     program: JsProgram,
     budget: u32,
 }
@@ -67,11 +60,7 @@ impl Runtime {
             .build()
             .map_err(setup)?;
         context
-            .register_global_property(
-                js_string!("ctx"),
-                JsValue::undefined(),
-                Attribute::WRITABLE | Attribute::CONFIGURABLE,
-            )
+            .register_global_property(js_string!("ctx"), JsValue::undefined(), Attribute::WRITABLE)
             .map_err(setup)?;
         if config.console {
             console::install(&mut context).map_err(setup)?;
@@ -86,13 +75,11 @@ impl Runtime {
                 let text = e.to_string();
                 Failure::Compile(text, None)
             })?;
-        let global = context.global_object();
-        let baseline = snapshot(&global, &mut context).map_err(setup)?;
+        let globals = Globals::lock(&mut context).map_err(setup)?;
         Ok(Runtime {
             context,
             script,
-            global,
-            baseline,
+            globals,
             program,
             budget: config.yield_budget,
         })
@@ -120,16 +107,18 @@ impl Runtime {
                 clean: false,
             };
         }
-        let clean = self.restore_globals().unwrap_or(false);
+        let clean = self.globals.restore(&mut self.context).unwrap_or(false);
         Reply { outcome, clean }
     }
 
     fn run(&mut self, request: Request) -> Result<Value, Failure> {
         let input =
             convert::to_js(request.input, &mut self.context).map_err(Failure::InvalidData)?;
-        self.global
-            .set(js_string!("ctx"), input, false, &mut self.context)
-            .map_err(|e| Failure::Panic(format!("cannot set ctx: {e}")))?;
+        match self.globals.set_ctx(input, &mut self.context) {
+            Ok(true) => {}
+            Ok(false) => return Err(Failure::Panic("cannot set ctx".into())),
+            Err(e) => return Err(Failure::Panic(format!("cannot set ctx: {e}"))),
+        }
 
         let completion = {
             let future = self
@@ -142,61 +131,6 @@ impl Runtime {
             Err(error) => Err(errors::classify(error, &self.program, &mut self.context)),
         }
     }
-
-    /// Deletes globals the eval added (non-configurable ones, i.e. `var`s,
-    /// are set to `undefined`) and puts back built-ins it replaced.
-    /// `Ok(false)` when something could not be restored.
-    fn restore_globals(&mut self) -> JsResult<bool> {
-        let context = &mut self.context;
-        let mut clean = true;
-        for key in self.global.own_property_keys(context)? {
-            if self.baseline.keys.contains(&key) {
-                continue;
-            }
-            let deleted = self
-                .global
-                .delete_property_or_throw(key.clone(), context)
-                .is_ok();
-            if !deleted {
-                clean &= self
-                    .global
-                    .set(key, JsValue::undefined(), false, context)
-                    .unwrap_or(false);
-            }
-        }
-        for (key, value) in &self.baseline.values {
-            let current = self.global.get(key.clone(), context)?;
-            if JsValue::same_value(&current, value)
-                && self.global.has_own_property(key.clone(), context)?
-            {
-                continue;
-            }
-            let restored = self.global.define_property_or_throw(
-                key.clone(),
-                PropertyDescriptor::builder()
-                    .value(value.clone())
-                    .writable(true)
-                    .enumerable(false)
-                    .configurable(true),
-                context,
-            );
-            clean &= restored.is_ok();
-        }
-        Ok(clean)
-    }
-}
-
-fn snapshot(global: &JsObject, context: &mut Context) -> JsResult<Baseline> {
-    let keys = global.own_property_keys(context)?;
-    let mut values = Vec::with_capacity(keys.len());
-    for key in &keys {
-        let value = global.get(key.clone(), context)?;
-        values.push((key.clone(), value));
-    }
-    Ok(Baseline {
-        keys: keys.into_iter().collect(),
-        values,
-    })
 }
 
 /// Polls boa's budgeted evaluation; between two slices (every `budget` VM
@@ -218,5 +152,60 @@ fn drive<T>(
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(Failure::Timeout);
         }
+    }
+}
+
+#[cfg(test)]
+mod measure {
+    //! In-thread figures (no handoff):
+    //! `cargo test -p polyscript-js --release --lib -- --ignored --nocapture`.
+
+    use std::hint::black_box;
+    use std::time::{Duration, Instant};
+
+    use polyscript_core::serde_json::json;
+    use polyscript_core::{CancelToken, Limits, Map, Source, Value};
+
+    use super::{Request, Runtime};
+    use crate::engine::JsConfig;
+
+    fn per_iter(n: u32, mut f: impl FnMut()) -> Duration {
+        for _ in 0..(n / 10).max(1) {
+            f();
+        }
+        let start = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        start.elapsed() / n
+    }
+
+    #[test]
+    #[ignore = "measurement; run in release with --nocapture"]
+    fn in_thread_figures() {
+        let script =
+            "const greeting = `Hello, ${ctx.name}!`;\n({ greeting, length: greeting.length })";
+        let program = crate::program::compile(&Source::from_text(script)).unwrap();
+        let mut runtime = Runtime::new(program, &JsConfig::default()).unwrap();
+        let Value::Object(input) = json!({"name": "World"}) else {
+            unreachable!()
+        };
+        let cancel = CancelToken::new();
+        let request = |input: &Map| Request {
+            input: input.clone(),
+            deadline: None,
+            cancel: cancel.clone(),
+            limits: Limits::default(),
+        };
+        let eval = per_iter(20_000, || {
+            let reply = runtime.eval(request(&input));
+            assert!(reply.clean);
+            black_box(reply.outcome.unwrap());
+        });
+        println!("in-thread Runtime::eval greeting (ctx + run + result + restore): {eval:?}");
+        let restore = per_iter(20_000, || {
+            black_box(runtime.globals.restore(&mut runtime.context).unwrap());
+        });
+        println!("in-thread restore_globals after a clean eval: {restore:?}");
     }
 }

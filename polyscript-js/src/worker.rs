@@ -7,12 +7,19 @@
 //! first thread's heap list, where that thread's collector could sweep or
 //! dump them while the second thread uses them: a `unsafe impl Send` wrapper
 //! would be unsound. So each instance owns a thread that creates, uses and
-//! drops its context; `eval` sends the input over a channel and waits for the
-//! reply. The handle (two channel ends) is `Send`, which is all the pool needs.
+//! drops its context; `eval` hands the input over and waits for the reply.
+//! The handle is `Send`, which is all the pool needs.
+//!
+//! The handoff is a one-request slot (see [`Slot`]): a mutex-guarded request
+//! and reply plus an atomic state, with `park`/`unpark` to wake the other
+//! side. Each side first polls the state for a few tens of microseconds,
+//! yielding the CPU between polls, so a short eval or a back-to-back request
+//! never pays for a futex sleep and wake-up; then it parks.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 use polyscript_core::{Error, Guard, Map, Result, ScriptId, Value};
@@ -27,6 +34,93 @@ const POLL: Duration = Duration::from_millis(20);
 /// How long after the deadline (or a cancel) the caller waits for the worker
 /// to stop by itself before giving the instance up.
 const GRACE: Duration = Duration::from_millis(500);
+/// How long a caller polls for the reply (yielding between polls) before it
+/// parks: covers short evals without a sleep/wake-up.
+const CALLER_SPIN: Duration = Duration::from_micros(50);
+/// How long an idle worker polls for the next request before it parks:
+/// covers back-to-back evals.
+const WORKER_SPIN: Duration = Duration::from_micros(50);
+
+/// [`Slot::state`]: no request pending.
+const IDLE: u8 = 0;
+/// [`Slot::state`]: a request waits in [`Slot::request`].
+const REQUESTED: u8 = 1;
+/// [`Slot::state`]: the worker took the request and is running it.
+const RUNNING: u8 = 2;
+/// [`Slot::state`]: a reply waits in [`Slot::reply`].
+const REPLIED: u8 = 3;
+
+/// The handoff between an instance handle and its worker thread: at most one
+/// request in flight. The mutexes carry the data (and its synchronization);
+/// `state` only tells the polling side when to look.
+struct Slot {
+    state: AtomicU8,
+    request: Mutex<Option<(Request, Thread)>>,
+    reply: Mutex<Option<Reply>>,
+    /// Set by the handle when it is dropped: the worker exits.
+    closed: AtomicBool,
+    /// Set by the worker thread when it exits (also by unwinding).
+    exited: AtomicBool,
+}
+
+impl Slot {
+    fn put_request(&self, request: Request) {
+        *self.request.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((request, thread::current()));
+        self.state.store(REQUESTED, Ordering::Release);
+    }
+
+    /// The worker's wait: the next request, or `None` once the handle is gone.
+    fn next_request(&self) -> Option<(Request, Thread)> {
+        let start = Instant::now();
+        loop {
+            if self.closed.load(Ordering::Acquire) {
+                return None;
+            }
+            if self.state.load(Ordering::Acquire) == REQUESTED {
+                self.state.store(RUNNING, Ordering::Relaxed);
+                if let Some(request) = self
+                    .request
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take()
+                {
+                    return Some(request);
+                }
+            } else if start.elapsed() < WORKER_SPIN {
+                thread::yield_now();
+            } else {
+                thread::park();
+            }
+        }
+    }
+
+    fn put_reply(&self, reply: Reply) {
+        *self.reply.lock().unwrap_or_else(PoisonError::into_inner) = Some(reply);
+        self.state.store(REPLIED, Ordering::Release);
+    }
+
+    /// The caller's non-blocking look: the reply, if it is there.
+    fn take_reply(&self) -> Option<Reply> {
+        if self.state.load(Ordering::Acquire) != REPLIED {
+            return None;
+        }
+        self.state.store(IDLE, Ordering::Relaxed);
+        self.reply
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+}
+
+/// Marks the slot `exited` when the worker thread ends, however it ends.
+struct ExitMark(Arc<Slot>);
+
+impl Drop for ExitMark {
+    fn drop(&mut self) {
+        self.0.exited.store(true, Ordering::Release);
+    }
+}
 
 /// One ready JavaScript VM: a worker thread holding a boa `Context` with the
 /// script compiled. Created by [`JsEngine`](crate::JsEngine)'s `instantiate`.
@@ -38,8 +132,15 @@ pub struct JsInstance {
 }
 
 struct Worker {
-    requests: Sender<Request>,
-    replies: Receiver<Reply>,
+    slot: Arc<Slot>,
+    thread: Thread,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.slot.closed.store(true, Ordering::Release);
+        self.thread.unpark();
+    }
 }
 
 impl std::fmt::Debug for JsInstance {
@@ -76,30 +177,37 @@ impl JsInstance {
             cancel: guard.cancel_token().clone(),
             limits: *guard.limits(),
         };
-        if worker.requests.send(request).is_err() {
-            return Err(self.worker_lost());
-        }
+        worker.slot.put_request(request);
+        worker.thread.unpark();
+        let started = Instant::now();
         let mut stopping_since: Option<Instant> = None;
         loop {
-            match worker.replies.recv_timeout(POLL) {
-                Ok(reply) => {
-                    if reply.clean {
-                        self.worker = Some(worker);
-                    }
+            if let Some(reply) = worker.slot.take_reply() {
+                if reply.clean {
+                    self.worker = Some(worker);
+                }
+                return reply.outcome.map_err(|f| f.into_error(guard));
+            }
+            if worker.slot.exited.load(Ordering::Acquire) {
+                // Exited without a reply (a reply is put before exiting).
+                if let Some(reply) = worker.slot.take_reply() {
                     return reply.outcome.map_err(|f| f.into_error(guard));
                 }
-                Err(RecvTimeoutError::Timeout) => {
-                    if guard.check().is_err() {
-                        let since = *stopping_since.get_or_insert_with(Instant::now);
-                        if since.elapsed() >= GRACE {
-                            // The worker is stuck in one long native step; drop
-                            // it (it exits when it next looks at its channel).
-                            tracing::warn!(script_id = %self.script_id, "js worker did not stop in time; instance abandoned");
-                            return Err(guard.interrupt_error());
-                        }
-                    }
+                return Err(self.worker_lost());
+            }
+            if started.elapsed() < CALLER_SPIN {
+                thread::yield_now();
+                continue;
+            }
+            thread::park_timeout(POLL);
+            if guard.check().is_err() {
+                let since = *stopping_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= GRACE {
+                    // The worker is stuck in one long native step; drop it
+                    // (it exits when it next looks at its slot).
+                    tracing::warn!(script_id = %self.script_id, "js worker did not stop in time; instance abandoned");
+                    return Err(guard.interrupt_error());
                 }
-                Err(RecvTimeoutError::Disconnected) => return Err(self.worker_lost()),
             }
         }
     }
@@ -112,21 +220,28 @@ impl JsInstance {
 
 impl Worker {
     fn spawn(program: &Arc<JsProgram>, config: &Arc<JsConfig>) -> Result<Self, Failure> {
-        let (request_tx, request_rx) = mpsc::channel::<Request>();
-        let (reply_tx, reply_rx) = mpsc::channel::<Reply>();
+        let slot = Arc::new(Slot {
+            state: AtomicU8::new(IDLE),
+            request: Mutex::new(None),
+            reply: Mutex::new(None),
+            closed: AtomicBool::new(false),
+            exited: AtomicBool::new(false),
+        });
         let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<(), Failure>>(1);
         let program = (**program).clone();
         let config = Arc::clone(config);
-        std::thread::Builder::new()
+        let exit = ExitMark(Arc::clone(&slot));
+        let handle = thread::Builder::new()
             .name("polyscript-js".into())
             .stack_size(config.stack_size)
-            .spawn(move || worker_main(program, &config, ready_tx, request_rx, reply_tx))
+            .spawn(move || worker_main(program, &config, ready_tx, exit))
             .map_err(|e| Failure::Panic(format!("cannot start a JavaScript worker thread: {e}")))?;
+        let worker = Worker {
+            slot,
+            thread: handle.thread().clone(),
+        };
         match ready_rx.recv() {
-            Ok(Ok(())) => Ok(Worker {
-                requests: request_tx,
-                replies: reply_rx,
-            }),
+            Ok(Ok(())) => Ok(worker),
             Ok(Err(failure)) => Err(failure),
             Err(_) => Err(Failure::Panic(
                 "the JavaScript worker thread exited while starting".into(),
@@ -147,8 +262,7 @@ fn worker_main(
     program: JsProgram,
     config: &JsConfig,
     ready: mpsc::SyncSender<Result<(), Failure>>,
-    requests: Receiver<Request>,
-    replies: Sender<Reply>,
+    exit: ExitMark,
 ) {
     let started = Instant::now();
     let runtime = catch_unwind(AssertUnwindSafe(|| Runtime::new(program, config)))
@@ -164,17 +278,20 @@ fn worker_main(
     if ready.send(Ok(())).is_err() {
         return;
     }
-    while let Ok(request) = requests.recv() {
+    let slot = &exit.0;
+    while let Some((request, caller)) = slot.next_request() {
         let reply =
             catch_unwind(AssertUnwindSafe(|| runtime.eval(request))).unwrap_or_else(|p| Reply {
                 outcome: Err(Failure::Panic(panic_text(p.as_ref()))),
                 clean: false,
             });
         let clean = reply.clean;
-        if replies.send(reply).is_err() || !clean {
+        slot.put_reply(reply);
+        caller.unpark();
+        if !clean {
             break;
         }
     }
     // `runtime` (the context and every Gc it owns) is dropped here, on the
-    // thread whose GC heap holds it.
+    // thread whose GC heap holds it; then `exit` marks the slot.
 }
