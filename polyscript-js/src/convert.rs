@@ -20,24 +20,27 @@ pub(crate) fn to_js(input: Map, context: &mut Context) -> Result<JsValue, String
 /// A script's result as JSON: `undefined` is `null`; functions, symbols and
 /// bigints are errors naming where they are; integral numbers are integers.
 pub(crate) fn from_js(value: &JsValue, context: &mut Context) -> Result<Value, String> {
-    check_plain(value, "result", 0, context)?;
-    let json = value
+    check_plain(value, &|| "result".to_owned(), 0, context)?;
+    let mut json = value
         .to_json(context)
         .map_err(|e| format!("the script's result has no JSON form: {e}"))?
         .unwrap_or(Value::Null);
-    Ok(normalize_numbers(json))
+    normalize_numbers(&mut json);
+    Ok(json)
 }
 
-/// Rejects values JSON cannot carry, naming their JavaScript type and path.
+/// Rejects values JSON cannot carry, naming their JavaScript type and path
+/// (`path` is only rendered for the error).
 fn check_plain(
     value: &JsValue,
-    path: &str,
+    path: &dyn Fn() -> String,
     depth: usize,
     context: &mut Context,
 ) -> Result<(), String> {
     let unsupported = |kind: &str| {
         Err(format!(
-            "the script's {path} is a JavaScript {kind}, which has no JSON form"
+            "the script's {} is a JavaScript {kind}, which has no JSON form",
+            path()
         ))
     };
     if value.is_symbol() {
@@ -58,7 +61,7 @@ fn check_plain(
     let keys = obj.own_property_keys(context).map_err(|e| e.to_string())?;
     for key in keys {
         let child = obj.get(key.clone(), context).map_err(|e| e.to_string())?;
-        check_plain(&child, &format!("{path}.{key}"), depth + 1, context)?;
+        check_plain(&child, &|| format!("{}.{key}", path()), depth + 1, context)?;
     }
     Ok(())
 }
@@ -66,26 +69,21 @@ fn check_plain(
 /// JavaScript has one number type; the bridge returns doubles for every
 /// number outside i32. Integral doubles within ±2^53 become JSON integers
 /// (as `JSON.stringify` prints them); `-0` and fractions stay floats.
-fn normalize_numbers(value: Value) -> Value {
+fn normalize_numbers(value: &mut Value) {
     match value {
-        Value::Number(n) => match n.as_f64() {
-            Some(f)
-                if !n.is_i64()
-                    && !n.is_u64()
-                    && f.fract() == 0.0
-                    && f.abs() <= MAX_SAFE
-                    && !(f == 0.0 && f.is_sign_negative()) =>
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64()
+                && !n.is_i64()
+                && !n.is_u64()
+                && f.fract() == 0.0
+                && f.abs() <= MAX_SAFE
+                && !(f == 0.0 && f.is_sign_negative())
             {
-                Value::from(f as i64)
+                *value = Value::from(f as i64);
             }
-            _ => Value::Number(n),
-        },
-        Value::Array(items) => Value::Array(items.into_iter().map(normalize_numbers).collect()),
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, normalize_numbers(v)))
-                .collect(),
-        ),
-        other => other,
+        }
+        Value::Array(items) => items.iter_mut().for_each(normalize_numbers),
+        Value::Object(map) => map.values_mut().for_each(normalize_numbers),
+        _ => {}
     }
 }

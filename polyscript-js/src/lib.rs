@@ -63,34 +63,63 @@
 //! the completion-value semantics, and makes top-level `let` / `const` /
 //! `class` / `function` declarations block-scoped, so running the script again
 //! in the same context never hits "redeclaration" errors and no declaration
-//! survives the eval. After each eval the instance deletes every global
-//! property the script added (`globalThis.x = 1`, sloppy `x = 1`; a `var` is
-//! non-deletable and is set to `undefined`) and puts back any built-in global
-//! it replaced. Not covered: mutations *inside* built-ins (e.g. a method added
-//! to `Array.prototype`) persist on that instance.
+//! survives the eval.
+//!
+//! When an instance is created, every global property (the built-ins,
+//! `console`, `ctx`) is made non-configurable, and every one but `ctx`
+//! read-only (see the sandbox rule below). After each eval the instance:
+//!
+//! * sets `ctx` back to `undefined`;
+//! * resets every global `var` (and sloppy-mode block function) the script
+//!   declared to `undefined` (they are non-deletable);
+//! * deletes every other global property the script added
+//!   (`globalThis.x = 1`, sloppy `x = 1`, symbol and index keys) — found by
+//!   listing the global object's own keys, and skipped when their number is
+//!   unchanged: since no baseline key can be deleted, an equal count means
+//!   nothing was added;
+//! * rebuilds the instance (new thread and context) instead when the global
+//!   object cannot be brought back: made non-extensible, sealed or frozen,
+//!   prototype swapped, `ctx` or a `var` made read-only or an accessor.
+//!
+//! Not covered: mutations *inside* built-ins (e.g. a method added to
+//! `Array.prototype` or a property added to `Math`) persist on that instance.
+//!
+//! **Sandbox rule: built-in globals are read-only.** Assigning one
+//! (`JSON = null`, `globalThis.Math = {}`) silently does nothing in sloppy
+//! code and throws a `TypeError` in strict code; `delete` and
+//! `Object.defineProperty` on them fail the same way. A script can still
+//! *shadow* a built-in with its own top-level `let` / `const` / `function`
+//! (they are block-scoped).
 //!
 //! The alternatives, measured in release on the project's (busy, 2-core)
 //! machine with the greeting script: a new boa `Context` + parse + run per
-//! eval costs ≈530 µs; re-running the compiled block script costs ≈2.1 µs
-//! (≈2.2 µs through the interruptible budgeted path), and restoring the
-//! globals ≈13 µs; a function wrapper `(function (ctx) {...})` compiled once
-//! costs ≈2.0 µs per call but loses the completion value and runs outside
-//! boa's budgeted (interruptible) loop; a fresh `Realm` per eval would force
-//! a re-parse, since boa binds a `Script` to its realm. The block wins: it
-//! keeps both script forms and the deadline, at ~40× less than a context per
-//! eval. A whole `Evaluator::eval` of the greeting takes ≈30 µs (channel
-//! round trip to the worker thread included); creating an instance ≈2 ms
-//! (thread + context + parse + bytecode).
+//! eval costs ≈400–530 µs; re-running the compiled block script costs
+//! ≈1.7–2.5 µs (≈+0.3 µs through the interruptible budgeted path); a
+//! function wrapper `(function (ctx) {...})` compiled once costs ≈2.0–2.3 µs
+//! per call but loses the completion value and runs outside boa's budgeted
+//! (interruptible) loop; a fresh `Realm` per eval would force a re-parse,
+//! since boa binds a `Script` to its realm. The block wins: it keeps both
+//! script forms and the deadline, at ~100× less than a context per eval.
+//! Restoring the globals costs ≈0.6–1 µs (a key listing); comparing every
+//! built-in against a snapshot instead, as long as scripts could replace
+//! them, cost ≈13 µs. On the worker thread a whole greeting eval (input
+//! conversion, run, result conversion, restore) takes ≈3.5–5 µs; a whole
+//! `Evaluator::eval` ≈6–8 µs (was ≈30 µs with channels and the full
+//! snapshot diff); creating an instance ≈0.5–2 ms (thread + context +
+//! parse + bytecode).
 //!
 //! # Threads
 //!
 //! boa's `Context` is `!Send` and its garbage-collected heap is thread-local,
 //! so moving a context between threads would be unsound. Each
 //! [`JsInstance`] therefore owns a worker thread that creates, uses and drops
-//! its context; an eval sends the input over a channel and waits for the
-//! reply (a round trip of a few microseconds). The instance handle is `Send`,
-//! which is what the core pool needs, and `Evaluator<JsEngine>` is
-//! `Send + Sync`.
+//! its context. An eval puts the input in a one-request slot shared with the
+//! worker and waits for the reply: each side polls the slot for up to 50 µs
+//! (yielding the CPU between polls), so short evals and back-to-back requests
+//! need no sleep and wake-up, then parks (`std::thread::park`); the waiting
+//! caller keeps checking its deadline and cancel token. The instance handle
+//! is `Send`, which is what the core pool needs, and `Evaluator<JsEngine>` is
+//! `Send + Sync`. Dropping an instance ends its thread.
 //!
 //! # Limits
 //!
@@ -120,6 +149,7 @@
 //! boa_engine has no file, network, process or environment API, and none is
 //! added. Promise jobs are discarded (no `await` continuation ever runs), so
 //! nothing outlives an eval. The optional `console` writes to `tracing`.
+//! Built-in globals are read-only (see "Compile once, isolate every eval").
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod console;

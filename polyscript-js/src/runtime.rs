@@ -207,5 +207,41 @@ mod measure {
             black_box(runtime.globals.restore(&mut runtime.context).unwrap());
         });
         println!("in-thread restore_globals after a clean eval: {restore:?}");
+        let to_js = per_iter(20_000, || {
+            black_box(crate::convert::to_js(input.clone(), &mut runtime.context).unwrap());
+        });
+        println!("in-thread input to JS (clone + from_json): {to_js:?}");
+        let js_input = crate::convert::to_js(input.clone(), &mut runtime.context).unwrap();
+        assert!(
+            runtime
+                .globals
+                .set_ctx(js_input, &mut runtime.context)
+                .unwrap()
+        );
+        let result = runtime.script.evaluate(&mut runtime.context).unwrap();
+        let from_js = per_iter(20_000, || {
+            black_box(crate::convert::from_js(&result, &mut runtime.context).unwrap());
+        });
+        println!("in-thread result from JS (check + to_json + numbers): {from_js:?}");
+        let run = per_iter(20_000, || {
+            black_box(runtime.script.evaluate(&mut runtime.context).unwrap());
+        });
+        println!("in-thread plain Script::evaluate: {run:?}");
+        let budget = runtime.budget;
+        let budgeted = per_iter(20_000, || {
+            let future = runtime
+                .script
+                .evaluate_async_with_budget(&mut runtime.context, budget);
+            black_box(super::drive(future, None, &cancel).unwrap().unwrap());
+        });
+        println!("in-thread budgeted evaluate (drive): {budgeted:?}");
+        let run = per_iter(20_000, || {
+            black_box(runtime.run(request(&input)).unwrap());
+        });
+        println!("in-thread run (ctx + budgeted + result, no restore): {run:?}");
+        let eval = per_iter(20_000, || {
+            black_box(runtime.eval(request(&input)).outcome.unwrap());
+        });
+        println!("in-thread Runtime::eval again: {eval:?}");
     }
 }

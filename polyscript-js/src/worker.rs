@@ -35,7 +35,10 @@ const POLL: Duration = Duration::from_millis(20);
 /// to stop by itself before giving the instance up.
 const GRACE: Duration = Duration::from_millis(500);
 /// How long a caller polls for the reply (yielding between polls) before it
-/// parks: covers short evals without a sleep/wake-up.
+/// parks: covers short evals without a sleep/wake-up. Measured on the
+/// greeting (release, busy 2-core machine): parking at once ≈9–12 µs per
+/// `Evaluator::eval`, 50 µs of polling on both sides ≈8 µs with far fewer
+/// outliers; longer polling gains nothing.
 const CALLER_SPIN: Duration = Duration::from_micros(50);
 /// How long an idle worker polls for the next request before it parks:
 /// covers back-to-back evals.

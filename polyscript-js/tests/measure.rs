@@ -38,10 +38,18 @@ fn figures() {
         .build()
         .unwrap();
     let ctx = EvalContext::with_data(json!({"name": "World"})).unwrap();
-    let eval = per_iter(20_000, || {
-        black_box(ev.eval(&ctx).unwrap());
-    });
-    println!("Evaluator::eval greeting: {eval:?}");
+    let mut rounds: Vec<Duration> = (0..7)
+        .map(|_| {
+            per_iter(5_000, || {
+                black_box(ev.eval(&ctx).unwrap());
+            })
+        })
+        .collect();
+    rounds.sort();
+    println!(
+        "Evaluator::eval greeting: median {:?} (min {:?}, max {:?} of 7 rounds)",
+        rounds[3], rounds[0], rounds[6]
+    );
 
     // 2. Engine-level: instantiate (thread + Context + parse + compile) and a
     //    trivial eval (channel round trip + setup + restore).
@@ -70,7 +78,7 @@ fn figures() {
         );
         black_box(engine.eval(&mut instance, &trivial, &map, &guard).unwrap());
     });
-    println!("Engine::eval of `1` (channel round trip + ctx + restore): {rt:?}");
+    println!("Engine::eval of `1` (handoff to the worker + ctx + restore): {rt:?}");
 
     // 3. Isolation mechanisms, raw boa on one thread.
     let wrapped = format!("{{{GREETING}\n}}");
@@ -124,7 +132,12 @@ fn figures() {
             black_box(JsValue::same_value(&cur, v));
         }
     });
-    println!("isolation: restore globals (keys diff + value compare): {restore:?}");
+    println!("isolation: restore globals, full diff (keys diff + value compare): {restore:?}");
+    let expected = baseline.len();
+    let count = per_iter(20_000, || {
+        black_box(global.own_property_keys(&mut context).unwrap().len() == expected);
+    });
+    println!("isolation: restore globals, locked built-ins (own-key count only): {count:?}");
     let budgeted = per_iter(20_000, || {
         let v = input(&mut context);
         global
