@@ -116,6 +116,7 @@ pub fn from_file(path: impl AsRef<Path>) -> Result<AnyEvaluator> {
     }
 }
 
+#[cfg(not(all(feature = "rhai", feature = "lua", feature = "js", feature = "wasm")))]
 fn missing_feature(feature: &str, path: &Path) -> Error {
     Error::Unsupported {
         message: format!(

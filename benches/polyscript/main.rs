@@ -1,0 +1,36 @@
+//! Criterion benchmarks of polyscript on go-polyscript's greeting workload
+//! (`{"name": "World"}` → `{"greeting": "Hello, World!", "length": 13}`).
+//!
+//! Groups (see BENCHMARKS.md for the results and how to read them):
+//! `eval/<engine>`: single execution vs compile-once-run-many, limits on/off,
+//! and the raw engine API baseline; `instantiate`, `compile`; `providers`;
+//! `parallel/<engine>` (1 vs 2 threads); `coordinate` (map-reduce workers).
+//!
+//! `cargo bench` runs everything; `cargo bench -- --quick` is a fast pass;
+//! `POLYSCRIPT_BENCH_FAST=1` shortens measurement for smoke runs.
+
+mod coordinate;
+mod engines;
+mod parallel;
+mod providers;
+mod raw;
+mod workload;
+
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn config() -> Criterion {
+    let fast = std::env::var_os("POLYSCRIPT_BENCH_FAST").is_some();
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(if fast { 200 } else { 1000 }))
+        .measurement_time(Duration::from_millis(if fast { 500 } else { 3000 }))
+        .sample_size(if fast { 10 } else { 40 })
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = engines::bench, raw::bench, providers::bench, parallel::bench, coordinate::bench
+}
+criterion_main!(benches);

@@ -1,0 +1,147 @@
+//! The physical limit for the abstraction: the same work written directly
+//! against each engine's own API, no polyscript code. Input goes in from a
+//! `serde_json::Value`, the precompiled script runs, the output comes back as a
+//! `serde_json::Value` — what a polyscript eval does, minus polyscript.
+
+use std::hint::black_box;
+
+use criterion::Criterion;
+use serde_json::Value;
+
+use polyscript_js::boa_engine;
+use polyscript_lua::mlua;
+use polyscript_rhai::rhai;
+use polyscript_wasm::deps::{extism, wasmtime, wasmtime_wasi};
+
+use crate::workload::{self, check};
+
+fn rhai_raw(c: &mut Criterion) {
+    let engine = rhai::Engine::new();
+    let ast = engine.compile(workload::RHAI).expect("compiles");
+    let input = workload::input();
+    let run = || -> Value {
+        let mut scope = rhai::Scope::new();
+        let ctx: rhai::Dynamic = rhai::serde::to_dynamic(&input).expect("converts");
+        scope.push_constant("ctx", ctx);
+        let out: rhai::Dynamic = engine.eval_ast_with_scope(&mut scope, &ast).expect("runs");
+        rhai::serde::from_dynamic(&out).expect("converts back")
+    };
+    check("raw rhai", &run());
+    c.benchmark_group("eval/rhai")
+        .bench_function("raw", |b| b.iter(|| black_box(run())));
+}
+
+fn lua_raw(c: &mut Criterion) {
+    use mlua::LuaSerdeExt;
+    let lua = mlua::Lua::new();
+    let chunk = lua.load(workload::LUA).into_function().expect("compiles");
+    let input = workload::input();
+    let run = || -> Value {
+        let ctx = lua.to_value(&input).expect("converts");
+        lua.globals().set("ctx", ctx).expect("sets ctx");
+        let out: mlua::Value = chunk.call(()).expect("runs");
+        lua.from_value(out).expect("converts back")
+    };
+    check("raw lua", &run());
+    c.benchmark_group("eval/lua")
+        .bench_function("raw", |b| b.iter(|| black_box(run())));
+}
+
+fn js_raw(c: &mut Criterion) {
+    use boa_engine::{Context, JsValue, Source};
+    let mut context = Context::default();
+    // The same body as the polyscript script, compiled once as a function.
+    let function = context
+        .eval(Source::from_bytes(
+            r#"(function (ctx) { const greeting = "Hello, " + ctx.name + "!";
+                return { greeting: greeting, length: greeting.length }; })"#,
+        ))
+        .expect("compiles");
+    let function = function.as_callable().expect("a function").clone();
+    let input = workload::input();
+    let mut run = || -> Value {
+        let ctx = JsValue::from_json(&input, &mut context).expect("converts");
+        let out = function
+            .call(&JsValue::undefined(), &[ctx], &mut context)
+            .expect("runs");
+        out.to_json(&mut context)
+            .expect("converts back")
+            .unwrap_or(Value::Null)
+    };
+    check("raw js", &run());
+    c.benchmark_group("eval/js")
+        .bench_function("raw", |b| b.iter(|| black_box(run())));
+}
+
+fn extism_raw(c: &mut Criterion) {
+    let manifest = extism::Manifest::new([extism::Wasm::data(workload::EXTISM_WASM)]);
+    let compiled =
+        extism::CompiledPlugin::new(extism::PluginBuilder::new(manifest)).expect("compiles");
+    let input = serde_json::to_vec(&workload::input()).expect("serializes");
+    let call = |plugin: &mut extism::Plugin| -> Value {
+        let out: &[u8] = plugin
+            .call(workload::EXTISM_ENTRY, input.as_slice())
+            .expect("runs");
+        serde_json::from_slice(out).expect("JSON output")
+    };
+    // Reused plugin: compare with polyscript's Stateful policy.
+    let mut plugin = extism::Plugin::new_from_compiled(&compiled).expect("instantiates");
+    check("raw extism", &call(&mut plugin));
+    let mut group = c.benchmark_group("eval/extism");
+    group.bench_function("raw_reused_instance", |b| {
+        b.iter(|| black_box(call(&mut plugin)))
+    });
+    // New plugin per call: compare with polyscript's Fresh policy.
+    group.bench_function("raw_fresh_instance", |b| {
+        b.iter(|| {
+            let mut plugin = extism::Plugin::new_from_compiled(&compiled).expect("instantiates");
+            black_box(call(&mut plugin))
+        })
+    });
+    group.finish();
+}
+
+fn wasi_raw(c: &mut Criterion) {
+    use wasmtime::{Config, Engine, InstanceAllocationStrategy, Linker, Module, Store};
+    use wasmtime_wasi::WasiCtxBuilder;
+    use wasmtime_wasi::p1::WasiP1Ctx;
+    use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
+
+    let mut config = Config::new();
+    config.allocation_strategy(InstanceAllocationStrategy::pooling());
+    let engine = Engine::new(&config).expect("engine");
+    let module = Module::new(&engine, workload::WASI_WASM).expect("compiles");
+    let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |ctx| ctx).expect("links");
+    let pre = linker.instantiate_pre(&module).expect("pre-instantiates");
+    let input = serde_json::to_vec(&workload::input()).expect("serializes");
+    let run = || -> Value {
+        let stdout = MemoryOutputPipe::new(1 << 20);
+        let wasi = WasiCtxBuilder::new()
+            .stdin(MemoryInputPipe::new(input.clone()))
+            .stdout(stdout.clone())
+            .build_p1();
+        let mut store = Store::new(&engine, wasi);
+        let instance = pre.instantiate(&mut store).expect("instantiates");
+        let start = instance
+            .get_typed_func::<(), ()>(&mut store, "_start")
+            .expect("_start");
+        if let Err(e) = start.call(&mut store, ()) {
+            let exit = e.downcast_ref::<wasmtime_wasi::I32Exit>();
+            assert!(matches!(exit, Some(wasmtime_wasi::I32Exit(0))), "{e:#}");
+        }
+        drop(store);
+        serde_json::from_slice(&stdout.contents()).expect("JSON output")
+    };
+    check("raw wasi", &run());
+    c.benchmark_group("eval/wasi")
+        .bench_function("raw", |b| b.iter(|| black_box(run())));
+}
+
+pub fn bench(c: &mut Criterion) {
+    rhai_raw(c);
+    lua_raw(c);
+    js_raw(c);
+    extism_raw(c);
+    wasi_raw(c);
+}

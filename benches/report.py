@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Summarise criterion's results (target/criterion) as the tables of BENCHMARKS.md.
+
+Usage: python3 benches/report.py [target/criterion] > /tmp/results.md
+Reads every <group>/<bench>/new/{benchmark.json,estimates.json} and prints
+medians and the ratios the project's targets are stated in.
+"""
+import json
+import pathlib
+import sys
+
+root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
+median = {}
+for est in root.glob("**/new/estimates.json"):
+    meta = json.loads((est.parent / "benchmark.json").read_text())
+    ns = json.loads(est.read_text())["median"]["point_estimate"]
+    median[(meta["group_id"], meta["function_id"])] = ns
+
+
+def fmt(ns):
+    if ns is None:
+        return "—"
+    if ns >= 1e6:
+        return f"{ns / 1e6:.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.2f} µs"
+    return f"{ns:.0f} ns"
+
+
+def get(group, bench):
+    return median.get((group, bench))
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def verdict(value, ok):
+    if value is None:
+        return "—"
+    return f"{value:.2f}× {'✅' if ok(value) else '❌'}"
+
+
+engines = ["rhai", "lua", "js", "extism", "extism_stateful", "wasi"]
+raw_of = {
+    "rhai": "raw", "lua": "raw", "js": "raw", "wasi": "raw",
+    "extism": ("extism", "raw_fresh_instance"),
+    "extism_stateful": ("extism", "raw_reused_instance"),
+}
+
+print("| engine | single execution | run many | limits off | raw engine API | compile | new instance | 1 thread | 2 threads |")
+print("|---|---|---|---|---|---|---|---|---|")
+for e in engines:
+    g = f"eval/{e}"
+    raw = raw_of[e]
+    raw_ns = get(f"eval/{raw[0]}", raw[1]) if isinstance(raw, tuple) else get(g, raw)
+    print(f"| {e} | {fmt(get(g, 'single_execution'))} | {fmt(get(g, 'run_many'))} | "
+          f"{fmt(get(g, 'limits_off'))} | {fmt(raw_ns)} | {fmt(get('compile', e))} | "
+          f"{fmt(get('instantiate', e))} | {fmt(get(f'parallel/{e}', '1_threads'))} | "
+          f"{fmt(get(f'parallel/{e}', '2_threads'))} |")
+
+print()
+print("| engine | run-many ÷ raw (≤ 1.10) | compile-once speedup (≥ 5) | 2-thread ÷ 1-thread throughput (≥ 1.8) | limits on ÷ off (≤ 1.15) |")
+print("|---|---|---|---|---|")
+for e in engines:
+    g = f"eval/{e}"
+    raw = raw_of[e]
+    raw_ns = get(f"eval/{raw[0]}", raw[1]) if isinstance(raw, tuple) else get(g, raw)
+    run_many = get(g, "run_many")
+    print(f"| {e} | {verdict(ratio(run_many, raw_ns), lambda r: r <= 1.10)} | "
+          f"{verdict(ratio(get(g, 'single_execution'), run_many), lambda r: r >= 5)} | "
+          f"{verdict(ratio(get(f'parallel/{e}', '1_threads'), get(f'parallel/{e}', '2_threads')), lambda r: r >= 1.8)} | "
+          f"{verdict(ratio(run_many, get(g, 'limits_off')), lambda r: r <= 1.15)} |")
+
+print()
+print("| providers | static | context | composite |")
+print("|---|---|---|---|")
+for e in ["lua", "rhai"]:
+    g = f"providers/{e}"
+    print(f"| {e} | {fmt(get(g, 'static'))} | {fmt(get(g, 'context'))} | {fmt(get(g, 'composite'))} |")
+
+print()
+g = "coordinate/map_reduce_10k_lua"
+one, two = get(g, "1_workers"), get(g, "2_workers")
+print("| map-reduce, 10 000 strings (Lua) | 1 worker | 2 workers | speedup |")
+print("|---|---|---|---|")
+print(f"| vowel count | {fmt(one)} | {fmt(two)} | {verdict(ratio(one, two), lambda r: r > 1.0)} |")
