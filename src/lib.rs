@@ -20,6 +20,42 @@
 //! | `http`  | — | [`HttpLoader`](loader::HttpLoader) |
 //!
 //! The default features are the four engines; `full` adds `http`.
+//!
+//! # The same evaluation in every engine
+//!
+//! Each script reads the global `ctx` and returns its final value; the host
+//! code around it is identical:
+//!
+//! ```
+//! # #[cfg(all(feature = "rhai", feature = "lua", feature = "js"))]
+//! # fn main() -> polyscript::Result<()> {
+//! use polyscript::prelude::*;
+//! use serde_json::json;
+//!
+//! let evaluators = [
+//!     // Rhai: the last expression is the result.
+//!     polyscript::from_rhai_str(r#"let g = "Hello, " + ctx.name + "!"; #{ greeting: g, length: g.len() }"#)?,
+//!     // Lua: the chunk's `return`.
+//!     polyscript::from_lua_str(r#"local g = "Hello, " .. ctx["name"] .. "!"
+//!                                 return { greeting = g, length = #g }"#)?,
+//!     // JavaScript: the completion value (or `function main(ctx) { ... }`).
+//!     polyscript::from_js_str(r#"const g = `Hello, ${ctx.name}!`; ({ greeting: g, length: g.length })"#)?,
+//! ];
+//! let ctx = EvalContext::with_data(json!({"name": "World"}))?;
+//! for evaluator in &evaluators {
+//!     let response = evaluator.eval(&ctx)?;
+//!     assert_eq!(response.value(), &json!({"greeting": "Hello, World!", "length": 13}));
+//! }
+//! # Ok(())
+//! # }
+//! # #[cfg(not(all(feature = "rhai", feature = "lua", feature = "js")))]
+//! # fn main() {}
+//! ```
+//!
+//! WebAssembly modules receive `ctx` as JSON bytes and write JSON back: an
+//! Extism plugin through its entry point's input and output
+//! ([`from_extism_bytes`](crate::from_extism_bytes)), a WASI command module on
+//! stdin and stdout ([`from_wasi_bytes`](crate::from_wasi_bytes)).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::path::Path;
