@@ -80,8 +80,9 @@ for e in ["lua", "rhai"]:
     print(f"| {e} | {fmt(get(g, 'static'))} | {fmt(get(g, 'context'))} | {fmt(get(g, 'composite'))} |")
 
 print()
-g = "coordinate/map_reduce_10k_lua"
-one, two = get(g, "1_workers"), get(g, "2_workers")
-print("| map-reduce, 10 000 strings (Lua) | 1 worker | 2 workers | speedup |")
+print("| map-reduce, 10 000 strings | 1 worker | 2 workers | speedup |")
 print("|---|---|---|---|")
-print(f"| vowel count | {fmt(one)} | {fmt(two)} | {verdict(ratio(one, two), lambda r: r > 1.0)} |")
+for engine in ["lua", "wasm"]:
+    g = f"coordinate/map_reduce_10k_{engine}"
+    one, two = get(g, "1_workers"), get(g, "2_workers")
+    print(f"| vowel count, {engine} | {fmt(one)} | {fmt(two)} | {verdict(ratio(one, two), lambda r: r > 1.0)} |")

@@ -19,16 +19,15 @@ pub fn words(count: usize) -> Vec<Value> {
         .collect()
 }
 
-pub fn bench(c: &mut Criterion) {
-    let ev = polyscript::from_lua_str(VOWELS_LUA).expect("compiles");
+fn map_reduce(c: &mut Criterion, group: &str, ev: &polyscript::AnyEvaluator, chunk: usize) {
     let items = words(10_000);
     let ctx = EvalContext::new();
-    let mut group = c.benchmark_group("coordinate/map_reduce_10k_lua");
+    let mut group = c.benchmark_group(group);
     for workers in [1usize, 2] {
         group.bench_function(format!("{workers}_workers"), |b| {
             b.iter(|| {
                 let total = Coordinator::with_workers(workers)
-                    .map_reduce(&ev, &ctx, &items, 250, 0u64, |acc, v| {
+                    .map_reduce(ev, &ctx, &items, chunk, 0u64, |acc, v| {
                         Ok(acc + v["count"].as_u64().unwrap_or(0))
                     })
                     .expect("map-reduce runs");
@@ -37,4 +36,13 @@ pub fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+pub fn bench(c: &mut Criterion) {
+    let lua = polyscript::from_lua_str(VOWELS_LUA).expect("compiles");
+    map_reduce(c, "coordinate/map_reduce_10k_lua", &lua, 250);
+    // The workload: a WASM (Extism, fresh instance per chunk) pool.
+    let wasm = polyscript::from_extism_bytes(crate::workload::EXTISM_WASM, "count_vowels_batch")
+        .expect("compiles");
+    map_reduce(c, "coordinate/map_reduce_10k_wasm", &wasm, 500);
 }
