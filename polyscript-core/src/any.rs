@@ -76,6 +76,12 @@ impl AnyEvaluator {
         self.inner.prepare(ctx, to_data_map(data)?)
     }
 
+    /// [`prepare`](Self::prepare) for data that is already a [`Map`]: no serde
+    /// round trip (the provider still validates keys).
+    pub(crate) fn prepare_map(&self, ctx: EvalContext, data: Map) -> Result<EvalContext> {
+        self.inner.prepare(ctx, data)
+    }
+
     /// The script's content id.
     pub fn script_id(&self) -> ScriptId {
         self.inner.script_id()

@@ -176,7 +176,7 @@ impl Coordinator {
             let wrap = |source: Error| step_error(StepKind::Stage, index, &stage.evaluator, source);
             let stage_ctx = stage
                 .evaluator
-                .prepare(ctx.without_data(), &data)
+                .prepare_map(ctx.without_data(), std::mem::take(&mut data))
                 .map_err(wrap)?;
             let response = stage.evaluator.eval(&stage_ctx).map_err(wrap)?;
             if index + 1 < stages.len() {
@@ -210,7 +210,7 @@ impl Coordinator {
         let results = run_indexed(chunks.len(), self.workers, ctx.cancel_token(), |i| {
             let mut data = Map::new();
             data.insert("items".to_owned(), Value::Array(chunks[i].to_vec()));
-            let chunk_ctx = evaluator.prepare(ctx.clone(), &data)?;
+            let chunk_ctx = evaluator.prepare_map(ctx.clone(), data)?;
             evaluator.eval(&chunk_ctx)
         });
         let mut acc = init;
