@@ -238,6 +238,51 @@ fn fuel_off_leaves_operations_to_the_timeout() {
     }
 }
 
+/// The engine compiles explicit bounds and stack checks (no signal-based
+/// traps, see `runtime.rs`): both must still stop the guest with the right
+/// error, and the pooled slot must be usable afterwards.
+#[test]
+fn runaway_recursion_and_out_of_bounds_access_are_typed_errors() {
+    let recursion = wat_module(
+        "(module (memory (export \"memory\") 1) \
+         (func $down (param i64) (result i64) \
+           (i64.add (call $down (i64.add (local.get 0) (i64.const 1))) (i64.const 1))) \
+         (func (export \"_start\") (drop (call $down (i64.const 0)))))",
+    );
+    let out_of_bounds = wat_module(
+        "(module (memory (export \"memory\") 1) \
+         (func (export \"_start\") (drop (i32.load (i32.const 1000000)))))",
+    );
+    let build = |bytes: Vec<u8>| {
+        Evaluator::builder(WasiEngine::new(), Source::from_bytes(bytes))
+            .build()
+            .expect("build")
+    };
+    let deep = build(recursion);
+    match eval(&deep, json!({})) {
+        Err(Error::LimitExceeded {
+            limit: LimitKind::CallDepth,
+            ..
+        }) => {}
+        other => panic!("expected LimitExceeded(call depth), got {other:?}"),
+    }
+    let oob = build(out_of_bounds);
+    for _ in 0..2 {
+        match eval(&oob, json!({})) {
+            Err(Error::Runtime { message, .. }) => {
+                assert!(message.contains("out of bounds"), "{message}")
+            }
+            other => panic!("expected an out-of-bounds trap, got {other:?}"),
+        }
+    }
+    let ev = evaluator(WasiEngine::new(), Limits::default());
+    let got = eval(&ev, json!({"name": "after traps"})).expect("greet");
+    assert_eq!(
+        got,
+        json!({"greeting": "Hello, after traps!", "length": 19})
+    );
+}
+
 /// A module in the text format, which wasmtime (with its default `wat`
 /// feature) compiles like the binary one.
 fn wat_module(text: &str) -> Vec<u8> {

@@ -12,7 +12,9 @@ use std::thread::{self, Thread};
 use std::time::Duration;
 
 use polyscript_core::{Error, Result};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, Linker, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, Linker, PoolingAllocationConfig,
+};
 
 use super::state::EvalState;
 
@@ -29,6 +31,13 @@ pub const MAX_CONCURRENT_INSTANCES: u32 = 512;
 ///
 /// [`Limits::memory_bytes`]: polyscript_core::Limits::memory_bytes
 const MAX_MEMORY_SIZE: usize = 4 << 30;
+
+/// Bytes of each pooled linear memory (and table) reset in place with
+/// `memset` when an instance ends, instead of being handed back to the kernel
+/// with `madvise`. Every WASI eval ends an instance; an `madvise` takes the
+/// process's memory-map lock and shoots down TLB entries on every core, so
+/// with the default (0) a second thread made evals slower (see BENCHMARKS.md).
+const KEEP_RESIDENT_BYTES: usize = 1 << 20;
 
 /// One wasmtime engine with its linker and ticker.
 pub(crate) struct Runtime {
@@ -145,13 +154,17 @@ fn config(fuel: bool, pooling: bool) -> Config {
         .consume_fuel(fuel)
         .memory_init_cow(true);
     if pooling {
+        config.signals_based_traps(false).memory_guard_size(0);
         let mut pool = PoolingAllocationConfig::default();
         pool.total_core_instances(MAX_CONCURRENT_INSTANCES)
             .total_memories(MAX_CONCURRENT_INSTANCES)
             .total_tables(MAX_CONCURRENT_INSTANCES)
             .total_component_instances(0)
             .max_memories_per_module(1)
-            .max_memory_size(MAX_MEMORY_SIZE);
+            .max_memory_size(MAX_MEMORY_SIZE)
+            .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+            .table_keep_resident(KEEP_RESIDENT_BYTES)
+            .pagemap_scan(Enabled::Auto);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     config
