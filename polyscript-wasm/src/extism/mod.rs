@@ -10,6 +10,7 @@ mod engine;
 mod errors;
 mod instance;
 mod module_info;
+mod pooling;
 mod program;
 mod watchdog;
 
@@ -17,6 +18,7 @@ pub use builder::ExtismEngineBuilder;
 pub use engine::ExtismEngine;
 pub use instance::ExtismInstance;
 pub use module_info::{EXTISM_NAMESPACE, is_extism_module};
+pub use pooling::MAX_CORE_INSTANCES_PER_PLUGIN;
 pub use program::ExtismProgram;
 
 /// Extism's host-function types, for [`ExtismEngineBuilder::host_function`].

@@ -86,7 +86,8 @@ pub(crate) fn compile(
     let mut builder = PluginBuilder::new(manifest)
         .with_wasi(settings.wasi)
         .with_functions(settings.functions.iter().cloned())
-        .with_cache_disabled();
+        .with_cache_disabled()
+        .with_wasmtime_config(crate::extism::pooling::config(max_pages(settings, limits)));
     if settings.fuel
         && let Some(fuel) = limits.operations
     {
