@@ -1,7 +1,7 @@
 //! Values in and out, through boa's serde_json bridge
 //! (`JsValue::from_json` / `JsValue::to_json`).
 
-use boa_engine::{Context, JsValue};
+use boa_engine::{Context, JsObject, JsValue, js_string};
 use polyscript_core::{Map, Value};
 
 /// Deepest result nesting checked for functions and symbols (deeper values
@@ -11,10 +11,18 @@ const MAX_CHECK_DEPTH: usize = 64;
 /// Largest integer a double holds exactly (2^53).
 const MAX_SAFE: f64 = 9_007_199_254_740_992.0;
 
-/// The input map as a JavaScript object.
-pub(crate) fn to_js(input: Map, context: &mut Context) -> Result<JsValue, String> {
-    JsValue::from_json(&Value::Object(input), context)
-        .map_err(|e| format!("input cannot be given to JavaScript: {e}"))
+/// The input map as a plain JavaScript object (what `JsValue::from_json`
+/// makes of a JSON object, built key by key so the map is not copied).
+pub(crate) fn to_js(input: &Map, context: &mut Context) -> Result<JsValue, String> {
+    let object = JsObject::with_object_proto(context.intrinsics());
+    for (key, value) in input {
+        let value = JsValue::from_json(value, context)
+            .map_err(|e| format!("input `{key}` cannot be given to JavaScript: {e}"))?;
+        object
+            .create_data_property_or_throw(js_string!(key.as_str()), value, context)
+            .map_err(|e| format!("input `{key}` cannot be given to JavaScript: {e}"))?;
+    }
+    Ok(object.into())
 }
 
 /// A script's result as JSON: `undefined` is `null`; functions, symbols and

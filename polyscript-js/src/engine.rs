@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use polyscript_core::{Engine, EngineKind, Guard, Limits, Map, Result, Source, Value};
 
+use crate::instance::{JsInstance, ThreadMode};
 use crate::program::{self, JsProgram};
-use crate::worker::JsInstance;
 
-/// Default stack of an instance's worker thread. Reserved address space, only
+/// Default stack of an instance's worker thread ([`ThreadMode::Dedicated`]). Reserved address space, only
 /// touched pages cost memory; native re-entry (getters, `Array.prototype.map`
 /// callbacks) recurses on it, bounded by the recursion limit.
 pub const DEFAULT_STACK_SIZE: usize = 64 * 1024 * 1024;
@@ -24,6 +24,7 @@ pub(crate) struct JsConfig {
     pub(crate) console: bool,
     pub(crate) stack_size: usize,
     pub(crate) yield_budget: u32,
+    pub(crate) thread_mode: ThreadMode,
 }
 
 impl Default for JsConfig {
@@ -32,6 +33,7 @@ impl Default for JsConfig {
             console: true,
             stack_size: DEFAULT_STACK_SIZE,
             yield_budget: DEFAULT_YIELD_BUDGET,
+            thread_mode: ThreadMode::default(),
         }
     }
 }
@@ -73,8 +75,16 @@ impl JsEngineBuilder {
         self
     }
 
-    /// Stack size of each instance's worker thread (default
-    /// [`DEFAULT_STACK_SIZE`], at least 1 MiB).
+    /// Where instances run (default [`ThreadMode::CallerThread`]).
+    pub fn thread_mode(mut self, mode: ThreadMode) -> Self {
+        self.config.thread_mode = mode;
+        self
+    }
+
+    /// Stack size of each instance's worker thread in
+    /// [`ThreadMode::Dedicated`] (default [`DEFAULT_STACK_SIZE`], at least
+    /// 1 MiB). In caller-thread mode an eval that finds too little stack left
+    /// on its thread for its recursion limit runs on a new stack segment.
     pub fn stack_size(mut self, bytes: usize) -> Self {
         self.config.stack_size = bytes.max(1024 * 1024);
         self
@@ -113,7 +123,7 @@ impl Engine for JsEngine {
         let _span =
             tracing::debug_span!("instantiate", engine = "js", script_id = %program.script_id)
                 .entered();
-        JsInstance::spawn(Arc::new(program.clone()), Arc::clone(&self.config))
+        JsInstance::new(program, &self.config)
     }
 
     fn eval(

@@ -158,14 +158,17 @@ mod engine;
 mod errors;
 mod failure;
 mod globals;
+mod instance;
+mod local;
 mod memory;
 mod program;
 mod runtime;
+mod stack;
 mod worker;
 
 pub use engine::{DEFAULT_STACK_SIZE, DEFAULT_YIELD_BUDGET, JsEngine, JsEngineBuilder};
+pub use instance::{JsInstance, ThreadMode};
 pub use program::JsProgram;
-pub use worker::JsInstance;
 
 /// The boa_engine crate this engine is built on, for code that needs its own API.
 pub use boa_engine;

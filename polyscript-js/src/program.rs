@@ -1,6 +1,8 @@
 //! Compile step: validate the script once and prepare the text every
 //! instance parses (see the crate docs, "Isolation").
 
+use std::sync::Arc;
+
 use boa_engine::ast::declaration::Declaration;
 use boa_engine::ast::scope::Scope;
 use boa_engine::ast::{Position, StatementListItem};
@@ -31,6 +33,9 @@ pub struct JsProgram {
     pub(crate) origin: String,
     /// The script's id.
     pub(crate) script_id: ScriptId,
+    /// Identity of this compilation, shared by its clones: the key under
+    /// which threads cache runtimes of it (see `local.rs`).
+    pub(crate) identity: Arc<()>,
 }
 
 impl JsProgram {
@@ -101,6 +106,7 @@ pub(crate) fn compile(source: &Source) -> Result<JsProgram> {
         has_main,
         origin: source.origin().to_string(),
         script_id: source.id(),
+        identity: Arc::new(()),
     };
 
     // 3. The wrapped text must parse too: a block has a few early errors a

@@ -1,10 +1,11 @@
-//! One boa `Context` with the script parsed and compiled once; lives on its
-//! worker thread only (boa's GC heap is thread-local).
+//! One boa `Context` with the script parsed and compiled once; lives on the
+//! thread that made it (boa's GC heap is thread-local).
 
 use std::future::Future;
 use std::path::Path;
 use std::pin::pin;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Poll, Waker};
 use std::time::Instant;
 
@@ -51,7 +52,11 @@ pub(crate) struct Runtime {
 impl Runtime {
     /// Builds the context, installs the sandbox globals and parses + compiles
     /// the script once.
-    pub(crate) fn new(program: JsProgram, config: &JsConfig) -> Result<Self, Failure> {
+    pub(crate) fn new(mut program: JsProgram, config: &JsConfig) -> Result<Self, Failure> {
+        // The runtime keeps the program's text and origin for its errors,
+        // but not its identity: threads' caches hold runtimes and detect a
+        // dropped program by that identity having no strong owner left.
+        program.identity = Arc::new(());
         let setup =
             |e: boa_engine::JsError| Failure::Panic(format!("cannot set up a boa context: {e}"));
         let mut context = Context::builder()
@@ -86,8 +91,24 @@ impl Runtime {
     }
 
     /// Runs the script once for `request`, then restores the globals.
-    pub(crate) fn eval(&mut self, request: Request) -> Reply {
-        let limits = request.limits;
+    pub(crate) fn eval(&mut self, request: &Request) -> Reply {
+        self.eval_input(
+            &request.input,
+            request.deadline,
+            &request.cancel,
+            request.limits,
+        )
+    }
+
+    /// Runs the script once with `input` under `limits`, then restores the
+    /// globals.
+    pub(crate) fn eval_input(
+        &mut self,
+        input: &Map,
+        deadline: Option<Instant>,
+        cancel: &CancelToken,
+        limits: Limits,
+    ) -> Reply {
         {
             let rl = self.context.runtime_limits_mut();
             rl.set_loop_iteration_limit(limits.operations.unwrap_or(u64::MAX));
@@ -99,7 +120,7 @@ impl Runtime {
         }
         memory::begin(limits.memory_bytes);
 
-        let outcome = self.run(request);
+        let outcome = self.run(input, deadline, cancel);
         let fatal = matches!(&outcome, Err(f) if f.poisons());
         if fatal {
             return Reply {
@@ -111,9 +132,13 @@ impl Runtime {
         Reply { outcome, clean }
     }
 
-    fn run(&mut self, request: Request) -> Result<Value, Failure> {
-        let input =
-            convert::to_js(request.input, &mut self.context).map_err(Failure::InvalidData)?;
+    fn run(
+        &mut self,
+        input: &Map,
+        deadline: Option<Instant>,
+        cancel: &CancelToken,
+    ) -> Result<Value, Failure> {
+        let input = convert::to_js(input, &mut self.context).map_err(Failure::InvalidData)?;
         match self.globals.set_ctx(input, &mut self.context) {
             Ok(true) => {}
             Ok(false) => return Err(Failure::Panic("cannot set ctx".into())),
@@ -124,7 +149,7 @@ impl Runtime {
             let future = self
                 .script
                 .evaluate_async_with_budget(&mut self.context, self.budget);
-            drive(future, request.deadline, &request.cancel)?
+            drive(future, deadline, cancel)?
         };
         match completion {
             Ok(value) => convert::from_js(&value, &mut self.context).map_err(Failure::InvalidData),

@@ -1,4 +1,5 @@
-//! The instance handle: a dedicated thread that owns one boa `Context`.
+//! [`ThreadMode::Dedicated`](crate::ThreadMode::Dedicated): a thread per
+//! instance that owns one boa `Context`.
 //!
 //! boa's `Context` is `!Send`, and that is load-bearing: boa_gc keeps its
 //! heap (the list of every `Gc` allocation, the allocation counters, the
@@ -6,7 +7,7 @@
 //! `Cell`s. A context moved to another thread would leave its objects in the
 //! first thread's heap list, where that thread's collector could sweep or
 //! dump them while the second thread uses them: a `unsafe impl Send` wrapper
-//! would be unsound. So each instance owns a thread that creates, uses and
+//! would be unsound. In this mode each instance owns a thread that creates, uses and
 //! drops its context; `eval` hands the input over and waits for the reply.
 //! The handle is `Send`, which is all the pool needs.
 //!
@@ -25,7 +26,7 @@ use std::time::{Duration, Instant};
 use polyscript_core::{Error, Guard, Map, Result, ScriptId, Value};
 
 use crate::engine::JsConfig;
-use crate::failure::Failure;
+use crate::failure::{Failure, panic_text};
 use crate::program::JsProgram;
 use crate::runtime::{Reply, Request, Runtime};
 
@@ -125,9 +126,9 @@ impl Drop for ExitMark {
     }
 }
 
-/// One ready JavaScript VM: a worker thread holding a boa `Context` with the
-/// script compiled. Created by [`JsEngine`](crate::JsEngine)'s `instantiate`.
-pub struct JsInstance {
+/// An instance in [`ThreadMode::Dedicated`](crate::ThreadMode::Dedicated): a
+/// worker thread holding a boa `Context` with the script compiled.
+pub(crate) struct WorkerInstance {
     worker: Option<Worker>,
     program: Arc<JsProgram>,
     config: Arc<JsConfig>,
@@ -146,20 +147,20 @@ impl Drop for Worker {
     }
 }
 
-impl std::fmt::Debug for JsInstance {
+impl std::fmt::Debug for WorkerInstance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JsInstance")
+        f.debug_struct("WorkerInstance")
             .field("script_id", &self.script_id)
             .field("ready", &self.worker.is_some())
             .finish()
     }
 }
 
-impl JsInstance {
+impl WorkerInstance {
     pub(crate) fn spawn(program: Arc<JsProgram>, config: Arc<JsConfig>) -> Result<Self> {
         let script_id = program.script_id;
         let worker = Worker::spawn(&program, &config).map_err(|f| f.into_setup_error(script_id))?;
-        Ok(JsInstance {
+        Ok(WorkerInstance {
             worker: Some(worker),
             program,
             config,
@@ -253,14 +254,6 @@ impl Worker {
     }
 }
 
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic payload".into())
-}
-
 fn worker_main(
     program: JsProgram,
     config: &JsConfig,
@@ -284,7 +277,7 @@ fn worker_main(
     let slot = &exit.0;
     while let Some((request, caller)) = slot.next_request() {
         let reply =
-            catch_unwind(AssertUnwindSafe(|| runtime.eval(request))).unwrap_or_else(|p| Reply {
+            catch_unwind(AssertUnwindSafe(|| runtime.eval(&request))).unwrap_or_else(|p| Reply {
                 outcome: Err(Failure::Panic(panic_text(p.as_ref()))),
                 clean: false,
             });

@@ -233,6 +233,39 @@ fn recursion_through_native_callbacks_is_bounded() {
     }
 }
 
+/// On a thread with the default 2 MiB stack: the default call depth runs on
+/// that stack, an unlimited one on a new stack segment; neither overflows.
+#[test]
+fn deep_native_reentry_on_a_default_thread_is_bounded() {
+    let scripts = [
+        "function f(n) { return [n].map(f)[0] + 1; }\nf(0)",
+        "const o = { get x() { return this.x; } };\no.x",
+        "function f() { return JSON.stringify({ a: 1 }, () => f()); }\nf()",
+    ];
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || {
+            for script in scripts {
+                for call_depth in [Limits::default().call_depth, None] {
+                    let limits = Limits {
+                        call_depth,
+                        ..Limits::default()
+                    };
+                    match run(&evaluator_with(script, limits), json!({})) {
+                        Err(Error::LimitExceeded {
+                            limit: LimitKind::CallDepth,
+                            ..
+                        }) => {}
+                        other => panic!("{script} ({call_depth:?}): got {other:?}"),
+                    }
+                }
+            }
+        })
+        .expect("spawn")
+        .join()
+        .expect("no overflow, no panic");
+}
+
 #[test]
 fn loops_inside_native_callbacks_still_time_out() {
     // The loop runs inside a `map` callback (no yield points there); the

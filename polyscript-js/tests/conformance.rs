@@ -2,9 +2,10 @@
 
 use polyscript_core::testkit::{self, Harness, Scenario};
 use polyscript_core::{AnyEvaluator, Evaluator, Limits, PoolConfig, Result, Source};
-use polyscript_js::JsEngine;
+use polyscript_js::{JsEngine, ThreadMode};
 
-struct Js;
+/// The conformance kit in one thread mode.
+struct Js(ThreadMode);
 
 fn script(scenario: Scenario) -> &'static str {
     match scenario {
@@ -43,13 +44,14 @@ impl Harness for Js {
         limits: Limits,
         pool: PoolConfig,
     ) -> Result<AnyEvaluator> {
-        Ok(
-            Evaluator::builder(JsEngine::new(), Source::from_text(script(scenario)))
-                .limits(limits)
-                .pool(pool)
-                .build()?
-                .into_any(),
+        Ok(Evaluator::builder(
+            JsEngine::builder().thread_mode(self.0).build(),
+            Source::from_text(script(scenario)),
         )
+        .limits(limits)
+        .pool(pool)
+        .build()?
+        .into_any())
     }
 
     fn compile_error_line(&self) -> Option<u32> {
@@ -58,6 +60,11 @@ impl Harness for Js {
 }
 
 #[test]
-fn conformance() {
-    testkit::run_all(&Js);
+fn conformance_on_caller_threads() {
+    testkit::run_all(&Js(ThreadMode::CallerThread));
+}
+
+#[test]
+fn conformance_on_dedicated_threads() {
+    testkit::run_all(&Js(ThreadMode::Dedicated));
 }

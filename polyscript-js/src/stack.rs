@@ -1,0 +1,34 @@
+//! Enough native stack for an eval on the caller's thread.
+//!
+//! boa runs JavaScript-to-JavaScript calls on its own frame stack, but every
+//! native re-entry (an `Array.prototype.map` callback, a getter, `toString`
+//! from a built-in) recurses on the Rust stack, up to the recursion limit. A
+//! worker thread is made with a big stack for that; a caller's thread has
+//! whatever it has (2 MiB for a default `std::thread`, 8 MiB for `main`).
+
+/// Native stack one level of JavaScript re-entry may use, with a 4× margin.
+/// Measured by running getter and `Array.prototype.map` recursion to a
+/// recursion limit of 4096 on threads of decreasing stack size: release
+/// needs 2–4 MiB (0.5–1 KiB a level), this workspace's dev profile about the
+/// same; everything around the script (building a context, conversions, the
+/// run loop) fits in 128 KiB. Pinned by `tests/behaviour.rs`,
+/// `deep_native_reentry_on_a_default_thread_is_bounded`.
+const PER_LEVEL: usize = 4 * 1024;
+
+/// Stack for everything around the script, with margin.
+const BASE: usize = 512 * 1024;
+
+/// Native stack an eval with recursion limit `depth` may need.
+pub(crate) fn needed_for(depth: usize) -> usize {
+    BASE.saturating_add(depth.saturating_mul(PER_LEVEL))
+}
+
+/// Runs `f` on the current stack when at least `need` bytes of it are left,
+/// else on a new stack segment of `need` bytes (same thread, so boa's
+/// thread-local heap is still the right one).
+pub(crate) fn with_stack<R>(need: usize, f: impl FnOnce() -> R) -> R {
+    match stacker::remaining_stack() {
+        Some(left) if left >= need => f(),
+        _ => stacker::grow(need, f),
+    }
+}
