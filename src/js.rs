@@ -3,13 +3,14 @@
 //! their completion value (the last expression statement), or define
 //! `function main(ctx)` whose return value is the result; see
 //! [`polyscript_js`] for the value rules, isolation, the sandbox and the
-//! limits. For engine options (console, worker stack size, yield budget)
+//! limits. For engine options (thread mode, console, stack size, yield budget)
 //! build a [`JsEngine`] and use [`Evaluator::builder`](crate::Evaluator::builder).
 
 use std::path::Path;
 
 pub use polyscript_js::{
     DEFAULT_STACK_SIZE, DEFAULT_YIELD_BUDGET, JsEngine, JsEngineBuilder, JsInstance, JsProgram,
+    ThreadMode,
 };
 
 use polyscript_core::{AnyEvaluator, FileLoader, Loader, Result, Source};

@@ -29,9 +29,10 @@ pub enum ThreadMode {
     /// checked between slices of the script; code running inside one native
     /// call (e.g. an `Array.prototype.forEach` callback) does not yield, so
     /// there the `operations` limit (boa's per-call-frame loop-iteration
-    /// limit) is what stops a runaway loop. An eval whose limits have no
+    /// limit) is what stops a runaway loop. An eval with a deadline but no
     /// `operations` limit therefore runs as in [`ThreadMode::Dedicated`], on
-    /// a worker thread the instance starts for it.
+    /// a worker thread the instance starts for it. (Cancellation alone, with
+    /// neither limit, is honoured between slices only.)
     #[default]
     CallerThread,
     /// Each instance owns a worker thread that holds its context; an eval is
@@ -97,7 +98,12 @@ impl JsInstance {
                 config,
                 worker,
             } => {
-                if guard.limits().operations.is_some() {
+                // Without an operation limit only the deadline can stop a
+                // loop inside a native callback, and only a worker's caller
+                // can walk away from it.
+                let needs_worker =
+                    guard.limits().operations.is_none() && guard.deadline().is_some();
+                if !needs_worker {
                     return eval_here(program, config, input, guard, self.script_id);
                 }
                 let worker = match worker {

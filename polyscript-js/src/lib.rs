@@ -77,7 +77,7 @@
 //!   listing the global object's own keys, and skipped when their number is
 //!   unchanged: since no baseline key can be deleted, an equal count means
 //!   nothing was added;
-//! * rebuilds the instance (new thread and context) instead when the global
+//! * rebuilds the context instead when the global
 //!   object cannot be brought back: made non-extensible, sealed or frozen,
 //!   prototype swapped, `ctx` or a `var` made read-only or an accessor.
 //!
@@ -104,22 +104,35 @@
 //! built-in against a snapshot instead, as long as scripts could replace
 //! them, cost ≈13 µs. On the worker thread a whole greeting eval (input
 //! conversion, run, result conversion, restore) takes ≈3.5–5 µs; a whole
-//! `Evaluator::eval` ≈6–8 µs (was ≈30 µs with channels and the full
-//! snapshot diff); creating an instance ≈0.5–2 ms (thread + context +
-//! parse + bytecode).
+//! `Evaluator::eval` ≈6–8 µs through a worker thread (was ≈30 µs with
+//! channels and the full snapshot diff) and ≈3 µs on the caller's thread;
+//! creating an instance ≈0.35–2 ms (context + parse + bytecode, plus a
+//! thread in dedicated mode).
 //!
 //! # Threads
 //!
 //! boa's `Context` is `!Send` and its garbage-collected heap is thread-local,
-//! so moving a context between threads would be unsound. Each
-//! [`JsInstance`] therefore owns a worker thread that creates, uses and drops
-//! its context. An eval puts the input in a one-request slot shared with the
-//! worker and waits for the reply: each side polls the slot for up to 50 µs
-//! (yielding the CPU between polls), so short evals and back-to-back requests
-//! need no sleep and wake-up, then parks (`std::thread::park`); the waiting
-//! caller keeps checking its deadline and cancel token. The instance handle
-//! is `Send`, which is what the core pool needs, and `Evaluator<JsEngine>` is
-//! `Send + Sync`. Dropping an instance ends its thread.
+//! so moving a context between threads would be unsound. Where contexts live
+//! is the [`ThreadMode`]:
+//!
+//! * [`ThreadMode::CallerThread`] (default): an eval runs on the thread that
+//!   calls it, with a context that thread keeps for the program (built on
+//!   its first eval there, ≈0.5 ms; at most 16 idle contexts per thread;
+//!   a dropped program's contexts go on each thread's next eval). No
+//!   hand-off: a greeting eval costs ≈3 µs and two threads get twice the
+//!   throughput. The native stack left on the calling thread is checked
+//!   against the recursion limit first; when it is too small the eval runs
+//!   on a new stack segment ([stacker](https://docs.rs/stacker)).
+//! * [`ThreadMode::Dedicated`]: each [`JsInstance`] owns a worker thread that
+//!   creates, uses and drops its context; an eval puts the input in a
+//!   one-request slot and waits for the reply (each side polls for up to
+//!   50 µs, yielding, then parks), ≈2–3 µs more per eval. The waiting caller
+//!   keeps checking its deadline and cancel token, so it can walk away from
+//!   a script stuck inside one native call. Dropping an instance ends its
+//!   thread.
+//!
+//! Either way the instance handle is `Send`, which is what the core pool
+//! needs, and `Evaluator<JsEngine>` is `Send + Sync`.
 //!
 //! # Limits
 //!
@@ -128,8 +141,11 @@
 //!   executor that checks the deadline and the cancel token every
 //!   [`yield_budget`](JsEngineBuilder::yield_budget) VM cycles. Code that runs
 //!   inside a native call (e.g. a `Array.prototype.map` callback) does not
-//!   yield; the waiting caller still returns `Timeout`/`Cancelled` at most
-//!   half a second after the deadline and gives the instance up.
+//!   yield: there the `operations` limit stops a runaway loop. An eval with a
+//!   deadline but no `operations` limit runs on a worker thread (also in
+//!   caller-thread mode), whose caller returns `Timeout`/`Cancelled` at most
+//!   half a second after the deadline and gives the instance up (the worker
+//!   keeps running until the stuck native call returns: a known gap).
 //! * `operations` → boa's loop-iteration limit (counted per function call
 //!   frame), `call_depth` → boa's recursion limit (4096 when unset).
 //! * `memory_bytes`: boa has no heap limit and no public allocation counter.

@@ -83,17 +83,34 @@ pub(crate) fn compile(
         manifest = manifest.with_allowed_paths(settings.allowed_paths.iter().cloned());
     }
 
-    let mut builder = PluginBuilder::new(manifest)
-        .with_wasi(settings.wasi)
-        .with_functions(settings.functions.iter().cloned())
-        .with_cache_disabled()
-        .with_wasmtime_config(crate::extism::pooling::config(max_pages(settings, limits)));
-    if settings.fuel
-        && let Some(fuel) = limits.operations
-    {
-        builder = builder.with_fuel_limit(fuel);
-    }
-    let compiled = CompiledPlugin::new(builder).map_err(|e| compile_error(format!("{e:#}")))?;
+    let builder = |wasmtime_config: Option<wasmtime::Config>| {
+        let mut builder = PluginBuilder::new(manifest.clone())
+            .with_wasi(settings.wasi)
+            .with_functions(settings.functions.iter().cloned())
+            .with_cache_disabled();
+        if let Some(config) = wasmtime_config {
+            builder = builder.with_wasmtime_config(config);
+        }
+        if settings.fuel
+            && let Some(fuel) = limits.operations
+        {
+            builder = builder.with_fuel_limit(fuel);
+        }
+        builder
+    };
+    let pooled = || crate::extism::pooling::config(max_pages(settings, limits));
+    let compiled = CompiledPlugin::new(builder(Some(pooled())))
+        .or_else(|err| match wasmtime::Engine::new(&pooled()) {
+            // The module itself failed: report that.
+            Ok(_) => Err(err),
+            // The pool reserves address space up front; where that is refused
+            // (e.g. a tight `ulimit -v`), wasmtime's default allocator works.
+            Err(pool_err) => {
+                tracing::warn!(error = %format!("{pool_err:#}"), "Extism pooling allocator unavailable; using on-demand allocation");
+                CompiledPlugin::new(builder(None))
+            }
+        })
+        .map_err(|e| compile_error(format!("{e:#}")))?;
     Ok(ExtismProgram {
         compiled,
         entry_point: settings.entry_point.clone(),

@@ -154,6 +154,12 @@ fn config(fuel: bool, pooling: bool) -> Config {
         .consume_fuel(fuel)
         .memory_init_cow(true);
     if pooling {
+        // Explicit bounds checks instead of guard pages: with guard pages the
+        // pool `mprotect`s a slot's grown memory back on every reuse, and
+        // each `mprotect` stalls every other thread (TLB shootdown, memory-map
+        // lock). Measured on the greeting module: 48 -> 7.6 us per eval, and
+        // two threads went from 0.5x to 1.8x the throughput of one. The price
+        // is a bounds check per memory access in compute-heavy guests.
         config.signals_based_traps(false).memory_guard_size(0);
         let mut pool = PoolingAllocationConfig::default();
         pool.total_core_instances(MAX_CONCURRENT_INSTANCES)
