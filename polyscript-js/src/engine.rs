@@ -84,7 +84,7 @@ impl JsEngineBuilder {
     /// Stack size of each instance's worker thread in
     /// [`ThreadMode::Dedicated`] (default [`DEFAULT_STACK_SIZE`], at least
     /// 1 MiB). In caller-thread mode an eval that finds too little stack left
-    /// on its thread for its recursion limit runs on a new stack segment.
+    /// on its thread for its recursion limit runs on such a worker too.
     pub fn stack_size(mut self, bytes: usize) -> Self {
         self.config.stack_size = bytes.max(1024 * 1024);
         self

@@ -8,7 +8,7 @@ use polyscript_core::{Guard, Map, Result, ScriptId, Value};
 use crate::engine::JsConfig;
 use crate::failure::{Failure, panic_text};
 use crate::program::JsProgram;
-use crate::runtime::{Reply, Runtime, UNLIMITED_CALL_DEPTH};
+use crate::runtime::{Reply, Runtime};
 use crate::worker::WorkerInstance;
 use crate::{local, stack};
 
@@ -75,10 +75,9 @@ impl JsInstance {
                 Inner::Dedicated(WorkerInstance::spawn(program, Arc::clone(config))?)
             }
             ThreadMode::CallerThread => {
-                let depth = UNLIMITED_CALL_DEPTH;
-                let runtime =
-                    stack::with_stack(stack::needed_for(depth), || build(&program, config))
-                        .map_err(|f| f.into_setup_error(script_id))?;
+                // Building a context runs no script: the base stack is enough.
+                let runtime = stack::with_stack(stack::needed_for(0), || build(&program, config))
+                    .map_err(|f| f.into_setup_error(script_id))?;
                 local::put(&program.identity, config, runtime);
                 Inner::CallerThread {
                     program,
@@ -101,8 +100,12 @@ impl JsInstance {
                 // Without an operation limit only the deadline can stop a
                 // loop inside a native callback, and only a worker's caller
                 // can walk away from it.
-                let needs_worker =
-                    guard.limits().operations.is_none() && guard.deadline().is_some();
+                // And an eval that may need more native stack than this
+                // thread has left runs on the worker's big stack: a new stack
+                // segment per eval (mmap + munmap) cost ≈16 µs.
+                let needs_worker = (guard.limits().operations.is_none()
+                    && guard.deadline().is_some())
+                    || !stack::enough_for(guard.limits().call_depth);
                 if !needs_worker {
                     return eval_here(program, config, input, guard, self.script_id);
                 }
@@ -125,7 +128,8 @@ fn build(program: &JsProgram, config: &JsConfig) -> Result<Runtime, Failure> {
         .unwrap_or_else(|p| Err(Failure::Panic(panic_text(p.as_ref()))))
 }
 
-/// One eval on the calling thread with its cached runtime for `program`.
+/// One eval on the calling thread with its cached runtime for `program`
+/// (the caller checked that the thread has stack enough).
 fn eval_here(
     program: &Arc<JsProgram>,
     config: &Arc<JsConfig>,
@@ -134,29 +138,24 @@ fn eval_here(
     script_id: ScriptId,
 ) -> Result<Value> {
     let limits = *guard.limits();
-    let depth = limits.call_depth.map_or(UNLIMITED_CALL_DEPTH, |d| {
-        usize::try_from(d).unwrap_or(usize::MAX)
+    let mut runtime = match local::take(&program.identity, config) {
+        Some(runtime) => runtime,
+        None => build(program, config).map_err(|f| f.into_setup_error(script_id))?,
+    };
+    let reply = catch_unwind(AssertUnwindSafe(|| {
+        runtime.eval_input(input, guard.deadline(), guard.cancel_token(), limits)
+    }))
+    .unwrap_or_else(|p| Reply {
+        outcome: Err(Failure::Panic(panic_text(p.as_ref()))),
+        clean: false,
     });
-    stack::with_stack(stack::needed_for(depth), || {
-        let mut runtime = match local::take(&program.identity, config) {
-            Some(runtime) => runtime,
-            None => build(program, config).map_err(|f| f.into_setup_error(script_id))?,
-        };
-        let reply = catch_unwind(AssertUnwindSafe(|| {
-            runtime.eval_input(input, guard.deadline(), guard.cancel_token(), limits)
-        }))
-        .unwrap_or_else(|p| Reply {
-            outcome: Err(Failure::Panic(panic_text(p.as_ref()))),
-            clean: false,
-        });
-        if reply.clean {
-            local::put(&program.identity, config, runtime);
-        } else {
-            // A context that panicked may panic again while dropping.
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(runtime)));
-        }
-        reply.outcome.map_err(|f| f.into_error(guard))
-    })
+    if reply.clean {
+        local::put(&program.identity, config, runtime);
+    } else {
+        // A context that panicked may panic again while dropping.
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(runtime)));
+    }
+    reply.outcome.map_err(|f| f.into_error(guard))
 }
 
 #[cfg(test)]

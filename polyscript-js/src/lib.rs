@@ -121,8 +121,9 @@
 //!   a dropped program's contexts go on each thread's next eval). No
 //!   hand-off: a greeting eval costs ≈3 µs and two threads get twice the
 //!   throughput. The native stack left on the calling thread is checked
-//!   against the recursion limit first; when it is too small the eval runs
-//!   on a new stack segment ([stacker](https://docs.rs/stacker)).
+//!   against the recursion limit first; when it is too small (e.g. no
+//!   `call_depth` limit) the eval runs on the instance's worker thread, as
+//!   in dedicated mode.
 //! * [`ThreadMode::Dedicated`]: each [`JsInstance`] owns a worker thread that
 //!   creates, uses and drops its context; an eval puts the input in a
 //!   one-request slot and waits for the reply (each side polls for up to

@@ -6,6 +6,8 @@
 //! worker thread is made with a big stack for that; a caller's thread has
 //! whatever it has (2 MiB for a default `std::thread`, 8 MiB for `main`).
 
+use crate::runtime::UNLIMITED_CALL_DEPTH;
+
 /// Native stack one level of JavaScript re-entry may use, with a 4× margin.
 /// Measured by running getter and `Array.prototype.map` recursion to a
 /// recursion limit of 4096 on threads of decreasing stack size: release
@@ -21,6 +23,15 @@ const BASE: usize = 512 * 1024;
 /// Native stack an eval with recursion limit `depth` may need.
 pub(crate) fn needed_for(depth: usize) -> usize {
     BASE.saturating_add(depth.saturating_mul(PER_LEVEL))
+}
+
+/// Whether the current thread has stack enough left for an eval with
+/// recursion limit `call_depth` (`None`: boa's unlimited-depth stand-in).
+pub(crate) fn enough_for(call_depth: Option<u32>) -> bool {
+    let depth = call_depth.map_or(UNLIMITED_CALL_DEPTH, |d| {
+        usize::try_from(d).unwrap_or(usize::MAX)
+    });
+    stacker::remaining_stack().is_some_and(|left| left >= needed_for(depth))
 }
 
 /// Runs `f` on the current stack when at least `need` bytes of it are left,

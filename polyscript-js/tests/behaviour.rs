@@ -234,7 +234,7 @@ fn recursion_through_native_callbacks_is_bounded() {
 }
 
 /// On a thread with the default 2 MiB stack: the default call depth runs on
-/// that stack, an unlimited one on a new stack segment; neither overflows.
+/// that stack, an unlimited one on the instance's worker; neither overflows.
 #[test]
 fn deep_native_reentry_on_a_default_thread_is_bounded() {
     let scripts = [
