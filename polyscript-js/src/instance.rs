@@ -143,7 +143,7 @@ fn eval_here(
         None => build(program, config).map_err(|f| f.into_setup_error(script_id))?,
     };
     let reply = catch_unwind(AssertUnwindSafe(|| {
-        runtime.eval_input(input, guard.deadline(), guard.cancel_token(), limits)
+        runtime.eval(input, guard.deadline(), guard.cancel_token(), limits)
     }))
     .unwrap_or_else(|p| Reply {
         outcome: Err(Failure::Panic(panic_text(p.as_ref()))),

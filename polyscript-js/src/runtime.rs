@@ -90,19 +90,9 @@ impl Runtime {
         })
     }
 
-    /// Runs the script once for `request`, then restores the globals.
-    pub(crate) fn eval(&mut self, request: &Request) -> Reply {
-        self.eval_input(
-            &request.input,
-            request.deadline,
-            &request.cancel,
-            request.limits,
-        )
-    }
-
     /// Runs the script once with `input` under `limits`, then restores the
     /// globals.
-    pub(crate) fn eval_input(
+    pub(crate) fn eval(
         &mut self,
         input: &Map,
         deadline: Option<Instant>,

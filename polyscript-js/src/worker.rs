@@ -276,11 +276,18 @@ fn worker_main(
     }
     let slot = &exit.0;
     while let Some((request, caller)) = slot.next_request() {
-        let reply =
-            catch_unwind(AssertUnwindSafe(|| runtime.eval(&request))).unwrap_or_else(|p| Reply {
-                outcome: Err(Failure::Panic(panic_text(p.as_ref()))),
-                clean: false,
-            });
+        let reply = catch_unwind(AssertUnwindSafe(|| {
+            runtime.eval(
+                &request.input,
+                request.deadline,
+                &request.cancel,
+                request.limits,
+            )
+        }))
+        .unwrap_or_else(|p| Reply {
+            outcome: Err(Failure::Panic(panic_text(p.as_ref()))),
+            clean: false,
+        });
         let clean = reply.clean;
         slot.put_reply(reply);
         caller.unpark();

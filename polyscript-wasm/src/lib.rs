@@ -64,6 +64,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod policy;
+#[cfg(any(feature = "extism", feature = "wasi"))]
+mod pooling;
 pub use policy::InstancePolicy;
 
 /// The crates these engines are built on, for code that needs their own API

@@ -12,9 +12,9 @@ use std::thread::{self, Thread};
 use std::time::Duration;
 
 use polyscript_core::{Error, Result};
-use wasmtime::{
-    Config, Enabled, Engine, InstanceAllocationStrategy, Linker, PoolingAllocationConfig,
-};
+use wasmtime::{Config, Engine, Linker};
+
+use crate::pooling::MAX_LINEAR_MEMORY;
 
 use super::state::EvalState;
 
@@ -25,19 +25,6 @@ pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(2);
 /// Instances (and linear memories, tables) that can be alive at the same
 /// time per engine: the number of evals that can run concurrently.
 pub const MAX_CONCURRENT_INSTANCES: u32 = 512;
-
-/// Largest linear memory the pooling allocator gives one instance (4 GiB, the
-/// whole 32-bit space). The effective limit is [`Limits::memory_bytes`].
-///
-/// [`Limits::memory_bytes`]: polyscript_core::Limits::memory_bytes
-const MAX_MEMORY_SIZE: usize = 4 << 30;
-
-/// Bytes of each pooled linear memory (and table) reset in place with
-/// `memset` when an instance ends, instead of being handed back to the kernel
-/// with `madvise`. Every WASI eval ends an instance; an `madvise` takes the
-/// process's memory-map lock and shoots down TLB entries on every core, so
-/// with the default (0) a second thread made evals slower (see BENCHMARKS.md).
-const KEEP_RESIDENT_BYTES: usize = 1 << 20;
 
 /// One wasmtime engine with its linker and ticker.
 pub(crate) struct Runtime {
@@ -154,24 +141,7 @@ fn config(fuel: bool, pooling: bool) -> Config {
         .consume_fuel(fuel)
         .memory_init_cow(true);
     if pooling {
-        // Explicit bounds checks instead of guard pages: with guard pages the
-        // pool `mprotect`s a slot's grown memory back on every reuse, and
-        // each `mprotect` stalls every other thread (TLB shootdown, memory-map
-        // lock). Measured on the greeting module: 48 -> 7.6 us per eval, and
-        // two threads went from 0.5x to 1.8x the throughput of one. The price
-        // is a bounds check per memory access in compute-heavy guests.
-        config.signals_based_traps(false).memory_guard_size(0);
-        let mut pool = PoolingAllocationConfig::default();
-        pool.total_core_instances(MAX_CONCURRENT_INSTANCES)
-            .total_memories(MAX_CONCURRENT_INSTANCES)
-            .total_tables(MAX_CONCURRENT_INSTANCES)
-            .total_component_instances(0)
-            .max_memories_per_module(1)
-            .max_memory_size(MAX_MEMORY_SIZE)
-            .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
-            .table_keep_resident(KEEP_RESIDENT_BYTES)
-            .pagemap_scan(Enabled::Auto);
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        crate::pooling::reset_in_place(&mut config, MAX_CONCURRENT_INSTANCES, MAX_LINEAR_MEMORY);
     }
     config
 }

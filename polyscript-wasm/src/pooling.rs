@@ -1,0 +1,46 @@
+//! The wasmtime allocation settings both engines share: a pooling instance
+//! allocator whose slots are reset in place, and explicit bounds checks.
+//!
+//! Both engines make instances per eval (WASI always, Extism with the fresh
+//! policy). With guard pages and `madvise` resets, every instance ended with
+//! `mprotect` / `madvise` calls; each one takes the process's memory-map
+//! lock and shoots down TLB entries on every core, so a second eval thread
+//! made evals slower. Measured on the greeting: WASI 48 → 7.6 µs per eval
+//! (two threads 0.5× → 1.8× the throughput of one); an Extism fresh-instance
+//! eval 1.7 → 0.22 ms (the Extism kernel's `memory.fill` had page-faulted
+//! freshly mapped memory on every instance). The price is a bounds check per
+//! memory access in compute-heavy guests.
+
+use wasmtime::{Config, Enabled, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// Bytes of each pooled linear memory (and table) reset with `memset` and
+/// kept resident when an instance ends, instead of being returned to the
+/// kernel with `madvise`.
+const KEEP_RESIDENT_BYTES: usize = 1 << 20;
+
+/// Largest linear memory a slot can hold: the whole 32-bit space.
+pub(crate) const MAX_LINEAR_MEMORY: usize = 4 << 30;
+
+/// Sets `config` up for a pool of `slots` instances (and as many memories,
+/// tables and GC heaps), each memory at most `max_memory` bytes (address space reserved up
+/// front, not memory), reset in place.
+pub(crate) fn reset_in_place(config: &mut Config, slots: u32, max_memory: usize) {
+    let max_memory = max_memory.min(MAX_LINEAR_MEMORY);
+    // No guard pages: the pool would otherwise `mprotect` a grown memory
+    // back on every reuse of its slot.
+    config
+        .signals_based_traps(false)
+        .memory_guard_size(0)
+        .memory_reservation(max_memory as u64);
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_core_instances(slots)
+        .total_memories(slots)
+        .total_tables(slots)
+        .total_gc_heaps(slots)
+        .total_component_instances(0)
+        .max_memory_size(max_memory)
+        .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+        .table_keep_resident(KEEP_RESIDENT_BYTES)
+        .pagemap_scan(Enabled::Auto);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+}
