@@ -3,7 +3,8 @@
 //!
 //! Groups (see BENCHMARKS.md for the results and how to read them):
 //! `eval/<engine>`: single execution vs compile-once-run-many, limits on/off,
-//! and the raw engine API baseline; `instantiate`, `compile`; `providers`;
+//! and the raw engine API baseline; `eval/overhead` (polyscript's own fixed
+//! cost per eval, with an engine that does nothing); `instantiate`, `compile`; `providers`;
 //! `parallel/<engine>` (1 vs 2 threads); `coordinate` (map-reduce workers).
 //!
 //! `cargo bench` runs everything; `cargo bench -- --quick` is a fast pass;
@@ -11,6 +12,7 @@
 
 mod coordinate;
 mod engines;
+mod overhead;
 mod parallel;
 mod providers;
 mod raw;
@@ -31,6 +33,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = engines::bench, raw::bench, providers::bench, parallel::bench, coordinate::bench
+    targets = engines::bench, raw::bench, overhead::bench, providers::bench, parallel::bench, coordinate::bench
 }
 criterion_main!(benches);

@@ -120,9 +120,9 @@ impl Engine for LuaEngine {
     fn instantiate(
         &self,
         program: &LuaProgram,
-        limits: &Limits,
+        _limits: &Limits,
     ) -> polyscript_core::Result<LuaInstance> {
-        LuaInstance::new(program, self.grants, self.check_interval, limits)
+        LuaInstance::new(program, self.grants, self.check_interval)
             .map_err(|e| errors::setup(&e, program.script_id))
     }
 
@@ -133,11 +133,8 @@ impl Engine for LuaEngine {
         input: &Map,
         guard: &Guard<'_>,
     ) -> polyscript_core::Result<Value> {
-        instance
-            .set_memory_limit(guard.limits().memory_bytes)
-            .map_err(|e| errors::runtime(&e, guard, &program.name))?;
         instance.watch().arm(guard);
-        let outcome = instance.run(input);
+        let outcome = instance.run(input, guard.limits().memory_bytes);
         let trip = instance.watch().disarm();
         let reset = instance.reset();
         if let Some(trip) = trip {

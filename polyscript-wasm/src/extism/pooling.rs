@@ -6,10 +6,12 @@ use wasmtime::Config;
 
 use crate::pooling::{MAX_LINEAR_MEMORY, reset_in_place};
 
-/// Core wasm instances of one compiled plugin that can be alive at once. An
-/// Extism plugin instance is two (Extism's kernel and the module), so this
-/// allows 128 live instances of one evaluator: far above the default pool
-/// size (2 × cores). Slots are reserved address space, not memory.
+/// Core wasm instances of one compiled plugin that can be alive at once under
+/// [`InstancePolicy::Fresh`](crate::InstancePolicy::Fresh). An Extism plugin
+/// instance is two (Extism's kernel and the module), so this allows 128 live
+/// instances of one evaluator: far above the default pool size (2 × cores).
+/// Slots are reserved address space, not memory. Stateful plugins use
+/// wasmtime's default allocator and have no such cap.
 pub const MAX_CORE_INSTANCES_PER_PLUGIN: u32 = 256;
 
 /// The config for one compiled plugin whose linear memories are capped at

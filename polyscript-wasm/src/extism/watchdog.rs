@@ -7,8 +7,14 @@
 //! the registered evals every [`TICK`] and cancels the ones that are late or
 //! cancelled — again on every tick until they return, because a cancel that
 //! reaches Extism's timer before the call started is ignored by it. No thread
-//! is spawned per eval: the watchdog thread starts with the first eval and
-//! sleeps on a condition variable while nothing is registered.
+//! is spawned per eval: the watchdog thread starts with the first eval.
+//!
+//! While evals keep coming the watchdog keeps ticking, and an eval registers
+//! without waking it; only after [`IDLE_TICKS`] ticks with nothing registered
+//! does it park on its condition variable, and the next eval wakes it. Waking
+//! it on every eval (the registry going from empty to one entry) cost two
+//! context switches per eval: a stateful greeting eval took 7.5 µs against
+//! 4.9 µs for the raw plugin call.
 //!
 //! Known limit (Extism 1.30): a cancel lands as an epoch bump, and Extism
 //! arms a call's epoch deadline just *after* announcing the call to its
@@ -30,6 +36,9 @@ use polyscript_core::CancelToken;
 /// How often registered evals are checked.
 const TICK: Duration = Duration::from_millis(5);
 
+/// Ticks with nothing registered before the watchdog parks (one second).
+const IDLE_TICKS: u32 = 200;
+
 struct Watched {
     handle: CancelHandle,
     deadline: Option<Instant>,
@@ -41,6 +50,8 @@ struct Watched {
 struct Registry {
     next: u64,
     watched: HashMap<u64, Watched>,
+    /// The watchdog waits for a notification rather than ticking.
+    parked: bool,
 }
 
 struct Watchdog {
@@ -70,13 +81,22 @@ fn watchdog() -> &'static Watchdog {
 impl Watchdog {
     fn run(&self) {
         let mut registry = self.lock();
+        let mut idle_ticks = 0;
         loop {
             if registry.watched.is_empty() {
-                registry = self
-                    .wake
-                    .wait(registry)
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                continue;
+                if idle_ticks >= IDLE_TICKS {
+                    registry.parked = true;
+                    registry = self
+                        .wake
+                        .wait(registry)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    registry.parked = false;
+                    idle_ticks = 0;
+                    continue;
+                }
+                idle_ticks += 1;
+            } else {
+                idle_ticks = 0;
             }
             let now = Instant::now();
             for watched in registry.watched.values() {
@@ -131,7 +151,8 @@ impl Watch {
                     fired: Arc::clone(&fired),
                 },
             );
-            if registry.watched.len() == 1 {
+            if registry.parked {
+                registry.parked = false;
                 dog.wake.notify_one();
             }
             id
