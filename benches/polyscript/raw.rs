@@ -71,6 +71,43 @@ fn js_raw(c: &mut Criterion) {
     check("raw js", &run());
     c.benchmark_group("eval/js")
         .bench_function("raw", |b| b.iter(|| black_box(run())));
+    js_raw_script(c);
+}
+
+/// The script itself, parsed and compiled once as a boa `Script` and run
+/// again per call with `ctx` as a global: what boa costs for re-running a
+/// script (global declaration instantiation, the completion value) rather
+/// than calling a function. The body is in a block so that its top-level
+/// `const` can be declared again on the next run.
+fn js_raw_script(c: &mut Criterion) {
+    use boa_engine::property::Attribute;
+    use boa_engine::{Context, JsString, JsValue, Script, Source};
+    let mut context = Context::default();
+    context
+        .register_global_property(
+            JsString::from("ctx"),
+            JsValue::undefined(),
+            Attribute::WRITABLE,
+        )
+        .expect("declares ctx");
+    let text = format!("{{{}\n}}", workload::JS);
+    let script =
+        Script::parse(Source::from_bytes(text.as_bytes()), None, &mut context).expect("compiles");
+    let input = workload::input();
+    let mut run = || -> Value {
+        let ctx = JsValue::from_json(&input, &mut context).expect("converts");
+        context
+            .global_object()
+            .set(JsString::from("ctx"), ctx, false, &mut context)
+            .expect("sets ctx");
+        let out = script.evaluate(&mut context).expect("runs");
+        out.to_json(&mut context)
+            .expect("converts back")
+            .unwrap_or(Value::Null)
+    };
+    check("raw js script", &run());
+    c.benchmark_group("eval/js")
+        .bench_function("raw_script", |b| b.iter(|| black_box(run())));
 }
 
 fn extism_raw(c: &mut Criterion) {

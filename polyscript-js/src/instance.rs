@@ -78,7 +78,7 @@ impl JsInstance {
                 // Building a context runs no script: the base stack is enough.
                 let runtime = stack::with_stack(stack::needed_for(0), || build(&program, config))
                     .map_err(|f| f.into_setup_error(script_id))?;
-                local::put(&program.identity, config, runtime);
+                local::put(local::Entry::new(&program.identity, config, runtime));
                 Inner::CallerThread {
                     program,
                     config: Arc::clone(config),
@@ -138,22 +138,27 @@ fn eval_here(
     script_id: ScriptId,
 ) -> Result<Value> {
     let limits = *guard.limits();
-    let mut runtime = match local::take(&program.identity, config) {
-        Some(runtime) => runtime,
-        None => build(program, config).map_err(|f| f.into_setup_error(script_id))?,
+    let mut entry = match local::take(&program.identity, config) {
+        Some(entry) => entry,
+        None => {
+            let runtime = build(program, config).map_err(|f| f.into_setup_error(script_id))?;
+            local::Entry::new(&program.identity, config, runtime)
+        }
     };
     let reply = catch_unwind(AssertUnwindSafe(|| {
-        runtime.eval(input, guard.deadline(), guard.cancel_token(), limits)
+        entry
+            .runtime()
+            .eval(input, guard.deadline(), guard.cancel_token(), limits)
     }))
     .unwrap_or_else(|p| Reply {
         outcome: Err(Failure::Panic(panic_text(p.as_ref()))),
         clean: false,
     });
     if reply.clean {
-        local::put(&program.identity, config, runtime);
+        local::put(entry);
     } else {
         // A context that panicked may panic again while dropping.
-        let _ = catch_unwind(AssertUnwindSafe(move || drop(runtime)));
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(entry)));
     }
     reply.outcome.map_err(|f| f.into_error(guard))
 }

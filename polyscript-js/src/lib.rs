@@ -40,9 +40,14 @@
 //! # Ok::<(), polyscript_core::Error>(())
 //! ```
 //!
-//! Values cross with boa's serde_json bridge (`JsValue::from_json` /
-//! `to_json`). `undefined` becomes `null`; integral numbers within ±2^53 come
-//! back as JSON integers; a function, symbol or bigint in the result is an
+//! Input crosses with boa's serde_json bridge (`JsValue::from_json`); the
+//! result comes back the way boa's `to_json` reads it, in one walk that also
+//! checks it. `undefined` becomes `null` (and is left out of objects);
+//! integral numbers within ±2^53 come back as JSON integers; NaN and the
+//! infinities are `null`; accessor properties are `null` (no getter runs
+//! while the result is converted). A function, symbol, bigint or symbol key
+//! in the result, a cycle, nesting deeper than 128 levels or an array longer
+//! than 2^24 elements is an
 //! [`Error::InvalidData`](polyscript_core::Error::InvalidData) naming the type
 //! and where it is (`result.f is a JavaScript function`).
 //!

@@ -25,16 +25,32 @@ use crate::runtime::Runtime;
 /// programs: each runtime is a whole boa context (≈1 MiB).
 pub(crate) const MAX_CACHED_PER_THREAD: usize = 16;
 
-/// Which program and engine configuration a runtime was built for. The
-/// `Weak`s keep the allocations (so the addresses) alive: an address is never
-/// reused while an entry holds it.
-struct Entry {
+/// A runtime and which program and engine configuration it was built for.
+/// The `Weak`s keep the allocations (so the addresses) alive: an address is
+/// never reused while an entry holds it. The runtime is boxed because an
+/// eval moves the entry out of the cache and back: a boa `Context` by value
+/// is kilobytes of `memcpy` each way.
+pub(crate) struct Entry {
     program: Weak<()>,
     config: Weak<JsConfig>,
-    runtime: Runtime,
+    runtime: Box<Runtime>,
 }
 
 impl Entry {
+    /// A new entry for `runtime`, built for `program` and `config`.
+    pub(crate) fn new(program: &Arc<()>, config: &Arc<JsConfig>, runtime: Runtime) -> Entry {
+        Entry {
+            program: Arc::downgrade(program),
+            config: Arc::downgrade(config),
+            runtime: Box::new(runtime),
+        }
+    }
+
+    /// The runtime.
+    pub(crate) fn runtime(&mut self) -> &mut Runtime {
+        &mut self.runtime
+    }
+
     fn is_for(&self, program: &Arc<()>, config: &Arc<JsConfig>) -> bool {
         std::ptr::eq(self.program.as_ptr(), Arc::as_ptr(program))
             && std::ptr::eq(self.config.as_ptr(), Arc::as_ptr(config))
@@ -63,27 +79,24 @@ fn gc_heap_first() {
 }
 
 /// Takes this thread's idle runtime for `program`, if it has one.
-pub(crate) fn take(program: &Arc<()>, config: &Arc<JsConfig>) -> Option<Runtime> {
+pub(crate) fn take(program: &Arc<()>, config: &Arc<JsConfig>) -> Option<Entry> {
     gc_heap_first();
     CACHE
         .try_with(|cache| {
             let mut cache = cache.borrow_mut();
             let index = cache.iter().position(|e| e.is_for(program, config))?;
-            Some(cache.remove(index).runtime)
+            Some(cache.remove(index))
         })
         .ok()
         .flatten()
 }
 
-/// Keeps `runtime` as this thread's idle runtime for `program` (replacing an
+/// Keeps `entry` as this thread's idle runtime for its program (replacing an
 /// older one), and drops runtimes of programs that are gone.
-pub(crate) fn put(program: &Arc<()>, config: &Arc<JsConfig>, runtime: Runtime) {
+pub(crate) fn put(entry: Entry) {
     gc_heap_first();
-    let entry = Entry {
-        program: Arc::downgrade(program),
-        config: Arc::downgrade(config),
-        runtime,
-    };
+    let program = entry.program.as_ptr();
+    let config = entry.config.as_ptr();
     // Runtimes leaving the cache are dropped after the borrow ends.
     let mut evicted: Vec<Entry> = Vec::new();
     // During thread exit the cache may be gone already: then `entry` is
@@ -92,7 +105,9 @@ pub(crate) fn put(program: &Arc<()>, config: &Arc<JsConfig>, runtime: Runtime) {
         let mut cache = cache.borrow_mut();
         let mut index = 0;
         while index < cache.len() {
-            if cache[index].is_dead() || cache[index].is_for(program, config) {
+            let same = std::ptr::eq(cache[index].program.as_ptr(), program)
+                && std::ptr::eq(cache[index].config.as_ptr(), config);
+            if cache[index].is_dead() || same {
                 evicted.push(cache.remove(index));
             } else {
                 index += 1;
