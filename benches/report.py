@@ -77,6 +77,26 @@ for e in engines:
           f"{verdict(ratio(run_many, get(g, 'limits_off')), lambda r: r <= 1.15)} |")
 
 print()
+print("| engine | polyscript 1 thread | polyscript 2 threads | polyscript scaling | raw API 1 thread | raw API 2 threads | raw API scaling |")
+print("|---|---|---|---|---|---|---|")
+for e in engines:
+    g = f"parallel/{e}"
+    one, two = get(g, "1_threads"), get(g, "2_threads")
+    raw_one, raw_two = get(g, "raw_1_threads"), get(g, "raw_2_threads")
+    scaling = ratio(one, two)
+    raw_scaling = ratio(raw_one, raw_two)
+    print(f"| {e} | {fmt(one)} | {fmt(two)} | {'—' if scaling is None else f'{scaling:.2f}×'} | "
+          f"{fmt(raw_one)} | {fmt(raw_two)} | {'—' if raw_scaling is None else f'{raw_scaling:.2f}×'} |")
+
+print()
+overhead = get("eval/overhead", None)
+script = get("eval/js", "raw_script")
+js_run = get("eval/js", "run_many")
+print(f"polyscript's own fixed cost per eval (`eval/overhead`, an engine that does nothing): {fmt(overhead)}.")
+print(f"JS against boa re-running the same script (`eval/js/raw_script`, {fmt(script)}) rather than calling a function: "
+      f"{'—' if ratio(js_run, script) is None else f'{ratio(js_run, script):.2f}×'}.")
+
+print()
 print("| providers | static | context | composite |")
 print("|---|---|---|---|")
 for e in ["lua", "rhai"]:

@@ -5,7 +5,7 @@
 //! `eval/<engine>`: single execution vs compile-once-run-many, limits on/off,
 //! and the raw engine API baseline; `eval/overhead` (polyscript's own fixed
 //! cost per eval, with an engine that does nothing); `instantiate`, `compile`; `providers`;
-//! `parallel/<engine>` (1 vs 2 threads); `coordinate` (map-reduce workers).
+//! `parallel/<engine>` (1 vs 2 threads, polyscript and the raw API); `coordinate` (map-reduce workers).
 //!
 //! `cargo bench` runs everything; `cargo bench -- --quick` is a fast pass;
 //! `POLYSCRIPT_BENCH_FAST=1` shortens measurement for smoke runs.
@@ -16,6 +16,7 @@ mod overhead;
 mod parallel;
 mod providers;
 mod raw;
+mod raw_parallel;
 mod workload;
 
 use std::time::Duration;
@@ -33,6 +34,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = engines::bench, raw::bench, overhead::bench, providers::bench, parallel::bench, coordinate::bench
+    targets = engines::bench, raw::bench, overhead::bench, providers::bench, parallel::bench, raw_parallel::bench, coordinate::bench
 }
 criterion_main!(benches);

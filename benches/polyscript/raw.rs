@@ -15,39 +15,43 @@ use polyscript_wasm::deps::{extism, wasmtime, wasmtime_wasi};
 
 use crate::workload::{self, check};
 
-fn rhai_raw(c: &mut Criterion) {
+/// One raw eval of the greeting, with its engine state built once.
+pub type Runner = Box<dyn FnMut() -> Value>;
+
+pub fn rhai_runner() -> Runner {
     let engine = rhai::Engine::new();
     let ast = engine.compile(workload::RHAI).expect("compiles");
     let input = workload::input();
-    let run = || -> Value {
+    Box::new(move || -> Value {
         let mut scope = rhai::Scope::new();
         let ctx: rhai::Dynamic = rhai::serde::to_dynamic(&input).expect("converts");
         scope.push_constant("ctx", ctx);
         let out: rhai::Dynamic = engine.eval_ast_with_scope(&mut scope, &ast).expect("runs");
         rhai::serde::from_dynamic(&out).expect("converts back")
-    };
-    check("raw rhai", &run());
-    c.benchmark_group("eval/rhai")
-        .bench_function("raw", |b| b.iter(|| black_box(run())));
+    })
 }
 
-fn lua_raw(c: &mut Criterion) {
+/// Benchmarks `runner` as `group/name`, after checking its answer.
+fn bench_runner(c: &mut Criterion, group: &str, name: &str, mut run: Runner) {
+    check(&format!("raw {group}/{name}"), &run());
+    c.benchmark_group(group)
+        .bench_function(name, |b| b.iter(|| black_box(run())));
+}
+
+pub fn lua_runner() -> Runner {
     use mlua::LuaSerdeExt;
     let lua = mlua::Lua::new();
     let chunk = lua.load(workload::LUA).into_function().expect("compiles");
     let input = workload::input();
-    let run = || -> Value {
+    Box::new(move || -> Value {
         let ctx = lua.to_value(&input).expect("converts");
         lua.globals().set("ctx", ctx).expect("sets ctx");
         let out: mlua::Value = chunk.call(()).expect("runs");
         lua.from_value(out).expect("converts back")
-    };
-    check("raw lua", &run());
-    c.benchmark_group("eval/lua")
-        .bench_function("raw", |b| b.iter(|| black_box(run())));
+    })
 }
 
-fn js_raw(c: &mut Criterion) {
+pub fn js_runner() -> Runner {
     use boa_engine::{Context, JsValue, Source};
     let mut context = Context::default();
     // The same body as the polyscript script, compiled once as a function.
@@ -59,7 +63,7 @@ fn js_raw(c: &mut Criterion) {
         .expect("compiles");
     let function = function.as_callable().expect("a function").clone();
     let input = workload::input();
-    let mut run = || -> Value {
+    Box::new(move || -> Value {
         let ctx = JsValue::from_json(&input, &mut context).expect("converts");
         let out = function
             .call(&JsValue::undefined(), &[ctx], &mut context)
@@ -67,11 +71,7 @@ fn js_raw(c: &mut Criterion) {
         out.to_json(&mut context)
             .expect("converts back")
             .unwrap_or(Value::Null)
-    };
-    check("raw js", &run());
-    c.benchmark_group("eval/js")
-        .bench_function("raw", |b| b.iter(|| black_box(run())));
-    js_raw_script(c);
+    })
 }
 
 /// The script itself, parsed and compiled once as a boa `Script` and run
@@ -79,7 +79,7 @@ fn js_raw(c: &mut Criterion) {
 /// script (global declaration instantiation, the completion value) rather
 /// than calling a function. The body is in a block so that its top-level
 /// `const` can be declared again on the next run.
-fn js_raw_script(c: &mut Criterion) {
+fn js_script_runner() -> Runner {
     use boa_engine::property::Attribute;
     use boa_engine::{Context, JsString, JsValue, Script, Source};
     let mut context = Context::default();
@@ -94,7 +94,7 @@ fn js_raw_script(c: &mut Criterion) {
     let script =
         Script::parse(Source::from_bytes(text.as_bytes()), None, &mut context).expect("compiles");
     let input = workload::input();
-    let mut run = || -> Value {
+    Box::new(move || -> Value {
         let ctx = JsValue::from_json(&input, &mut context).expect("converts");
         context
             .global_object()
@@ -104,41 +104,38 @@ fn js_raw_script(c: &mut Criterion) {
         out.to_json(&mut context)
             .expect("converts back")
             .unwrap_or(Value::Null)
-    };
-    check("raw js script", &run());
-    c.benchmark_group("eval/js")
-        .bench_function("raw_script", |b| b.iter(|| black_box(run())));
+    })
 }
 
-fn extism_raw(c: &mut Criterion) {
+fn extism_compiled() -> extism::CompiledPlugin {
     let manifest = extism::Manifest::new([extism::Wasm::data(workload::EXTISM_WASM)]);
-    let compiled =
-        extism::CompiledPlugin::new(extism::PluginBuilder::new(manifest)).expect("compiles");
-    let input = serde_json::to_vec(&workload::input()).expect("serializes");
-    let call = |plugin: &mut extism::Plugin| -> Value {
-        let out: &[u8] = plugin
-            .call(workload::EXTISM_ENTRY, input.as_slice())
-            .expect("runs");
-        serde_json::from_slice(out).expect("JSON output")
-    };
-    // Reused plugin: compare with polyscript's Stateful policy.
-    let mut plugin = extism::Plugin::new_from_compiled(&compiled).expect("instantiates");
-    check("raw extism", &call(&mut plugin));
-    let mut group = c.benchmark_group("eval/extism");
-    group.bench_function("raw_reused_instance", |b| {
-        b.iter(|| black_box(call(&mut plugin)))
-    });
-    // New plugin per call: compare with polyscript's Fresh policy.
-    group.bench_function("raw_fresh_instance", |b| {
-        b.iter(|| {
-            let mut plugin = extism::Plugin::new_from_compiled(&compiled).expect("instantiates");
-            black_box(call(&mut plugin))
-        })
-    });
-    group.finish();
+    extism::CompiledPlugin::new(extism::PluginBuilder::new(manifest)).expect("compiles")
 }
 
-fn wasi_raw(c: &mut Criterion) {
+fn extism_call(plugin: &mut extism::Plugin, input: &[u8]) -> Value {
+    let out: &[u8] = plugin.call(workload::EXTISM_ENTRY, input).expect("runs");
+    serde_json::from_slice(out).expect("JSON output")
+}
+
+/// One plugin reused for every call: compare with polyscript's Stateful policy.
+pub fn extism_reused_runner() -> Runner {
+    let compiled = extism_compiled();
+    let input = serde_json::to_vec(&workload::input()).expect("serializes");
+    let mut plugin = extism::Plugin::new_from_compiled(&compiled).expect("instantiates");
+    Box::new(move || extism_call(&mut plugin, &input))
+}
+
+/// A new plugin per call: compare with polyscript's Fresh policy.
+pub fn extism_fresh_runner() -> Runner {
+    let compiled = extism_compiled();
+    let input = serde_json::to_vec(&workload::input()).expect("serializes");
+    Box::new(move || {
+        let mut plugin = extism::Plugin::new_from_compiled(&compiled).expect("instantiates");
+        extism_call(&mut plugin, &input)
+    })
+}
+
+pub fn wasi_runner() -> Runner {
     use wasmtime::{Config, Engine, InstanceAllocationStrategy, Linker, Module, Store};
     use wasmtime_wasi::WasiCtxBuilder;
     use wasmtime_wasi::p1::WasiP1Ctx;
@@ -152,7 +149,7 @@ fn wasi_raw(c: &mut Criterion) {
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |ctx| ctx).expect("links");
     let pre = linker.instantiate_pre(&module).expect("pre-instantiates");
     let input = serde_json::to_vec(&workload::input()).expect("serializes");
-    let run = || -> Value {
+    Box::new(move || -> Value {
         let stdout = MemoryOutputPipe::new(1 << 20);
         let wasi = WasiCtxBuilder::new()
             .stdin(MemoryInputPipe::new(input.clone()))
@@ -169,16 +166,51 @@ fn wasi_raw(c: &mut Criterion) {
         }
         drop(store);
         serde_json::from_slice(&stdout.contents()).expect("JSON output")
+    })
+}
+
+/// One engine's raw baseline.
+pub struct RawCase {
+    /// The polyscript engine case it is compared with (`parallel/<engine>`).
+    pub engine: &'static str,
+    /// The criterion group and bench id it is reported under.
+    pub group: &'static str,
+    pub id: &'static str,
+    /// Builds the engine state and returns the eval.
+    pub make: fn() -> Runner,
+}
+
+/// Every engine's raw baseline.
+pub fn runners() -> Vec<RawCase> {
+    let case = |engine, group, id, make| RawCase {
+        engine,
+        group,
+        id,
+        make,
     };
-    check("raw wasi", &run());
-    c.benchmark_group("eval/wasi")
-        .bench_function("raw", |b| b.iter(|| black_box(run())));
+    vec![
+        case("rhai", "eval/rhai", "raw", rhai_runner),
+        case("lua", "eval/lua", "raw", lua_runner),
+        case("js", "eval/js", "raw", js_runner),
+        case(
+            "extism",
+            "eval/extism",
+            "raw_fresh_instance",
+            extism_fresh_runner,
+        ),
+        case(
+            "extism_stateful",
+            "eval/extism",
+            "raw_reused_instance",
+            extism_reused_runner,
+        ),
+        case("wasi", "eval/wasi", "raw", wasi_runner),
+    ]
 }
 
 pub fn bench(c: &mut Criterion) {
-    rhai_raw(c);
-    lua_raw(c);
-    js_raw(c);
-    extism_raw(c);
-    wasi_raw(c);
+    for case in runners() {
+        bench_runner(c, case.group, case.id, (case.make)());
+    }
+    bench_runner(c, "eval/js", "raw_script", js_script_runner());
 }

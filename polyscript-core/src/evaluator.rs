@@ -141,8 +141,12 @@ impl<E: Engine> From<Evaluator<E>> for AnyEvaluator {
 impl<E: Engine> Shared<E> {
     pub(crate) fn eval(&self, ctx: &EvalContext) -> Result<Response> {
         let start = Instant::now();
-        let _span = tracing::debug_span!("eval", engine = %self.kind, script_id = %self.script_id)
-            .entered();
+        // Only with a tracing subscriber installed: tracing's `log` feature
+        // (enabled by a WASI dependency) otherwise makes every span ask the
+        // `log` crate whether to print it, on every eval.
+        let _span = tracing::dispatcher::has_been_set().then(|| {
+            tracing::debug_span!("eval", engine = %self.kind, script_id = %self.script_id).entered()
+        });
         let input = self.provider.get_data(ctx)?;
         let limits = ctx.limits().copied().unwrap_or(self.limits);
         let guard = Guard::starting_at(

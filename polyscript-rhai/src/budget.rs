@@ -10,12 +10,12 @@
 //! global runtime state, is reachable from native functions but not from
 //! `on_progress`, and `call_fn_with_options` would force scripts into
 //! functions. A rhai eval runs synchronously on the calling thread, so the
-//! cheapest correct mechanism is a thread-local slot: [`install`] puts the
-//! current eval's [`Budget`] there for the duration of the eval (restoring
+//! cheapest correct mechanism is thread-local slots: [`install`] puts the
+//! current eval's budget there for the duration of the eval (restoring
 //! whatever was there before, so nested evals on one thread work), and
-//! [`on_progress`] reads it. Reading it costs one TLS access and a `RefCell`
-//! borrow per rhai operation; the clock and the cancellation flag are only
-//! looked at every [`CHECK_EVERY`] operations.
+//! [`on_progress`] reads it. That costs one thread-local load and a compare
+//! per rhai operation; the clock and the cancellation flag are only looked at
+//! every [`CHECK_EVERY`] operations.
 //!
 //! # Why operations are counted here and not with `set_max_operations`
 //!
@@ -26,7 +26,7 @@
 //!
 //! [`EvalContext::with_limits`]: polyscript_core::EvalContext::with_limits
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::time::Instant;
 
 use polyscript_core::{CancelToken, Guard};
@@ -67,63 +67,66 @@ impl Stop {
     }
 }
 
-/// One eval's bounds.
-struct Budget {
-    deadline: Option<Instant>,
-    cancel: CancelToken,
-    max_operations: u64,
-}
-
-impl Budget {
-    #[inline]
-    fn check(&self, operations: u64) -> Option<Stop> {
-        if operations > self.max_operations {
-            return Some(Stop::Operations);
-        }
-        if operations.is_multiple_of(CHECK_EVERY)
-            && (self.cancel.is_cancelled() || self.deadline.is_some_and(|d| Instant::now() >= d))
-        {
-            return Some(Stop::Interrupted);
-        }
-        None
-    }
-}
-
 thread_local! {
-    static CURRENT: RefCell<Option<Budget>> = const { RefCell::new(None) };
+    /// The current eval's operation budget (`u64::MAX` when none is
+    /// installed). Plain `Cell`s with constant initialisers and no
+    /// destructor: reading them on every rhai operation is a bare
+    /// thread-local load, no lazy-initialisation or borrow-flag check.
+    static MAX_OPERATIONS: Cell<u64> = const { Cell::new(u64::MAX) };
+    /// The current eval's deadline.
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// The current eval's cancellation token; read every [`CHECK_EVERY`]
+    /// operations only.
+    static CANCEL: RefCell<Option<CancelToken>> = const { RefCell::new(None) };
 }
 
 /// Keeps a budget installed; dropping it (also while unwinding) restores the
 /// previous one.
 pub(crate) struct Installed {
-    previous: Option<Budget>,
+    max_operations: u64,
+    deadline: Option<Instant>,
+    cancel: Option<CancelToken>,
 }
 
 impl Drop for Installed {
     fn drop(&mut self) {
-        let previous = self.previous.take();
-        CURRENT.with(|slot| *slot.borrow_mut() = previous);
+        MAX_OPERATIONS.set(self.max_operations);
+        DEADLINE.set(self.deadline);
+        let cancel = self.cancel.take();
+        let _ = CANCEL.try_with(|slot| *slot.borrow_mut() = cancel);
     }
 }
 
 /// Installs `guard`'s deadline, token and operation budget for the eval that
 /// runs on this thread until the result is dropped.
 pub(crate) fn install(guard: &Guard<'_>) -> Installed {
-    let budget = Budget {
-        deadline: guard.deadline(),
-        cancel: guard.cancel_token().clone(),
-        max_operations: guard.limits().operations.unwrap_or(u64::MAX),
-    };
-    let previous = CURRENT.with(|slot| slot.borrow_mut().replace(budget));
-    Installed { previous }
+    let cancel = Some(guard.cancel_token().clone());
+    Installed {
+        max_operations: MAX_OPERATIONS.replace(guard.limits().operations.unwrap_or(u64::MAX)),
+        deadline: DEADLINE.replace(guard.deadline()),
+        cancel: CANCEL.with(|slot| slot.replace(cancel)),
+    }
 }
 
 /// rhai's `on_progress` callback: `Some(token)` stops the script.
 pub(crate) fn on_progress(operations: u64) -> Option<Dynamic> {
-    CURRENT.with(|slot| {
-        let slot = slot.borrow();
-        slot.as_ref()?.check(operations).map(Stop::token)
-    })
+    if operations > MAX_OPERATIONS.get() {
+        return Some(Stop::Operations.token());
+    }
+    if operations.is_multiple_of(CHECK_EVERY) && interrupted() {
+        return Some(Stop::Interrupted.token());
+    }
+    None
+}
+
+/// Whether the current eval is cancelled or past its deadline.
+fn interrupted() -> bool {
+    let cancelled = CANCEL.with(|slot| {
+        slot.borrow()
+            .as_ref()
+            .is_some_and(CancelToken::is_cancelled)
+    });
+    cancelled || DEADLINE.get().is_some_and(|d| Instant::now() >= d)
 }
 
 #[cfg(test)]

@@ -24,7 +24,11 @@ pub(crate) fn to_rhai(input: &Map) -> Result<Dynamic, Error> {
 /// A script's result as a JSON value.
 pub(crate) fn from_rhai(result: Dynamic, script_id: ScriptId) -> Result<Value, Error> {
     // A captured (shared) variable is read through its lock first.
-    let result = result.flatten();
+    let result = if result.is_shared() {
+        result.flatten()
+    } else {
+        result
+    };
     rhai::serde::from_dynamic::<JsonValue>(&result)
         .map(|v| v.0)
         .map_err(|e| {
