@@ -50,7 +50,10 @@
 //! # Limits
 //!
 //! Memory is the Lua allocator's limit (`LimitExceeded(Memory)`, and the state
-//! is discarded); deadline, cancellation, operations (Lua instructions) and
+//! is discarded), on while the chunk runs and counting everything the state
+//! holds, `ctx` included (converting the input and the result happens with
+//! the limit off: mlua would otherwise run each conversion step in protected
+//! mode, ~20% of a small eval); deadline, cancellation, operations (Lua instructions) and
 //! call depth are checked by an instruction hook. `pcall`, `xpcall` and
 //! `coroutine.resume` cannot swallow an interrupted eval.
 
