@@ -56,13 +56,13 @@ def raw_ns(engine):
     return get(f"eval/{engine}", raw)
 
 
-print("| engine | single execution | run many | limits off | raw engine API | compile | new instance | 1 thread | 2 threads |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| engine | single execution | run many | limits off | raw engine API | compile | new instance | pooled instance | 1 thread | 2 threads |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for e in engines:
     g = f"eval/{e}"
     print(f"| {e} | {fmt(get(g, 'single_execution'))} | {fmt(get(g, 'run_many'))} | "
           f"{fmt(get(g, 'limits_off'))} | {fmt(raw_ns(e))} | {fmt(get('compile', e))} | "
-          f"{fmt(get('instantiate', e))} | {fmt(get(f'parallel/{e}', '1_threads'))} | "
+          f"{fmt(get('instantiate', e))} | {fmt(get('acquire', e))} | {fmt(get(f'parallel/{e}', '1_threads'))} | "
           f"{fmt(get(f'parallel/{e}', '2_threads'))} |")
 
 print()

@@ -1,5 +1,5 @@
 //! Per engine: single execution vs run-many, limits on vs off, compile time,
-//! instance creation.
+//! instance creation, and taking an instance from the pool.
 
 use std::hint::black_box;
 
@@ -22,6 +22,8 @@ pub struct Case {
     pub compile: Box<dyn Fn()>,
     /// Create one new instance from the compiled program.
     pub instantiate: Box<dyn Fn()>,
+    /// Take an idle instance from the evaluator's pool and give it back.
+    pub acquire: Box<dyn Fn()>,
 }
 
 /// A case for engine `E` whose scripts are `source`.
@@ -34,6 +36,7 @@ pub fn case<E: Engine>(
     let for_build = source.clone();
     let for_compile = source.clone();
     let typed = Evaluator::new(engine(), source).expect("benchmark script compiles");
+    let pooled = typed.clone();
     Case {
         name,
         one_shot: Box::new(one_shot),
@@ -52,6 +55,14 @@ pub fn case<E: Engine>(
         }),
         instantiate: Box::new(move || {
             black_box(typed.instantiate().expect("instantiates"));
+        }),
+        acquire: Box::new(move || {
+            pooled
+                .pool()
+                .with_instance(|instance| {
+                    black_box(instance);
+                })
+                .expect("an idle instance");
         }),
     }
 }
@@ -135,9 +146,10 @@ pub fn bench(c: &mut Criterion) {
                 black_box(out);
             })
         });
+        // `run_many` last, right before the raw baseline it is compared with.
         for (label, limits) in [
-            ("run_many", Limits::default()),
             ("limits_off", Limits::unlimited()),
+            ("run_many", Limits::default()),
         ] {
             let ev = (case.build)(limits).expect("builds");
             let ctx = greeting_ctx();
@@ -147,6 +159,7 @@ pub fn bench(c: &mut Criterion) {
             });
         }
         group.finish();
+        crate::raw::bench_engine(c, case.name);
 
         let mut group = c.benchmark_group("compile");
         group.bench_function(case.name, |b| b.iter(|| (case.compile)()));
@@ -154,6 +167,10 @@ pub fn bench(c: &mut Criterion) {
 
         let mut group = c.benchmark_group("instantiate");
         group.bench_function(case.name, |b| b.iter(|| (case.instantiate)()));
+        group.finish();
+
+        let mut group = c.benchmark_group("acquire");
+        group.bench_function(case.name, |b| b.iter(|| (case.acquire)()));
         group.finish();
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! Groups (see BENCHMARKS.md for the results and how to read them):
 //! `eval/<engine>`: single execution vs compile-once-run-many, limits on/off,
-//! and the raw engine API baseline; `eval/overhead` (polyscript's own fixed
+//! and the raw engine API baseline (measured right after `run_many`); `eval/overhead` (polyscript's own fixed
 //! cost per eval, with an engine that does nothing); `instantiate`, `compile`; `providers`;
 //! `parallel/<engine>` (1 vs 2 threads, polyscript and the raw API); `coordinate` (map-reduce workers).
 //!
@@ -34,6 +34,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = engines::bench, raw::bench, overhead::bench, providers::bench, parallel::bench, raw_parallel::bench, coordinate::bench
+    targets = engines::bench, overhead::bench, providers::bench, parallel::bench, raw_parallel::bench, coordinate::bench
 }
 criterion_main!(benches);

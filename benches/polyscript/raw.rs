@@ -208,9 +208,15 @@ pub fn runners() -> Vec<RawCase> {
     ]
 }
 
-pub fn bench(c: &mut Criterion) {
-    for case in runners() {
+/// The raw baselines of the polyscript engine case `engine`. Called right
+/// after that engine's `run_many` bench, so that the two figures a ratio is
+/// made of are measured next to each other, not minutes apart on a machine
+/// whose speed drifts.
+pub fn bench_engine(c: &mut Criterion, engine: &str) {
+    for case in runners().into_iter().filter(|case| case.engine == engine) {
         bench_runner(c, case.group, case.id, (case.make)());
     }
-    bench_runner(c, "eval/js", "raw_script", js_script_runner());
+    if engine == "js" {
+        bench_runner(c, "eval/js", "raw_script", js_script_runner());
+    }
 }

