@@ -17,6 +17,7 @@ mod parallel;
 mod providers;
 mod raw;
 mod raw_parallel;
+mod workers;
 mod workload;
 
 use std::time::Duration;

@@ -1,38 +1,27 @@
 //! One evaluator shared by 1 and by 2 threads: time per eval (lower is better;
 //! throughput = 1 / time). With 2 threads the time per eval should halve.
-
-use std::time::{Duration, Instant};
-
-use std::hint::black_box;
+//! The threads are the same long-lived bench threads the raw baselines use
+//! (`workers.rs`), each calling `eval` on a clone of the one evaluator.
 
 use criterion::Criterion;
 
 use crate::engines::{cases, greeting_ctx};
+use crate::raw::Runner;
+use crate::workers::Workers;
 
 pub fn bench(c: &mut Criterion) {
     for case in cases() {
         let ev = (case.build)(polyscript::Limits::default()).expect("builds");
+        let make = move || -> Runner {
+            let ev = ev.clone();
+            let ctx = greeting_ctx();
+            Box::new(move || ev.eval(&ctx).expect("evals").into_value())
+        };
         let mut group = c.benchmark_group(format!("parallel/{}", case.name));
         for threads in [1usize, 2] {
+            let workers = Workers::spawn(threads, make.clone());
             group.bench_function(format!("{threads}_threads"), |b| {
-                b.iter_custom(|iters| {
-                    let per_thread = iters.div_ceil(threads as u64);
-                    let start = Instant::now();
-                    std::thread::scope(|scope| {
-                        for _ in 0..threads {
-                            let ev = ev.clone();
-                            scope.spawn(move || {
-                                let ctx = greeting_ctx();
-                                for _ in 0..per_thread {
-                                    black_box(ev.eval(&ctx).expect("evals"));
-                                }
-                            });
-                        }
-                    });
-                    let elapsed: Duration = start.elapsed();
-                    // Time per eval across all threads.
-                    elapsed.mul_f64(iters as f64 / (per_thread * threads as u64) as f64)
-                })
+                b.iter_custom(|iters| workers.run(iters))
             });
         }
         group.finish();
