@@ -1,20 +1,31 @@
 #!/usr/bin/env python3
 """Summarise criterion's results (target/criterion) as the tables of BENCHMARKS.md.
 
-Usage: python3 benches/report.py [target/criterion] > /tmp/results.md
+Usage: python3 benches/report.py [target/criterion [more runs ...]] > /tmp/results.md
 Reads every <group>/<bench>/new/{benchmark.json,estimates.json} and prints
-medians and the ratios the project's targets are stated in.
+medians and the ratios the project's targets are stated in, for the first
+directory. Given copies of more runs' target/criterion directories, it also
+prints the key ratios of every run side by side (to show run-to-run noise).
 """
 import json
 import pathlib
 import sys
 
-root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
-median = {}
-for est in root.glob("**/new/estimates.json"):
-    meta = json.loads((est.parent / "benchmark.json").read_text())
-    ns = json.loads(est.read_text())["median"]["point_estimate"]
-    median[(meta["group_id"], meta["function_id"])] = ns
+roots = [pathlib.Path(p) for p in sys.argv[1:]] or [pathlib.Path("target/criterion")]
+
+
+def load(root):
+    """Median nanoseconds of every bench under one criterion directory."""
+    medians = {}
+    for est in root.glob("**/new/estimates.json"):
+        meta = json.loads((est.parent / "benchmark.json").read_text())
+        ns = json.loads(est.read_text())["median"]["point_estimate"]
+        medians[(meta["group_id"], meta["function_id"])] = ns
+    return medians
+
+
+runs = [load(root) for root in roots]
+median = runs[0]
 
 
 def fmt(ns):
@@ -27,8 +38,8 @@ def fmt(ns):
     return f"{ns:.0f} ns"
 
 
-def get(group, bench):
-    return median.get((group, bench))
+def get(group, bench, medians=None):
+    return (median if medians is None else medians).get((group, bench))
 
 
 def ratio(a, b):
@@ -48,12 +59,12 @@ raw_of = {
     "extism_stateful": ("extism", "raw_reused_instance"),
 }
 
-def raw_ns(engine):
+def raw_ns(engine, medians=None):
     """The raw-API baseline an engine's run-many eval is compared with."""
     raw = raw_of[engine]
     if isinstance(raw, tuple):
-        return get(f"eval/{raw[0]}", raw[1])
-    return get(f"eval/{engine}", raw)
+        return get(f"eval/{raw[0]}", raw[1], medians)
+    return get(f"eval/{engine}", raw, medians)
 
 
 print("| engine | single execution | run many | limits off | raw engine API | compile | new instance | pooled instance | 1 thread | 2 threads |")
@@ -110,3 +121,20 @@ for engine in ["lua", "wasm"]:
     g = f"coordinate/map_reduce_10k_{engine}"
     one, two = get(g, "1_workers"), get(g, "2_workers")
     print(f"| vowel count, {engine} | {fmt(one)} | {fmt(two)} | {verdict(ratio(one, two), lambda r: r > 1.0)} |")
+
+if len(runs) > 1:
+    def r(value):
+        return "—" if value is None else f"{value:.2f}"
+
+    print()
+    print("| engine | " + " | ".join(
+        f"{what}, run {i + 1}" for what in ["run-many ÷ raw", "2-thread scaling", "raw API scaling"]
+        for i in range(len(runs))) + " |")
+    print("|---|" + "---|" * (3 * len(runs)))
+    for e in engines:
+        g = f"eval/{e}"
+        p = f"parallel/{e}"
+        cells = [r(ratio(get(g, "run_many", m), raw_ns(e, m))) for m in runs]
+        cells += [r(ratio(get(p, "1_threads", m), get(p, "2_threads", m))) for m in runs]
+        cells += [r(ratio(get(p, "raw_1_threads", m), get(p, "raw_2_threads", m))) for m in runs]
+        print(f"| {e} | " + " | ".join(cells) + " |")
