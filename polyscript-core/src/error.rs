@@ -293,6 +293,19 @@ impl Error {
     }
 }
 
+/// The text of a caught panic's payload (what [`Error::EnginePanic`] carries):
+/// the message of `panic!("...")`, or a placeholder for a non-string payload.
+/// For engines that catch panics themselves, e.g. on their own threads.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::any::AnyEvaluator;
 use crate::context::EvalContext;
 use crate::engine::{Engine, EngineKind, Guard};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, panic_message};
 use crate::limits::Limits;
 use crate::pool::{Pool, PoolConfig, PoolStats};
 use crate::provider::{CompositeProvider, ContextProvider, Provider, StaticProvider, to_data_map};
@@ -222,16 +222,6 @@ impl<E: Engine> Shared<E> {
 
     pub(crate) fn pool_stats(&self) -> PoolStats {
         self.pool.stats()
-    }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_owned()
     }
 }
 

@@ -44,7 +44,7 @@ pub use coordinate::{
     Coordinator, PipelineOutput, Stage, StepKind, broadcast, map_reduce, pipeline,
 };
 pub use engine::{Engine, EngineKind, Guard};
-pub use error::{Error, LimitKind, Location, Result};
+pub use error::{Error, LimitKind, Location, Result, panic_message};
 pub use evaluator::{Evaluator, EvaluatorBuilder};
 pub use limits::Limits;
 pub use loader::{BytesLoader, FileLoader, Loader, ReaderLoader, StringLoader, infer};

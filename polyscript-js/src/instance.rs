@@ -3,10 +3,10 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use polyscript_core::{Guard, Map, Result, ScriptId, Value};
+use polyscript_core::{Guard, Map, Result, ScriptId, Value, panic_message};
 
 use crate::engine::JsConfig;
-use crate::failure::{Failure, panic_text};
+use crate::failure::Failure;
 use crate::program::JsProgram;
 use crate::runtime::{Reply, Runtime};
 use crate::worker::WorkerInstance;
@@ -76,9 +76,9 @@ impl JsInstance {
             }
             ThreadMode::CallerThread => {
                 // Building a context runs no script: the base stack is enough.
-                let runtime = stack::with_stack(stack::needed_for(0), || build(&program, config))
+                let entry = stack::with_stack(stack::needed_for(0), || build(&program, config))
                     .map_err(|f| f.into_setup_error(script_id))?;
-                local::put(local::Entry::new(&program.identity, config, runtime));
+                local::put(entry);
                 Inner::CallerThread {
                     program,
                     config: Arc::clone(config),
@@ -122,10 +122,12 @@ impl JsInstance {
     }
 }
 
-/// Builds a runtime on this thread, turning a panic inside boa into a failure.
-fn build(program: &JsProgram, config: &JsConfig) -> Result<Runtime, Failure> {
+/// Builds a runtime for this thread's cache, turning a panic inside boa into
+/// a failure.
+fn build(program: &JsProgram, config: &Arc<JsConfig>) -> Result<local::Entry, Failure> {
     catch_unwind(AssertUnwindSafe(|| Runtime::new(program.clone(), config)))
-        .unwrap_or_else(|p| Err(Failure::Panic(panic_text(p.as_ref()))))
+        .unwrap_or_else(|p| Err(Failure::Panic(panic_message(p.as_ref()))))
+        .map(|runtime| local::Entry::new(&program.identity, config, runtime))
 }
 
 /// One eval on the calling thread with its cached runtime for `program`
@@ -140,10 +142,7 @@ fn eval_here(
     let limits = *guard.limits();
     let mut entry = match local::take(&program.identity, config) {
         Some(entry) => entry,
-        None => {
-            let runtime = build(program, config).map_err(|f| f.into_setup_error(script_id))?;
-            local::Entry::new(&program.identity, config, runtime)
-        }
+        None => build(program, config).map_err(|f| f.into_setup_error(script_id))?,
     };
     let reply = catch_unwind(AssertUnwindSafe(|| {
         entry
@@ -151,7 +150,7 @@ fn eval_here(
             .eval(input, guard.deadline(), guard.cancel_token(), limits)
     }))
     .unwrap_or_else(|p| Reply {
-        outcome: Err(Failure::Panic(panic_text(p.as_ref()))),
+        outcome: Err(Failure::Panic(panic_message(p.as_ref()))),
         clean: false,
     });
     if reply.clean {

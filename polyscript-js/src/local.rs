@@ -51,9 +51,9 @@ impl Entry {
         &mut self.runtime
     }
 
-    fn is_for(&self, program: &Arc<()>, config: &Arc<JsConfig>) -> bool {
-        std::ptr::eq(self.program.as_ptr(), Arc::as_ptr(program))
-            && std::ptr::eq(self.config.as_ptr(), Arc::as_ptr(config))
+    /// Which program and configuration the runtime belongs to.
+    fn owner(&self) -> Owner {
+        Owner(self.program.as_ptr(), self.config.as_ptr())
     }
 
     /// Whether its program (every evaluator of it) is gone.
@@ -61,6 +61,11 @@ impl Entry {
         self.program.strong_count() == 0 || self.config.strong_count() == 0
     }
 }
+
+/// The addresses of a program's identity and of an engine configuration:
+/// what a cached runtime is looked up by.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Owner(*const (), *const JsConfig);
 
 thread_local! {
     /// Whether this thread's boa GC heap is known to exist already.
@@ -84,7 +89,8 @@ pub(crate) fn take(program: &Arc<()>, config: &Arc<JsConfig>) -> Option<Entry> {
     CACHE
         .try_with(|cache| {
             let mut cache = cache.borrow_mut();
-            let index = cache.iter().position(|e| e.is_for(program, config))?;
+            let owner = Owner(Arc::as_ptr(program), Arc::as_ptr(config));
+            let index = cache.iter().position(|e| e.owner() == owner)?;
             Some(cache.remove(index))
         })
         .ok()
@@ -95,8 +101,7 @@ pub(crate) fn take(program: &Arc<()>, config: &Arc<JsConfig>) -> Option<Entry> {
 /// older one), and drops runtimes of programs that are gone.
 pub(crate) fn put(entry: Entry) {
     gc_heap_first();
-    let program = entry.program.as_ptr();
-    let config = entry.config.as_ptr();
+    let owner = entry.owner();
     // Runtimes leaving the cache are dropped after the borrow ends.
     let mut evicted: Vec<Entry> = Vec::new();
     // During thread exit the cache may be gone already: then `entry` is
@@ -105,9 +110,7 @@ pub(crate) fn put(entry: Entry) {
         let mut cache = cache.borrow_mut();
         let mut index = 0;
         while index < cache.len() {
-            let same = std::ptr::eq(cache[index].program.as_ptr(), program)
-                && std::ptr::eq(cache[index].config.as_ptr(), config);
-            if cache[index].is_dead() || same {
+            if cache[index].is_dead() || cache[index].owner() == owner {
                 evicted.push(cache.remove(index));
             } else {
                 index += 1;

@@ -23,10 +23,10 @@ use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use polyscript_core::{Error, Guard, Map, Result, ScriptId, Value};
+use polyscript_core::{Error, Guard, Map, Result, ScriptId, Value, panic_message};
 
 use crate::engine::JsConfig;
-use crate::failure::{Failure, panic_text};
+use crate::failure::Failure;
 use crate::program::JsProgram;
 use crate::runtime::{Reply, Request, Runtime};
 
@@ -262,7 +262,7 @@ fn worker_main(
 ) {
     let started = Instant::now();
     let runtime = catch_unwind(AssertUnwindSafe(|| Runtime::new(program, config)))
-        .unwrap_or_else(|p| Err(Failure::Panic(panic_text(p.as_ref()))));
+        .unwrap_or_else(|p| Err(Failure::Panic(panic_message(p.as_ref()))));
     let mut runtime = match runtime {
         Ok(runtime) => runtime,
         Err(failure) => {
@@ -285,7 +285,7 @@ fn worker_main(
             )
         }))
         .unwrap_or_else(|p| Reply {
-            outcome: Err(Failure::Panic(panic_text(p.as_ref()))),
+            outcome: Err(Failure::Panic(panic_message(p.as_ref()))),
             clean: false,
         });
         let clean = reply.clean;

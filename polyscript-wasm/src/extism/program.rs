@@ -99,33 +99,29 @@ pub(crate) fn compile(
         }
         builder
     };
-    if settings.policy == InstancePolicy::Stateful {
+    let compiled = if settings.policy == InstancePolicy::Stateful {
         // Instances live as long as the pool keeps them, so wasmtime's
         // default allocator (guard pages, no bounds checks in the guest's
         // code) fits; the pool's explicit bounds checks cost a stateful
         // greeting eval ~60% over the raw reused plugin.
-        let compiled =
-            CompiledPlugin::new(builder(None)).map_err(|e| compile_error(format!("{e:#}")))?;
-        return Ok(ExtismProgram {
-            compiled,
-            entry_point: settings.entry_point.clone(),
-            exports: info.functions,
-            script_id,
-        });
-    }
-    let pooled = || crate::extism::pooling::config(max_pages(settings, limits));
-    let compiled = CompiledPlugin::new(builder(Some(pooled())))
-        .or_else(|err| match wasmtime::Engine::new(&pooled()) {
-            // The module itself failed: report that.
-            Ok(_) => Err(err),
-            // The pool reserves address space up front; where that is refused
-            // (e.g. a tight `ulimit -v`), wasmtime's default allocator works.
-            Err(pool_err) => {
-                tracing::warn!(error = %format!("{pool_err:#}"), "Extism pooling allocator unavailable; using on-demand allocation");
-                CompiledPlugin::new(builder(None))
+        CompiledPlugin::new(builder(None))
+    } else {
+        let pooled = || crate::extism::pooling::config(max_pages(settings, limits));
+        CompiledPlugin::new(builder(Some(pooled()))).or_else(|err| {
+            match wasmtime::Engine::new(&pooled()) {
+                // The module itself failed: report that.
+                Ok(_) => Err(err),
+                // The pool reserves address space up front; where that is
+                // refused (e.g. a tight `ulimit -v`), wasmtime's default
+                // allocator works.
+                Err(pool_err) => {
+                    tracing::warn!(error = %format!("{pool_err:#}"), "Extism pooling allocator unavailable; using on-demand allocation");
+                    CompiledPlugin::new(builder(None))
+                }
             }
         })
-        .map_err(|e| compile_error(format!("{e:#}")))?;
+    };
+    let compiled = compiled.map_err(|e| compile_error(format!("{e:#}")))?;
     Ok(ExtismProgram {
         compiled,
         entry_point: settings.entry_point.clone(),
