@@ -79,7 +79,7 @@ pub fn js_runner() -> Runner {
 /// script (global declaration instantiation, the completion value) rather
 /// than calling a function. The body is in a block so that its top-level
 /// `const` can be declared again on the next run.
-fn js_script_runner() -> Runner {
+pub fn js_script_runner() -> Runner {
     use boa_engine::property::Attribute;
     use boa_engine::{Context, JsString, JsValue, Script, Source};
     let mut context = Context::default();

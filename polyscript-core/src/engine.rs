@@ -1,7 +1,9 @@
 //! The trait each engine crate implements, and the per-eval [`Guard`].
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -102,12 +104,13 @@ pub struct Guard<'a> {
 
 impl<'a> Guard<'a> {
     /// A guard for an eval starting now. The deadline is the earlier of
-    /// `limits.timeout` from now and `deadline`.
+    /// `limits.timeout` from now and `deadline` (a context's deadline, on the
+    /// standard clock).
     pub fn new(
         engine: EngineKind,
         script_id: ScriptId,
         limits: Limits,
-        deadline: Option<Instant>,
+        deadline: Option<std::time::Instant>,
         cancel: &'a CancelToken,
     ) -> Self {
         Self::starting_at(engine, script_id, limits, deadline, cancel, Instant::now())
@@ -119,10 +122,12 @@ impl<'a> Guard<'a> {
         engine: EngineKind,
         script_id: ScriptId,
         limits: Limits,
-        deadline: Option<Instant>,
+        deadline: Option<std::time::Instant>,
         cancel: &'a CancelToken,
         started: Instant,
     ) -> Self {
+        // Most evals have no context deadline; converting one reads both clocks.
+        let deadline = deadline.map(Instant::from_std);
         let by_timeout = limits.timeout.and_then(|t| started.checked_add(t));
         let deadline = match (by_timeout, deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -153,12 +158,14 @@ impl<'a> Guard<'a> {
         &self.limits
     }
 
-    /// When the eval started.
+    /// When the eval started, on polyscript's [`clock`](crate::clock).
     pub fn started(&self) -> Instant {
         self.started
     }
 
-    /// The effective deadline, if any.
+    /// The effective deadline, if any, on polyscript's
+    /// [`clock`](crate::clock): compare it with
+    /// [`clock::Instant::now`](crate::clock::Instant::now).
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline
     }
@@ -182,7 +189,7 @@ impl<'a> Guard<'a> {
             return Err(self.cancelled_error());
         }
         if let Some(deadline) = self.deadline
-            && Instant::now() >= deadline
+            && deadline.has_passed()
         {
             return Err(self.timeout_error());
         }
@@ -248,7 +255,7 @@ mod tests {
     #[test]
     fn deadline_is_the_earlier_of_timeout_and_context() {
         let token = CancelToken::new();
-        let soon = Instant::now() + Duration::from_millis(10);
+        let soon = std::time::Instant::now() + Duration::from_millis(10);
         let g = Guard::new(
             EngineKind::Rhai,
             ScriptId::of(b"s"),
@@ -256,7 +263,11 @@ mod tests {
             Some(soon),
             &token,
         );
-        assert_eq!(g.deadline(), Some(soon));
+        let left = g.deadline().expect("a deadline") - Instant::now();
+        assert!(
+            left <= Duration::from_millis(10),
+            "the context's deadline, not 5 s"
+        );
         let g = Guard::new(
             EngineKind::Rhai,
             ScriptId::of(b"s"),
@@ -271,7 +282,7 @@ mod tests {
     #[test]
     fn check_reports_cancel_before_timeout() {
         let token = CancelToken::new();
-        let past = Instant::now();
+        let past = std::time::Instant::now();
         let g = Guard::new(
             EngineKind::Lua,
             ScriptId::of(b"s"),

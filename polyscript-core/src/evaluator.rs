@@ -1,10 +1,10 @@
 //! The generic [`Evaluator`]: a compiled program, a pool of instances and a
 //! data provider, shareable across threads.
 
+use crate::clock::Instant;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::time::Instant;
 
 use serde::Serialize;
 
@@ -276,6 +276,9 @@ impl<E: Engine> EvaluatorBuilder<E> {
 
     /// Compiles the script and fills the pool's minimum idle instances.
     pub fn build(self) -> Result<Evaluator<E>> {
+        // The eval clock calibrates itself on first use (once per process,
+        // under a millisecond): here, not in the first eval.
+        let _ = Instant::now();
         let kind = self.engine.kind();
         let script_id = self.source.id();
         let provider: Arc<dyn Provider> = match (self.static_data, self.provider) {

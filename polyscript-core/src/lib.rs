@@ -19,6 +19,7 @@
 
 mod any;
 mod cancel;
+pub mod clock;
 mod context;
 pub mod coordinate;
 mod engine;

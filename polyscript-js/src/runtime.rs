@@ -7,11 +7,11 @@ use std::pin::pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Poll, Waker};
-use std::time::Instant;
 
 use boa_engine::job::IdleJobExecutor;
 use boa_engine::property::Attribute;
 use boa_engine::{Context, JsValue, Script, Source as JsSource, js_string};
+use polyscript_core::clock::Instant;
 use polyscript_core::{CancelToken, Limits, Map, Value};
 
 use crate::engine::JsConfig;
@@ -164,7 +164,7 @@ fn drive<T>(
         if cancel.is_cancelled() {
             return Err(Failure::Cancelled);
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if deadline.is_some_and(Instant::has_passed) {
             return Err(Failure::Timeout);
         }
     }

@@ -6,9 +6,9 @@
 //! shared [`Watch`] with its [`Guard`]'s deadline, token and limits.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
 
 use mlua::{HookTriggers, Lua, VmState};
+use polyscript_core::clock::Instant;
 use polyscript_core::{CancelToken, Error, Guard, LimitKind};
 
 /// Why the hook stopped an eval.
@@ -118,7 +118,7 @@ impl Armed {
         if self.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
             return Some(Trip::Cancelled);
         }
-        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+        if self.deadline.is_some_and(Instant::has_passed) {
             return Some(Trip::Timeout);
         }
         if let Some(limit) = self.operations {

@@ -164,8 +164,9 @@ impl RhaiEngineBuilder {
     /// Any other change to the `rhai::Engine` (register types, packages,
     /// custom syntax, custom operators...). Runs after the sandbox settings
     /// (so it may deliberately change them, e.g. `on_print`) and before the
-    /// limits, which are always applied last. Do not replace `on_progress`:
-    /// polyscript's timeouts, cancellation and operation budget live there.
+    /// limits, which are always applied last: an `on_progress` set here is
+    /// replaced by polyscript's (timeouts and cancellation live there), and
+    /// `set_max_operations` is overwritten by every eval's operation budget.
     pub fn configure(mut self, f: impl Fn(&mut rhai::Engine) + Send + Sync + 'static) -> Self {
         self.options.configure.push(Arc::new(f));
         self

@@ -163,6 +163,11 @@ impl Engine for RhaiEngine {
     ) -> Result<Value> {
         let mut scope = Scope::new();
         scope.push_constant_dynamic(CTX, convert::to_rhai(input)?);
+        // This call's operation budget, enforced by rhai itself. rhai reads
+        // 0 as "no limit", so a budget of 0 operations becomes 1.
+        instance
+            .engine
+            .set_max_operations(guard.limits().operations.map_or(0, |n| n.max(1)));
         let outcome = {
             let _budget = budget::install(guard);
             instance

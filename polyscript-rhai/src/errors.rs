@@ -3,8 +3,6 @@
 use polyscript_core::{EngineKind, Error, Guard, LimitKind, Location, ScriptId};
 use rhai::{EvalAltResult, ParseError, Position};
 
-use crate::budget::Stop;
-
 /// A rhai position as a 1-based [`Location`] (`None` when rhai has none).
 pub(crate) fn location(pos: Position) -> Option<Location> {
     let line = u32::try_from(pos.line()?).ok()?;
@@ -42,19 +40,16 @@ fn innermost_location(error: &EvalAltResult) -> Option<Location> {
 pub(crate) fn eval(error: &EvalAltResult, guard: &Guard<'_>) -> Error {
     let limit = |kind: LimitKind| guard.limit_error(kind, error.unwrap_inner().to_string());
     match error.unwrap_inner() {
-        EvalAltResult::ErrorTerminated(token, _) => match Stop::from_token(token) {
-            Some(Stop::Operations) => guard.limit_error(
-                LimitKind::Operations,
-                format!(
-                    "more than {} rhai operations",
-                    guard.limits().operations.unwrap_or(u64::MAX)
-                ),
+        // Ours, or a user's own `on_progress` stop: the guard says whether it
+        // was the deadline or the token.
+        EvalAltResult::ErrorTerminated(..) => guard.interrupt_error(),
+        EvalAltResult::ErrorTooManyOperations(_) => guard.limit_error(
+            LimitKind::Operations,
+            format!(
+                "more than {} rhai operations",
+                guard.limits().operations.unwrap_or(u64::MAX)
             ),
-            // Ours, or a user's own `on_progress` stop: the guard says whether
-            // it was the deadline or the token.
-            _ => guard.interrupt_error(),
-        },
-        EvalAltResult::ErrorTooManyOperations(_) => limit(LimitKind::Operations),
+        ),
         EvalAltResult::ErrorStackOverflow(_) => limit(LimitKind::CallDepth),
         EvalAltResult::ErrorDataTooLarge(..)
         | EvalAltResult::ErrorTooManyVariables(_)

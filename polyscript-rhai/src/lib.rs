@@ -51,7 +51,7 @@
 //! | limit | rhai mechanism | error |
 //! |-------|----------------|-------|
 //! | `timeout`, deadline, cancel token | `on_progress` checks the clock and the token every 256 operations | `Timeout` / `Cancelled` |
-//! | `operations` | `on_progress` compares rhai's operation counter with the budget | `LimitExceeded(Operations)` |
+//! | `operations` | rhai's own `set_max_operations`, set on the instance's engine before each eval | `LimitExceeded(Operations)` |
 //! | `call_depth` | `set_max_call_levels` | `LimitExceeded(CallDepth)` |
 //! | `memory_bytes` = *M* | `set_max_string_size(M)` bytes, `set_max_array_size(M / 16)` elements (one `Dynamic` is 16 bytes), `set_max_map_size(M / 64)` entries (value, key and node share) | `LimitExceeded(Memory)` |
 //!

@@ -94,7 +94,8 @@ pub(crate) fn build_engine(
     }
 
     // Limits last, so no configuration can undo them. Wall clock,
-    // cancellation and operations: `on_progress` (see `budget`). Call depth:
+    // cancellation: `on_progress` (see `budget`); operations: rhai's
+    // `set_max_operations`, set per eval on the instance's engine. Call depth:
     // rhai's call-level limit. Memory: rhai's string/array/map size limits.
     engine.on_progress(budget::on_progress);
     engine.set_max_call_levels(limits.call_depth.map_or(usize::MAX, |d| d as usize));

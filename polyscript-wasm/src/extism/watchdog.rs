@@ -28,10 +28,11 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use extism::CancelHandle;
 use polyscript_core::CancelToken;
+use polyscript_core::clock::Instant;
 
 /// How often registered evals are checked.
 const TICK: Duration = Duration::from_millis(5);

@@ -1,7 +1,6 @@
 //! One eval: a fresh store and instance, stdin in, stdout out, errors mapped.
 
-use std::time::Instant;
-
+use polyscript_core::clock::Instant;
 use polyscript_core::{Error, Guard, LimitKind, Map, Result, Value};
 use wasmtime::{Store, Trap, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
@@ -47,7 +46,7 @@ pub(crate) fn run(
     let deadline = guard.deadline();
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |_| {
-        if cancel.is_cancelled() || deadline.is_some_and(|d| Instant::now() >= d) {
+        if cancel.is_cancelled() || deadline.is_some_and(Instant::has_passed) {
             Err(wasmtime::Error::new(Interrupted))
         } else {
             Ok(UpdateDeadline::Continue(1))

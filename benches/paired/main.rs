@@ -1,0 +1,170 @@
+//! Paired, interleaved measurements of the ratios the benchmark targets are
+//! stated in (see BENCHMARKS.md): polyscript run-many ÷ the raw engine API,
+//! limits on ÷ off, and 2-thread ÷ 1-thread throughput, for polyscript and
+//! for the raw APIs.
+//!
+//! # Why this exists next to the criterion bench
+//!
+//! criterion measures one bench, then the next: the two halves of a ratio
+//! are taken seconds apart, and this VM's speed drifts by ±5–10% over
+//! seconds. That drift is as large as the margins the targets leave, so a
+//! ratio of two criterion medians moves by a tenth between runs of the same
+//! code. Here the two sides of a ratio alternate in short batches (a few
+//! milliseconds each, order swapped every round), every round gives one
+//! ratio, and the median of those ratios is reported with its quartiles:
+//! drift hits both sides of each round alike and cancels.
+//!
+//! Run with `cargo bench --bench paired` (all cases) or
+//! `cargo bench --bench paired -- rhai` (cases whose name contains `rhai`);
+//! `--quick` takes fewer rounds. Results go to stdout and, as JSON, to
+//! `target/criterion/paired.json` (or `$POLYSCRIPT_PAIRED_OUT`), which
+//! `benches/report.py` reads.
+
+#[allow(dead_code)] // shared with the criterion bench; only the cases are used here
+#[path = "../polyscript/engines.rs"]
+mod engines;
+#[allow(dead_code)] // shared with the criterion bench; only the runners are used here
+#[path = "../polyscript/raw.rs"]
+mod raw;
+#[path = "../polyscript/workers.rs"]
+mod workers;
+#[path = "../polyscript/workload.rs"]
+mod workload;
+
+mod measure;
+
+use std::io::Write as _;
+
+use polyscript::Limits;
+
+use crate::engines::{cases, greeting_ctx};
+use crate::measure::{Comparison, Side, Summary};
+use crate::raw::{Runner, runners};
+use crate::workers::Workers;
+
+/// A polyscript evaluator of `engine` with `limits`, as a runner.
+fn polyscript_runner(engine: &str, limits: Limits) -> Runner {
+    let case = cases()
+        .into_iter()
+        .find(|case| case.name == engine)
+        .expect("a polyscript case for every raw case");
+    let ev = (case.build)(limits).expect("builds");
+    let ctx = greeting_ctx();
+    Box::new(move || ev.eval(&ctx).expect("evals").into_value())
+}
+
+/// A side that runs `runner` on the bench thread.
+fn on_this_thread(mut runner: Runner) -> Side {
+    workload::check("a paired side", &runner());
+    Box::new(move |iters| {
+        let start = std::time::Instant::now();
+        for _ in 0..iters {
+            std::hint::black_box(runner());
+        }
+        start.elapsed()
+    })
+}
+
+/// A side that splits its evals over `threads` long-lived threads.
+fn on_threads(threads: usize, make: impl Fn() -> Runner + Clone + Send + 'static) -> Side {
+    let workers = Workers::spawn(threads, make);
+    Box::new(move |iters| workers.run(iters))
+}
+
+/// Every comparison, named `<engine>/<what>`.
+fn comparisons() -> Vec<Comparison> {
+    let mut all = Vec::new();
+    for raw_case in runners() {
+        let engine = raw_case.engine;
+        let make_raw = raw_case.make;
+        all.push(Comparison::new(
+            engine,
+            "run_many_over_raw",
+            Box::new(move || on_this_thread(polyscript_runner(engine, Limits::default()))),
+            Box::new(move || on_this_thread(make_raw())),
+        ));
+        if engine == "js" {
+            all.push(Comparison::new(
+                engine,
+                "run_many_over_raw_script",
+                Box::new(move || on_this_thread(polyscript_runner(engine, Limits::default()))),
+                Box::new(|| on_this_thread(raw::js_script_runner())),
+            ));
+        }
+        all.push(Comparison::new(
+            engine,
+            "limits_on_over_off",
+            Box::new(move || on_this_thread(polyscript_runner(engine, Limits::default()))),
+            Box::new(move || on_this_thread(polyscript_runner(engine, Limits::unlimited()))),
+        ));
+        // Scaling is time per eval on 1 thread over time per eval on 2, so
+        // the first side is the 1-thread one.
+        let shared = move || {
+            let case = cases()
+                .into_iter()
+                .find(|case| case.name == engine)
+                .expect("a polyscript case");
+            let ev = (case.build)(Limits::default()).expect("builds");
+            move || -> Runner {
+                let ev = ev.clone();
+                let ctx = greeting_ctx();
+                Box::new(move || ev.eval(&ctx).expect("evals").into_value())
+            }
+        };
+        all.push(Comparison::new_pair(
+            engine,
+            "two_thread_scaling",
+            Box::new(move || {
+                // One evaluator shared by both sides, as in `parallel/<engine>`.
+                let make = shared();
+                (on_threads(1, make.clone()), on_threads(2, make))
+            }),
+        ));
+        all.push(Comparison::new_pair(
+            engine,
+            "raw_two_thread_scaling",
+            Box::new(move || (on_threads(1, make_raw), on_threads(2, make_raw))),
+        ));
+    }
+    all
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    // cargo passes `--bench`; anything else not starting with `-` filters.
+    let filters: Vec<&str> = args
+        .iter()
+        .filter(|a| !a.starts_with('-'))
+        .map(String::as_str)
+        .collect();
+    let rounds = if quick { 20 } else { 120 };
+
+    let mut results: Vec<Summary> = Vec::new();
+    for comparison in comparisons() {
+        if !filters.is_empty() && !filters.iter().any(|f| comparison.name().contains(f)) {
+            continue;
+        }
+        let summary = comparison.run(rounds);
+        println!("{summary}");
+        results.push(summary);
+    }
+    write_json(&results);
+}
+
+/// Writes every summary where `benches/report.py` looks for them.
+fn write_json(results: &[Summary]) {
+    let path = std::env::var_os("POLYSCRIPT_PAIRED_OUT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "target/criterion/paired.json".into());
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).expect("creates the output directory");
+    }
+    let json =
+        serde_json::to_string_pretty(&results.iter().map(Summary::to_json).collect::<Vec<_>>())
+            .expect("serializes");
+    let mut file = std::fs::File::create(&path).expect("creates the output file");
+    file.write_all(json.as_bytes())
+        .expect("writes the output file");
+    println!("wrote {}", path.display());
+}
