@@ -4,7 +4,8 @@
 Usage: python3 benches/report.py [target/criterion [more runs ...]] > /tmp/results.md
 Reads every <group>/<bench>/new/{benchmark.json,estimates.json} and prints
 medians and the ratios the project's targets are stated in, for the first
-directory. Given copies of more runs' target/criterion directories, it also
+directory; the target ratios come from its paired.json (written by
+`cargo bench --bench paired`) when there is one. Given copies of more runs' target/criterion directories, it also
 prints the key ratios of every run side by side (to show run-to-run noise).
 """
 import json
@@ -77,6 +78,44 @@ for e in engines:
           f"{fmt(get(f'parallel/{e}', '2_threads'))} |")
 
 print()
+paired_path = roots[0] / "paired.json"
+paired = {}
+if paired_path.exists():
+    for item in json.loads(paired_path.read_text())["summary"]:
+        paired[(item["engine"], item["what"])] = item
+
+
+def paired_cell(engine, what, ok):
+    """A paired ratio (median over the processes) with its verdict and the processes' range."""
+    item = paired.get((engine, what))
+    if item is None:
+        return "—"
+    spread = f" ({item['ratio_min']:.2f}–{item['ratio_max']:.2f})" if len(item["ratios"]) > 1 else ""
+    return verdict(item["ratio"], ok) + spread
+
+
+if paired:
+    print("Targets, from the paired measurement (`cargo bench --bench paired`): the median over "
+          "the processes, their range in brackets; compile-once from the criterion medians.")
+    print()
+    print("| engine | run-many ÷ raw (≤ 1.10) | compile-once speedup (≥ 5) | 2-thread ÷ 1-thread throughput (≥ 1.8) | raw API 2-thread ÷ 1-thread | limits on ÷ off (≤ 1.15) |")
+    print("|---|---|---|---|---|---|")
+    for e in engines:
+        g = f"eval/{e}"
+        raw_scaling = paired.get((e, "raw_two_thread_scaling"))
+        print(f"| {e} | {paired_cell(e, 'run_many_over_raw', lambda r: r <= 1.10)} | "
+              f"{verdict(ratio(get(g, 'single_execution'), get(g, 'run_many')), lambda r: r >= 5)} | "
+              f"{paired_cell(e, 'two_thread_scaling', lambda r: r >= 1.8)} | "
+              f"{'—' if raw_scaling is None else format(raw_scaling['ratio'], '.2f') + '×'} | "
+              f"{paired_cell(e, 'limits_on_over_off', lambda r: r <= 1.15)} |")
+    script = paired.get(("js", "run_many_over_raw_script"))
+    if script is not None:
+        print()
+        print(f"JS against boa re-running the same script rather than calling a function (paired): {script['ratio']:.2f}×.")
+    print()
+    print("The same ratios from the criterion medians (measured seconds apart, for reference):")
+    print()
+
 print("| engine | run-many ÷ raw (≤ 1.10) | compile-once speedup (≥ 5) | 2-thread ÷ 1-thread throughput (≥ 1.8) | limits on ÷ off (≤ 1.15) |")
 print("|---|---|---|---|---|")
 for e in engines:

@@ -16,9 +16,14 @@
 //!
 //! Run with `cargo bench --bench paired` (all cases) or
 //! `cargo bench --bench paired -- rhai` (cases whose name contains `rhai`);
-//! `--quick` takes fewer rounds. Results go to stdout and, as JSON, to
-//! `target/criterion/paired.json` (or `$POLYSCRIPT_PAIRED_OUT`), which
-//! `benches/report.py` reads.
+//! `--quick` takes fewer rounds in one process.
+//!
+//! Each full run measures everything in [`processes::PROCESSES`] separate
+//! processes and reports the median of their ratios: within one process the
+//! ratios are tight (quartiles within ±2%), but between processes the same
+//! code moves by up to ±4% (the heap and code land at other addresses). The
+//! results go to stdout and, as JSON, to `target/criterion/paired.json` (or
+//! `$POLYSCRIPT_PAIRED_OUT`), which `benches/report.py` reads.
 
 #[allow(dead_code)] // shared with the criterion bench; only the cases are used here
 #[path = "../polyscript/engines.rs"]
@@ -32,13 +37,12 @@ mod workers;
 mod workload;
 
 mod measure;
-
-use std::io::Write as _;
+mod processes;
 
 use polyscript::Limits;
 
 use crate::engines::{cases, greeting_ctx};
-use crate::measure::{Comparison, Side, Summary};
+use crate::measure::{Comparison, Side};
 use crate::raw::{Runner, runners};
 use crate::workers::Workers;
 
@@ -133,38 +137,33 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
     // cargo passes `--bench`; anything else not starting with `-` filters.
-    let filters: Vec<&str> = args
+    let filters: Vec<String> = args
         .iter()
         .filter(|a| !a.starts_with('-'))
-        .map(String::as_str)
+        .cloned()
         .collect();
-    let rounds = if quick { 20 } else { 120 };
+    if args.iter().any(|a| a == processes::CHILD) {
+        let rounds = if quick { 20 } else { 120 };
+        run_here(&filters, rounds);
+    } else {
+        let runs = processes::run_children(&filters, quick);
+        processes::write(&runs);
+    }
+}
 
-    let mut results: Vec<Summary> = Vec::new();
+/// Runs every comparison matching `filters` in this process, printing each
+/// summary for people and as a JSON line for the parent process.
+fn run_here(filters: &[String], rounds: usize) {
     for comparison in comparisons() {
-        if !filters.is_empty() && !filters.iter().any(|f| comparison.name().contains(f)) {
+        if !filters.is_empty()
+            && !filters
+                .iter()
+                .any(|f| comparison.name().contains(f.as_str()))
+        {
             continue;
         }
         let summary = comparison.run(rounds);
         println!("{summary}");
-        results.push(summary);
+        println!("{}{}", processes::JSON_PREFIX, summary.to_json());
     }
-    write_json(&results);
-}
-
-/// Writes every summary where `benches/report.py` looks for them.
-fn write_json(results: &[Summary]) {
-    let path = std::env::var_os("POLYSCRIPT_PAIRED_OUT")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| "target/criterion/paired.json".into());
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).expect("creates the output directory");
-    }
-    let json =
-        serde_json::to_string_pretty(&results.iter().map(Summary::to_json).collect::<Vec<_>>())
-            .expect("serializes");
-    let mut file = std::fs::File::create(&path).expect("creates the output file");
-    file.write_all(json.as_bytes())
-        .expect("writes the output file");
-    println!("wrote {}", path.display());
 }
