@@ -21,8 +21,8 @@
 //! its own cache lines. A thread returns an instance to its home shard and
 //! takes from it first, so in the steady state every thread keeps reusing
 //! "its" instance and touches no line another thread writes. A thread whose
-//! home shard is empty takes from the others before it creates an instance,
-//! so the pool never grows while an instance is idle anywhere. Waiting for a
+//! home shard is empty takes from the others, and creates an instance only
+//! after finding every shard empty. Waiting for a
 //! busy pool is the slow path: waiters announce themselves under one lock
 //! and a return wakes one only when someone is waiting.
 
@@ -116,20 +116,18 @@ const MAX_SHARDS: usize = 64;
 static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
-    /// This thread's number (`usize::MAX` until it first uses a pool).
-    static THREAD: Cell<usize> = const { Cell::new(usize::MAX) };
+    /// This thread's number, once it has used a pool.
+    static THREAD: Cell<Option<usize>> = const { Cell::new(None) };
 }
 
 /// This thread's number, assigned on first use.
 fn thread_number() -> usize {
     THREAD.with(|slot| {
-        let n = slot.get();
-        if n != usize::MAX {
-            return n;
-        }
-        let n = NEXT_THREAD.fetch_add(1, Ordering::Relaxed) % (usize::MAX - 1);
-        slot.set(n);
-        n
+        slot.get().unwrap_or_else(|| {
+            let n = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
+            slot.set(Some(n));
+            n
+        })
     })
 }
 

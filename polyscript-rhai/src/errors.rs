@@ -40,8 +40,8 @@ fn innermost_location(error: &EvalAltResult) -> Option<Location> {
 pub(crate) fn eval(error: &EvalAltResult, guard: &Guard<'_>) -> Error {
     let limit = |kind: LimitKind| guard.limit_error(kind, error.unwrap_inner().to_string());
     match error.unwrap_inner() {
-        // Ours, or a user's own `on_progress` stop: the guard says whether it
-        // was the deadline or the token.
+        // Only polyscript's `on_progress` stops a script (it replaces any
+        // configured one): the guard says whether the deadline or the token.
         EvalAltResult::ErrorTerminated(..) => guard.interrupt_error(),
         EvalAltResult::ErrorTooManyOperations(_) => guard.limit_error(
             LimitKind::Operations,
