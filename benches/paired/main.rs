@@ -39,22 +39,25 @@ mod workload;
 mod measure;
 mod processes;
 
-use polyscript::Limits;
+use polyscript::{AnyEvaluator, Limits};
 
-use crate::engines::{cases, greeting_ctx};
+use crate::engines::{cases, eval_runner};
 use crate::measure::{Comparison, Side};
 use crate::raw::{Runner, runners};
 use crate::workers::Workers;
 
-/// A polyscript evaluator of `engine` with `limits`, as a runner.
-fn polyscript_runner(engine: &str, limits: Limits) -> Runner {
+/// A run-many evaluator of the polyscript case `engine` with `limits`.
+fn evaluator(engine: &str, limits: Limits) -> AnyEvaluator {
     let case = cases()
         .into_iter()
         .find(|case| case.name == engine)
         .expect("a polyscript case for every raw case");
-    let ev = (case.build)(limits).expect("builds");
-    let ctx = greeting_ctx();
-    Box::new(move || ev.eval(&ctx).expect("evals").into_value())
+    (case.build)(limits).expect("builds")
+}
+
+/// A polyscript evaluator of `engine` with `limits`, as a runner.
+fn polyscript_runner(engine: &str, limits: Limits) -> Runner {
+    eval_runner(evaluator(engine, limits))
 }
 
 /// A side that runs `runner` on the bench thread.
@@ -103,24 +106,13 @@ fn comparisons() -> Vec<Comparison> {
         ));
         // Scaling is time per eval on 1 thread over time per eval on 2, so
         // the first side is the 1-thread one.
-        let shared = move || {
-            let case = cases()
-                .into_iter()
-                .find(|case| case.name == engine)
-                .expect("a polyscript case");
-            let ev = (case.build)(Limits::default()).expect("builds");
-            move || -> Runner {
-                let ev = ev.clone();
-                let ctx = greeting_ctx();
-                Box::new(move || ev.eval(&ctx).expect("evals").into_value())
-            }
-        };
         all.push(Comparison::new_pair(
             engine,
             "two_thread_scaling",
             Box::new(move || {
                 // One evaluator shared by both sides, as in `parallel/<engine>`.
-                let make = shared();
+                let ev = evaluator(engine, Limits::default());
+                let make = move || eval_runner(ev.clone());
                 (on_threads(1, make.clone()), on_threads(2, make))
             }),
         ));

@@ -77,12 +77,13 @@ fn summarise(runs: &Runs) -> Vec<Value> {
                 summaries.iter().filter_map(|s| s[name].as_f64()).collect()
             };
             let ratios = field("ratio");
+            let ratio = median(ratios.clone());
             let min = ratios.iter().copied().fold(f64::INFINITY, f64::min);
             let max = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             println!(
                 "{:<42} ratio {:.3} (processes: {})",
                 format!("{engine}/{what}"),
-                median(ratios.clone()),
+                ratio,
                 ratios
                     .iter()
                     .map(|r| format!("{r:.3}"))
@@ -92,7 +93,7 @@ fn summarise(runs: &Runs) -> Vec<Value> {
             json!({
                 "engine": engine,
                 "what": what,
-                "ratio": median(ratios.clone()),
+                "ratio": ratio,
                 "ratio_min": min,
                 "ratio_max": max,
                 "ratios": ratios,

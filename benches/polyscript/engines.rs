@@ -9,6 +9,7 @@ use polyscript::{
     Source,
 };
 
+use crate::raw::Runner;
 use crate::workload::{self, check};
 
 /// Everything the engine benches need to know about one engine.
@@ -134,6 +135,13 @@ pub fn cases() -> Vec<Case> {
 
 pub fn greeting_ctx() -> EvalContext {
     EvalContext::with_data(workload::input()).expect("valid data")
+}
+
+/// An eval of the greeting through `ev` (a clone of a shared evaluator, or
+/// the only one), as a runner the raw baselines' harness can drive.
+pub fn eval_runner(ev: AnyEvaluator) -> Runner {
+    let ctx = greeting_ctx();
+    Box::new(move || ev.eval(&ctx).expect("evals").into_value())
 }
 
 pub fn bench(c: &mut Criterion) {

@@ -5,18 +5,13 @@
 
 use criterion::Criterion;
 
-use crate::engines::{cases, greeting_ctx};
-use crate::raw::Runner;
+use crate::engines::{cases, eval_runner};
 use crate::workers::Workers;
 
 pub fn bench(c: &mut Criterion) {
     for case in cases() {
         let ev = (case.build)(polyscript::Limits::default()).expect("builds");
-        let make = move || -> Runner {
-            let ev = ev.clone();
-            let ctx = greeting_ctx();
-            Box::new(move || ev.eval(&ctx).expect("evals").into_value())
-        };
+        let make = move || eval_runner(ev.clone());
         let mut group = c.benchmark_group(format!("parallel/{}", case.name));
         for threads in [1usize, 2] {
             let workers = Workers::spawn(threads, make.clone());
