@@ -37,14 +37,16 @@ impl Instant {
     /// monotonic clock) is: now, plus however far `instant` is ahead of the
     /// standard clock's now. A moment already past maps to now (or earlier,
     /// when this clock can go that far back), so it still reads as passed.
-    pub fn from_std(instant: std::time::Instant) -> Instant {
+    /// `None` when `instant` is further ahead than this clock can represent
+    /// (centuries): a deadline that never comes.
+    pub fn from_std(instant: std::time::Instant) -> Option<Instant> {
         let std_now = std::time::Instant::now();
         let now = Instant::now();
         match instant.checked_duration_since(std_now) {
-            Some(ahead) => now.checked_add(ahead).unwrap_or(now),
+            Some(ahead) => now.checked_add(ahead),
             None => {
                 let behind = std_now.duration_since(instant);
-                now.0.checked_sub(behind).map_or(now, Instant)
+                Some(now.0.checked_sub(behind).map_or(now, Instant))
             }
         }
     }
@@ -117,7 +119,8 @@ mod tests {
 
     #[test]
     fn std_deadlines_convert_to_the_same_distance() {
-        let future = Instant::from_std(std::time::Instant::now() + Duration::from_secs(60));
+        let future =
+            Instant::from_std(std::time::Instant::now() + Duration::from_secs(60)).unwrap();
         let left = future.saturating_duration_since(Instant::now());
         assert!(
             left > Duration::from_secs(59) && left <= Duration::from_secs(60),
@@ -125,7 +128,8 @@ mod tests {
         );
         assert!(!future.has_passed());
 
-        let past = Instant::from_std(std::time::Instant::now() - Duration::from_millis(50));
+        let past =
+            Instant::from_std(std::time::Instant::now() - Duration::from_millis(50)).unwrap();
         assert!(past.has_passed());
         assert!(Instant::now() - past >= Duration::from_millis(50));
     }

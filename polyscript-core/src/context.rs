@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
+use crate::data::BoundedMap;
 use crate::limits::Limits;
 use crate::provider::{deep_merge, to_data_map};
 use crate::value::Map;
@@ -24,7 +25,7 @@ use crate::value::Map;
 /// token are local to the process and are not serialized.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct EvalContext {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounded_slots")]
     slots: BTreeMap<String, Map>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     limits: Option<Limits>,
@@ -47,9 +48,15 @@ impl EvalContext {
     /// A context carrying `data` (any serde value that serializes to a map)
     /// in the default slot. Empty keys anywhere in the map are rejected with
     /// [`Error::InvalidData`] naming where they are.
+    ///
+    /// `data` is serialized by polyscript's own bounded serializer: a value
+    /// nested deeper than [`Limits::MAX_DATA_DEPTH`], or holding a NaN or an
+    /// infinity (which `serde_json::to_value` would turn into `null`), is
+    /// [`Error::InvalidData`] naming the path to it.
     pub fn with_data(data: impl Serialize) -> Result<Self> {
         let mut ctx = Self::new();
-        ctx.merge_into_slot(Self::DEFAULT_KEY, to_data_map(data)?)?;
+        ctx.slots
+            .insert(Self::DEFAULT_KEY.to_owned(), to_data_map(data)?);
         Ok(ctx)
     }
 
@@ -64,14 +71,17 @@ impl EvalContext {
     }
 
     /// Deep-merges `data` into the slot named `key` (later values win, nested
-    /// maps merge, lists and scalars are replaced).
+    /// maps merge, lists and scalars are replaced). Empty keys and nesting
+    /// past [`Limits::MAX_DATA_DEPTH`] are [`Error::InvalidData`]; the slot
+    /// is then unchanged.
     pub fn merge_into_slot(&mut self, key: &str, data: Map) -> Result<()> {
         if key.is_empty() {
             return Err(Error::invalid_data("context slot key must not be empty"));
         }
         crate::provider::validate_keys(&data)?;
         match self.slots.get_mut(key) {
-            Some(existing) => deep_merge(existing, data),
+            // Both sides are within the bound, so the merge cannot fail.
+            Some(existing) => deep_merge(existing, data)?,
             None => {
                 self.slots.insert(key.to_owned(), data);
             }
@@ -96,9 +106,11 @@ impl EvalContext {
         self
     }
 
-    /// This context with a deadline `timeout` from now.
-    pub fn with_timeout(self, timeout: Duration) -> Self {
-        self.with_deadline(Instant::now() + timeout)
+    /// This context with a deadline `timeout` from now. A timeout too long
+    /// for the clock to represent (e.g. `Duration::MAX`) means no deadline.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.deadline = Instant::now().checked_add(timeout);
+        self
     }
 
     /// The deadline, if one was set.
@@ -129,9 +141,41 @@ impl EvalContext {
     }
 }
 
+/// Deserializes the slots with polyscript's bounds (depth, empty keys,
+/// non-finite floats): a context from the wire is as trusted as one built
+/// with [`EvalContext::with_data`].
+fn bounded_slots<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<BTreeMap<String, Map>, D::Error> {
+    struct Slots;
+
+    impl<'de> serde::de::Visitor<'de> for Slots {
+        type Value = BTreeMap<String, Map>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map of named data slots")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut access: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut slots = BTreeMap::new();
+            while let Some(key) = access.next_key::<String>()? {
+                let map = access.next_value_seed(BoundedMap::new(Limits::MAX_DATA_DEPTH))?;
+                slots.insert(key, map);
+            }
+            Ok(slots)
+        }
+    }
+
+    deserializer.deserialize_map(Slots)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::Value;
     use serde_json::json;
 
     #[test]
@@ -156,6 +200,49 @@ mod tests {
         ));
         let err = EvalContext::with_data(json!({"user": {"": 1}})).unwrap_err();
         assert!(err.to_string().contains("user"), "{err}");
+    }
+
+    #[test]
+    fn huge_timeouts_mean_no_deadline_instead_of_a_panic() {
+        let ctx = EvalContext::new().with_timeout(Duration::MAX);
+        assert!(ctx.deadline().is_none());
+        assert!(EvalContext::new().with_timeout(Duration::from_secs(1)).deadline().is_some());
+    }
+
+    #[test]
+    fn deep_or_non_finite_data_is_refused_with_its_path() {
+        let mut v = json!(1);
+        for _ in 0..10_000 {
+            v = Value::Array(vec![v]);
+        }
+        let data = Value::Object(Map::from_iter([("deep".to_owned(), v)]));
+        let err = EvalContext::with_data(&data).unwrap_err();
+        assert!(matches!(err, Error::InvalidData { .. }), "{err}");
+        assert!(err.to_string().contains("ctx.deep[0][0]"), "{err}");
+        std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(move || drop(data))
+            .unwrap()
+            .join()
+            .unwrap();
+        #[derive(Serialize)]
+        struct Reading {
+            value: f64,
+        }
+        let err = EvalContext::with_data(Reading { value: f64::NAN }).unwrap_err();
+        assert!(err.to_string().contains("ctx.value"), "{err}");
+    }
+
+    #[test]
+    fn deserializing_is_bounded() {
+        let deep = format!(
+            r#"{{"slots": {{"eval_data": {{"a": {}1{}}}}}}}"#,
+            "[".repeat(100),
+            "]".repeat(100)
+        );
+        assert!(serde_json::from_str::<EvalContext>(&deep).is_ok());
+        let empty_key = r#"{"slots": {"eval_data": {"": 1}}}"#;
+        assert!(serde_json::from_str::<EvalContext>(empty_key).is_err());
     }
 
     #[test]

@@ -127,7 +127,7 @@ impl<'a> Guard<'a> {
         started: Instant,
     ) -> Self {
         // Most evals have no context deadline; converting one reads both clocks.
-        let deadline = deadline.map(Instant::from_std);
+        let deadline = deadline.and_then(Instant::from_std);
         let by_timeout = limits.timeout.and_then(|t| started.checked_add(t));
         let deadline = match (by_timeout, deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),

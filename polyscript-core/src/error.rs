@@ -54,6 +54,32 @@ impl fmt::Display for At {
     }
 }
 
+/// Formats an optional data path as ` at PATH`.
+struct InPath<'a>(Option<&'a str>);
+
+impl fmt::Display for InPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(path) => write!(f, " at {path}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Formats an optional engine and script as ` (ENGINE script ID)`.
+struct InScript(Option<EngineKind>, Option<ScriptId>);
+
+impl fmt::Display for InScript {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.0, self.1) {
+            (Some(engine), Some(id)) => write!(f, " ({engine} script {id})"),
+            (Some(engine), None) => write!(f, " ({engine})"),
+            (None, Some(id)) => write!(f, " (script {id})"),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
 /// Which of the [`Limits`](crate::Limits) a script ran into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -151,12 +177,20 @@ pub enum Error {
         message: String,
     },
 
-    /// Input data was rejected (an empty key, a wrong type, a value an engine
-    /// cannot represent, a result that does not deserialize).
-    #[error("invalid data: {message}")]
+    /// Data was rejected: an empty key, a wrong type, nesting past
+    /// [`Limits::data_depth`](crate::Limits::data_depth), a number the
+    /// engine cannot hold exactly (see [`data`](crate::data)), a result that
+    /// has no JSON form or does not deserialize.
+    #[error("invalid data{}{}: {message}", InPath(path.as_deref()), InScript(*engine, *script_id))]
     InvalidData {
-        /// What is wrong, naming the key where there is one.
+        /// What is wrong.
         message: String,
+        /// Where, from the root (`ctx.user.tags[3]`, `result.a`), when known.
+        path: Option<String>,
+        /// The engine the data was crossing into or out of, if any.
+        engine: Option<EngineKind>,
+        /// The script, if any.
+        script_id: Option<ScriptId>,
     },
 
     /// A WASM module (or a script) lacks the entry point it was asked to call.
@@ -228,6 +262,9 @@ impl Error {
     pub fn invalid_data(message: impl Into<String>) -> Self {
         Error::InvalidData {
             message: message.into(),
+            path: None,
+            engine: None,
+            script_id: None,
         }
     }
 
@@ -251,7 +288,8 @@ impl Error {
             | Error::PoolExhausted { engine, .. }
             | Error::EnginePanic { engine, .. }
             | Error::Step { engine, .. } => Some(*engine),
-            Error::Load { .. } | Error::InvalidData { .. } | Error::Unsupported { .. } => None,
+            Error::InvalidData { engine, .. } => *engine,
+            Error::Load { .. } | Error::Unsupported { .. } => None,
         }
     }
 
@@ -267,7 +305,8 @@ impl Error {
             | Error::PoolExhausted { script_id, .. }
             | Error::EnginePanic { script_id, .. }
             | Error::Step { script_id, .. } => Some(*script_id),
-            Error::Load { .. } | Error::InvalidData { .. } | Error::Unsupported { .. } => None,
+            Error::InvalidData { script_id, .. } => *script_id,
+            Error::Load { .. } | Error::Unsupported { .. } => None,
         }
     }
 

@@ -13,15 +13,24 @@
 //!   `deserialize`, the [`ScriptId`], the engine and the time taken.
 //! * [`Error`]: one enum for every failure, with engine, script id and
 //!   location.
+//! * [`data`]: the bounds on data crossing into and out of scripts (nesting,
+//!   size, the number rule), shared by every engine.
+//! * [`alloc`]: memory accounting ([`alloc::Accounting`], an opt-in global
+//!   allocator) for engines that cannot count their own allocations.
 //!
 //! This crate never depends on an engine; engines depend on it.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// The accounting allocator is the one place that needs `unsafe`.
+#![deny(unsafe_code)]
 
+#[allow(unsafe_code)]
+pub mod alloc;
 mod any;
 mod cancel;
 pub mod clock;
 mod context;
 pub mod coordinate;
+pub mod data;
 mod engine;
 mod error;
 mod evaluator;

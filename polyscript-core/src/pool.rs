@@ -231,7 +231,8 @@ impl<T: Send> Pool<T> {
                     }
                 };
             }
-            let until = *until.get_or_insert_with(|| Instant::now() + timeout);
+            // `None`: a timeout too long to represent waits without end.
+            let until = *until.get_or_insert_with(|| Instant::now().checked_add(timeout));
             let mut lock = self.wait_lock.lock();
             // Announced before looking again, so a return or discard is either
             // seen by this look or sees `waiters` and wakes this thread (see
@@ -239,8 +240,15 @@ impl<T: Send> Pool<T> {
             self.waiters.fetch_add(1, Ordering::SeqCst);
             let found = self.take_idle(home);
             let room = self.live.load(Ordering::SeqCst) < self.config.max_size;
-            let timed_out =
-                found.is_none() && !room && self.returned.wait_until(&mut lock, until).timed_out();
+            let timed_out = found.is_none()
+                && !room
+                && match until {
+                    Some(until) => self.returned.wait_until(&mut lock, until).timed_out(),
+                    None => {
+                        self.returned.wait(&mut lock);
+                        false
+                    }
+                };
             self.waiters.fetch_sub(1, Ordering::SeqCst);
             drop(lock);
             if let Some(item) = found.or_else(|| self.take_idle(home)) {

@@ -55,6 +55,30 @@ fn reading_the_environment_is_caught() {
 }
 
 #[test]
+fn unbounded_data_is_caught() {
+    let why = fails(testkit::check_deep_input, Flaw::NoDepthBound);
+    assert!(why.contains("expected InvalidData"), "{why}");
+    fails(testkit::check_deep_result, Flaw::NoDepthBound);
+}
+
+#[test]
+fn an_expanded_dag_is_caught() {
+    let why = fails(testkit::check_dag_result, Flaw::ExpandsDag);
+    assert!(why.contains("LimitExceeded"), "{why}");
+}
+
+#[test]
+fn a_nan_turned_null_is_caught() {
+    let why = fails(testkit::check_non_finite, Flaw::NanAsNull);
+    assert!(why.contains("result.n"), "{why}");
+}
+
+#[test]
+fn rounded_integers_are_caught() {
+    fails(testkit::check_integers, Flaw::RoundsIntegers);
+}
+
+#[test]
 fn a_whole_run_panics_when_an_engine_is_wrong() {
     let outcome = std::panic::catch_unwind(|| testkit::run_all(&ToyHarness(Flaw::Leaks)));
     assert!(outcome.is_err());

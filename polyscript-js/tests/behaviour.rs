@@ -63,7 +63,7 @@ fn undefined_becomes_null() {
 fn functions_and_symbols_in_results_are_errors_naming_the_type() {
     let ev = evaluator("({ f: function () {} })");
     match run(&ev, json!({})) {
-        Err(Error::InvalidData { message }) => {
+        Err(Error::InvalidData { message, .. }) => {
             assert!(message.contains("function"), "{message}");
             assert!(message.contains("result.f"), "{message}");
         }
@@ -71,7 +71,7 @@ fn functions_and_symbols_in_results_are_errors_naming_the_type() {
     }
     let ev = evaluator("Symbol('s')");
     match run(&ev, json!({})) {
-        Err(Error::InvalidData { message }) => assert!(message.contains("symbol"), "{message}"),
+        Err(Error::InvalidData { message, .. }) => assert!(message.contains("symbol"), "{message}"),
         other => panic!("expected InvalidData, got {other:?}"),
     }
     // The instance keeps working afterwards.
@@ -217,10 +217,7 @@ fn memory_limit_covers_allocating_builtins() {
 fn recursion_through_native_callbacks_is_bounded() {
     for limits in [
         Limits::default(),
-        Limits {
-            call_depth: None,
-            ..Limits::default()
-        },
+        Limits::default().without_call_depth_limit(),
     ] {
         let ev = evaluator_with("function f(n) { return [n].map(f)[0] + 1; }\nf(0)", limits);
         match run(&ev, json!({})) {
@@ -247,10 +244,8 @@ fn deep_native_reentry_on_a_default_thread_is_bounded() {
         .spawn(move || {
             for script in scripts {
                 for call_depth in [Limits::default().call_depth, None] {
-                    let limits = Limits {
-                        call_depth,
-                        ..Limits::default()
-                    };
+                    let mut limits = Limits::default();
+                    limits.call_depth = call_depth;
                     match run(&evaluator_with(script, limits), json!({})) {
                         Err(Error::LimitExceeded {
                             limit: LimitKind::CallDepth,
@@ -270,11 +265,9 @@ fn deep_native_reentry_on_a_default_thread_is_bounded() {
 fn loops_inside_native_callbacks_still_time_out() {
     // The loop runs inside a `map` callback (no yield points there); the
     // operation limit is off, so only the caller-side deadline stops it.
-    let limits = Limits {
-        timeout: Some(Duration::from_millis(200)),
-        operations: None,
-        ..Limits::default()
-    };
+    let limits = Limits::default()
+        .with_timeout(Duration::from_millis(200))
+        .without_operation_limit();
     let ev = evaluator_with("[1].map(() => { while (true) {} })", limits);
     let start = Instant::now();
     match run(&ev, json!({})) {

@@ -35,11 +35,9 @@ fn unbounded_recursion_hits_the_call_depth_limit() {
 fn without_a_depth_limit_lua_stack_overflow_is_a_call_depth_error() {
     // Lua's stack tops out near a million slots; give it the memory to get
     // there (with the default 64 MiB the memory limit may come first).
-    let limits = Limits {
-        call_depth: None,
-        memory_bytes: Some(512 * 1024 * 1024),
-        ..Limits::default()
-    };
+    let limits = Limits::default()
+        .without_call_depth_limit()
+        .with_memory_bytes(512 * 1024 * 1024);
     let ev = evaluator_with(
         LuaEngine::new(),
         "local function f() return f() + 1 end\nreturn f()",
@@ -51,10 +49,7 @@ fn without_a_depth_limit_lua_stack_overflow_is_a_call_depth_error() {
 
 #[test]
 fn c_stack_recursion_ends_cleanly() {
-    let limits = Limits {
-        call_depth: None,
-        ..Limits::default()
-    };
+    let limits = Limits::default().without_call_depth_limit();
     for script in [
         // Each level goes through a C function (gsub calling back into Lua).
         "local function f(s) return (string.gsub(s, '.', f)) end\nreturn f('a')",

@@ -201,11 +201,11 @@ fn concurrent_evals_on_threads_are_correct() {
 fn a_timed_out_eval_does_not_poison_the_next() {
     let ev = Evaluator::builder(WasiEngine::new(), Source::from_bytes(SCRIPTS))
         .pool(PoolConfig::default().with_max_size(1).with_min_idle(1))
-        .limits(Limits {
-            timeout: Some(Duration::from_millis(100)),
-            operations: None,
-            ..Limits::default()
-        })
+        .limits(
+            Limits::default()
+                .with_timeout(Duration::from_millis(100))
+                .without_operation_limit(),
+        )
         .build()
         .expect("build");
     match eval(&ev, json!({"op": "spin"})) {
@@ -218,11 +218,9 @@ fn a_timed_out_eval_does_not_poison_the_next() {
 
 #[test]
 fn fuel_off_leaves_operations_to_the_timeout() {
-    let limits = Limits {
-        timeout: Some(Duration::from_millis(200)),
-        operations: Some(1_000),
-        ..Limits::default()
-    };
+    let limits = Limits::default()
+        .with_timeout(Duration::from_millis(200))
+        .with_operations(1_000);
     let fueled = evaluator(WasiEngine::new(), limits);
     let unfueled = evaluator(WasiEngine::builder().fuel(false).build(), limits);
     match eval(&fueled, json!({"op": "spin"})) {

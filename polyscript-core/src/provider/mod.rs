@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::context::EvalContext;
 use crate::error::{Error, Result};
-use crate::value::{Map, Value};
+use crate::value::Map;
 
 pub use merge::deep_merge;
 pub(crate) use merge::validate_keys;
@@ -37,20 +37,13 @@ pub trait Provider: Send + Sync + fmt::Debug {
     fn accepts_runtime_data(&self) -> bool;
 }
 
-/// Converts any serde value into a data map, rejecting non-maps and empty keys.
+/// Converts any serde value into a data map: non-maps, empty keys,
+/// non-finite floats and nesting past [`Limits::MAX_DATA_DEPTH`] are
+/// [`Error::InvalidData`] (see [`data::to_map`](crate::data::to_map)).
+///
+/// [`Limits::MAX_DATA_DEPTH`]: crate::Limits::MAX_DATA_DEPTH
 pub(crate) fn to_data_map(data: impl Serialize) -> Result<Map> {
-    let value = serde_json::to_value(data)
-        .map_err(|e| Error::invalid_data(format!("data does not serialize: {e}")))?;
-    match value {
-        Value::Object(map) => {
-            validate_keys(&map)?;
-            Ok(map)
-        }
-        other => Err(Error::invalid_data(format!(
-            "data must be a map, got {}",
-            crate::ValueType::of(&other)
-        ))),
-    }
+    crate::data::to_map(&data)
 }
 
 /// Fixed data given at creation; refuses runtime data.
@@ -190,7 +183,7 @@ impl Provider for CompositeProvider {
             merged = Some(match merged {
                 None => data,
                 Some(mut acc) => {
-                    deep_merge(acc.to_mut(), data.into_owned());
+                    deep_merge(acc.to_mut(), data.into_owned())?;
                     acc
                 }
             });

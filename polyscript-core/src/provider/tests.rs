@@ -1,4 +1,5 @@
 use super::*;
+use crate::value::Value;
 use serde_json::json;
 
 fn map(v: Value) -> Map {
@@ -81,14 +82,14 @@ fn composite_of_statics_refuses_runtime_data_but_with_context_accepts_it() {
 #[test]
 fn empty_keys_are_rejected_and_named() {
     let top = StaticProvider::new(json!({"": 1})).unwrap_err();
-    assert!(top.to_string().contains("top level"), "{top}");
+    assert!(top.to_string().contains(r#"at ctx[""]"#), "{top}");
     let nested = ContextProvider::new()
         .add_data(
             EvalContext::new(),
             map(json!({"user": {"profile": {"": 1}}})),
         )
         .unwrap_err();
-    assert!(nested.to_string().contains("user.profile"), "{nested}");
+    assert!(nested.to_string().contains(r#"ctx.user.profile[""]"#), "{nested}");
     let in_list = CompositeProvider::new()
         .with(ContextProvider::new())
         .add_data(
@@ -96,7 +97,7 @@ fn empty_keys_are_rejected_and_named() {
             map(json!({"items": [{"ok": 1}, {"": 2}]})),
         )
         .unwrap_err();
-    assert!(in_list.to_string().contains("items.1"), "{in_list}");
+    assert!(in_list.to_string().contains(r#"ctx.items[1][""]"#), "{in_list}");
 }
 
 #[test]

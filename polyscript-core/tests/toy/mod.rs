@@ -5,6 +5,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use polyscript_core::testkit::{Harness, Scenario};
+use polyscript_core::data::{self, Budget, DataError, Direction};
 use polyscript_core::{
     AnyEvaluator, Engine, EngineKind, Error, Evaluator, Guard, LimitKind, Limits, Location, Map,
     PoolConfig, Result, Source, Value,
@@ -27,6 +28,51 @@ pub enum Flaw {
     NoMemoryLimit,
     /// Lets scripts read the environment.
     LeaksEnv,
+    /// Converts data without the nesting bound.
+    NoDepthBound,
+    /// Expands shared results without a size budget (here: returns `null`
+    /// instead of stopping).
+    ExpandsDag,
+    /// Turns a NaN result into `null`.
+    NanAsNull,
+    /// Carries integers as floats.
+    RoundsIntegers,
+}
+
+/// The toy's "conversion" of a value into or out of its VM: the data bounds
+/// and the number rule of a 64-bit-integer engine, as a real engine applies
+/// them (unless told to misbehave).
+fn convert(value: &Value, depth: u32, budget: &Budget, flaw: Flaw) -> std::result::Result<Value, DataError> {
+    match value {
+        Value::Array(items) => {
+            if flaw != Flaw::NoDepthBound {
+                budget.enter(depth + 1)?;
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                out.push(convert(item, depth + 1, budget, flaw).map_err(|e| e.at_index(i))?);
+            }
+            Ok(Value::Array(out))
+        }
+        Value::Object(map) => {
+            if flaw != Flaw::NoDepthBound {
+                budget.enter(depth + 1)?;
+            }
+            let mut out = Map::new();
+            for (k, v) in map {
+                out.insert(k.clone(), convert(v, depth + 1, budget, flaw).map_err(|e| e.at_key(k.as_str()))?);
+            }
+            Ok(Value::Object(out))
+        }
+        Value::Number(n) if flaw == Flaw::RoundsIntegers => {
+            Ok(json!(n.as_f64().unwrap_or_default()))
+        }
+        Value::Number(n) => match data::i64_from_json(n)? {
+            data::IntOrFloat::Int(i) => Ok(json!(i)),
+            data::IntOrFloat::Float(f) => data::float_to_json(f),
+        },
+        other => Ok(other.clone()),
+    }
 }
 
 /// How many times the `sleepy` script started.
@@ -103,6 +149,16 @@ impl Engine for Toy {
         } else {
             input.clone()
         };
+        let budget = Budget::for_limits(guard.limits());
+        let input = match convert(&Value::Object(input), 0, &budget, self.flaw) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) => Map::new(),
+            Err(e) => return Err(e.into_error(Direction::Input, self.kind(), guard.script_id())),
+        };
+        let result = |value: Value| {
+            convert(&value, 0, &budget, self.flaw)
+                .map_err(|e| e.into_error(Direction::Result, self.kind(), guard.script_id()))
+        };
         match program.as_str() {
             "greeting" => {
                 let name = input.get("name").and_then(Value::as_str).unwrap_or("");
@@ -120,7 +176,45 @@ impl Engine for Toy {
                     "tag_count": user["tags"].as_array().map_or(0, Vec::len),
                 }))
             }
-            "echo" => Ok(input.get("value").cloned().unwrap_or(Value::Null)),
+            "echo" => result(input.get("value").cloned().unwrap_or(Value::Null)),
+            "deep" => {
+                let depth = input["depth"].as_u64().unwrap_or(0) as usize;
+                let mut value = json!(0);
+                for _ in 0..depth.min(300) {
+                    value = Value::Array(vec![value]);
+                }
+                let out = result(value.clone());
+                // Deep values drop recursively; this one is at most 300 levels.
+                drop(value);
+                out
+            }
+            "dag" => {
+                // The toy has no shared values: it charges what expanding a
+                // DAG of `levels` levels would build, as a real converter does.
+                let levels = input["levels"].as_u64().unwrap_or(0).min(62) as u32;
+                if self.flaw == Flaw::ExpandsDag {
+                    return Ok(Value::Null);
+                }
+                let nodes = (1u64 << (levels + 1)) - 1;
+                let mut budget = budget;
+                for _ in 0..nodes {
+                    if let Err(e) = budget.charge_value() {
+                        return Err(e.into_error(Direction::Result, self.kind(), guard.script_id()));
+                    }
+                }
+                let mut x = json!([]);
+                for _ in 0..levels {
+                    x = json!([x.clone(), x]);
+                }
+                Ok(x)
+            }
+            "nan" => {
+                if self.flaw == Flaw::NanAsNull {
+                    return Ok(json!({"n": null}));
+                }
+                data::float_to_json(f64::NAN)
+                    .map_err(|e| e.at_key("n").into_error(Direction::Result, self.kind(), guard.script_id()))
+            }
             "fail" => Err(runtime(guard, "boom")),
             "leak" => {
                 let prev = instance.globals.get("leak").cloned().unwrap_or(Value::Null);
@@ -226,6 +320,9 @@ impl Harness for ToyHarness {
             Scenario::ReadFile => "read_file",
             Scenario::OpenSocket => "socket",
             Scenario::ReadEnv => "env",
+            Scenario::DeepResult => "deep",
+            Scenario::DagResult => "dag",
+            Scenario::NonFiniteResult => "nan",
             _ => "unknown",
         };
         Ok(

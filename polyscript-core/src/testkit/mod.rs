@@ -3,7 +3,9 @@
 //! An engine crate implements [`Harness`]: for each [`Scenario`] it builds an
 //! evaluator of a script in its own language (or a guest module entry point)
 //! that follows the scenario's contract. [`run_all`] then checks the shared
-//! semantics (DESIGN.md §4) and panics with every failure it found; each
+//! semantics (the "Semantics every engine must honour" of the project's
+//! design: compile once, isolation, concurrency, limits, sandbox, and the
+//! data bounds of [`data`](crate::data)) and panics with every failure it found; each
 //! `check_*` function can also be run alone and returns what failed.
 //!
 //! ```text
@@ -22,6 +24,12 @@ use serde_json::json;
 
 use crate::{
     AnyEvaluator, CancelToken, Error, EvalContext, LimitKind, Limits, PoolConfig, Result, Value,
+};
+
+mod data;
+pub use data::{
+    check_dag_result, check_deep_input, check_deep_result, check_integers, check_negative_zero,
+    check_non_finite, nested_list,
 };
 
 /// What a scenario's script must do. Each variant documents its contract.
@@ -61,6 +69,29 @@ pub enum Scenario {
     OpenSocket,
     /// Tries to read the environment variable `PATH` and returns it.
     ReadEnv,
+    /// Input `{"depth": N}` → a list nested `N` levels deep around `0`
+    /// (`N = 3`: `[[[0]]]`), built by the script (or guest) itself.
+    DeepResult,
+    /// Input `{"levels": N}` → `x`, where `x` starts as an empty list and is
+    /// replaced `N` times by a two-element list holding `x` twice (the same
+    /// value, shared, not copied: the result is a DAG of `N + 1` values that
+    /// expands to 2^(N+1) − 1 when converted).
+    DagResult,
+    /// Returns `{"n": NaN}` (a map holding a NaN float), for engines whose
+    /// results can hold one.
+    NonFiniteResult,
+}
+
+/// How an engine holds numbers (see the number rule in [`data`](crate::data)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NumberModel {
+    /// 64-bit signed integers and 64-bit floats (Rhai, Lua).
+    Int64,
+    /// JavaScript: every number is a 64-bit float.
+    JsNumber,
+    /// Data crosses as JSON text, exactly (WASM engines).
+    JsonText,
 }
 
 /// What an engine crate supplies to the conformance suite.
@@ -86,6 +117,19 @@ pub trait Harness: Sync {
     /// Evals per thread in [`check_concurrency`] (8 threads). Default 500.
     fn concurrent_evals_per_thread(&self) -> usize {
         500
+    }
+
+    /// How the engine holds numbers. Default [`NumberModel::Int64`].
+    fn number_model(&self) -> NumberModel {
+        NumberModel::Int64
+    }
+
+    /// Whether a result can share one value in several places (and so be a
+    /// DAG, [`Scenario::DagResult`]) and hold a NaN
+    /// ([`Scenario::NonFiniteResult`]). Default `true`; `false` for engines
+    /// whose results arrive as text.
+    fn results_are_values(&self) -> bool {
+        true
     }
 }
 
@@ -115,6 +159,12 @@ pub fn run_all(h: &dyn Harness) {
         ("sandbox: file", check_no_file_access),
         ("sandbox: network", check_no_network_access),
         ("sandbox: environment", check_no_env_access),
+        ("data: deep input", data::check_deep_input),
+        ("data: deep result", data::check_deep_result),
+        ("data: shared result", data::check_dag_result),
+        ("data: non-finite numbers", data::check_non_finite),
+        ("data: integers", data::check_integers),
+        ("data: negative zero", data::check_negative_zero),
     ];
     let failures: Vec<String> = checks
         .into_iter()
@@ -127,7 +177,7 @@ pub fn run_all(h: &dyn Harness) {
     );
 }
 
-fn build(
+pub(crate) fn build(
     h: &dyn Harness,
     s: Scenario,
     limits: Limits,
@@ -137,11 +187,11 @@ fn build(
         .map_err(|e| format!("building the {s:?} evaluator failed: {e}"))
 }
 
-fn single_instance() -> PoolConfig {
+pub(crate) fn single_instance() -> PoolConfig {
     PoolConfig::default().with_max_size(1).with_min_idle(1)
 }
 
-fn ctx(data: Value) -> Result<EvalContext, String> {
+pub(crate) fn ctx(data: Value) -> Result<EvalContext, String> {
     EvalContext::with_data(data).map_err(|e| e.to_string())
 }
 
@@ -150,7 +200,7 @@ fn expected_greeting(name: &str) -> Value {
     json!({"greeting": greeting, "length": greeting.len()})
 }
 
-fn eval_value(ev: &AnyEvaluator, data: Value) -> Result<Value, String> {
+pub(crate) fn eval_value(ev: &AnyEvaluator, data: Value) -> Result<Value, String> {
     let response = ev
         .eval(&ctx(data)?)
         .map_err(|e| format!("eval failed: {e}"))?;
@@ -163,7 +213,7 @@ fn eval_value(ev: &AnyEvaluator, data: Value) -> Result<Value, String> {
     Ok(response.into_value())
 }
 
-fn expect_eq(what: &str, got: &Value, want: &Value) -> Check {
+pub(crate) fn expect_eq(what: &str, got: &Value, want: &Value) -> Check {
     if got == want {
         Ok(())
     } else {
@@ -360,7 +410,7 @@ pub fn check_concurrency(h: &dyn Harness) -> Check {
 
 /// Margin for "stopped promptly": generous, because this checks that the
 /// script does not hang, not how fast the engine is.
-const STOP_MARGIN: Duration = Duration::from_secs(5);
+pub(crate) const STOP_MARGIN: Duration = Duration::from_secs(5);
 
 /// An infinite loop ends with `Error::Timeout` shortly after the timeout.
 pub fn check_timeout(h: &dyn Harness) -> Check {
@@ -518,5 +568,11 @@ impl<H: Harness + Send> Harness for Arc<H> {
     }
     fn concurrent_evals_per_thread(&self) -> usize {
         (**self).concurrent_evals_per_thread()
+    }
+    fn number_model(&self) -> NumberModel {
+        (**self).number_model()
+    }
+    fn results_are_values(&self) -> bool {
+        (**self).results_are_values()
     }
 }
