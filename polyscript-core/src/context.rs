@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::cancel::CancelToken;
-use crate::error::{Error, Result};
 use crate::data::BoundedMap;
+use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::provider::{deep_merge, to_data_map};
 use crate::value::Map;
@@ -206,7 +206,12 @@ mod tests {
     fn huge_timeouts_mean_no_deadline_instead_of_a_panic() {
         let ctx = EvalContext::new().with_timeout(Duration::MAX);
         assert!(ctx.deadline().is_none());
-        assert!(EvalContext::new().with_timeout(Duration::from_secs(1)).deadline().is_some());
+        assert!(
+            EvalContext::new()
+                .with_timeout(Duration::from_secs(1))
+                .deadline()
+                .is_some()
+        );
     }
 
     #[test]

@@ -179,7 +179,10 @@ mod tests {
 
     #[test]
     fn data_depth_is_clamped() {
-        assert_eq!(Limits::default().with_data_depth(0).effective_data_depth(), 1);
+        assert_eq!(
+            Limits::default().with_data_depth(0).effective_data_depth(),
+            1
+        );
         assert_eq!(
             Limits::default()
                 .with_data_depth(u32::MAX)

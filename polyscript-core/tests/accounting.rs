@@ -56,7 +56,10 @@ fn nested_meters_restore_the_outer_one_and_charge_it_too() {
         assert!(!inner.exceeded());
         held
     };
-    assert!(outer.exceeded(), "the inner eval's bytes count for the outer one");
+    assert!(
+        outer.exceeded(),
+        "the inner eval's bytes count for the outer one"
+    );
     assert!(outer_flag.load(Ordering::Acquire));
     drop(held);
 }

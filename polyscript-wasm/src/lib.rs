@@ -12,7 +12,13 @@
 //! **How a plugin sees `ctx` and returns.** There is no `ctx` global: the
 //! entry point's Extism *input* is the merged data as JSON bytes, with no
 //! wrapper (as in go-polyscript), and its Extism *output* is the result —
-//! parsed as JSON, else returned as a string (no output is `null`). A guest
+//! parsed as JSON, else returned as a string (no output is `null`). The data
+//! bounds of `polyscript_core::data` hold both ways, as in every engine:
+//! input nested deeper than `Limits::data_depth` is refused before the guest
+//! runs, and output that is JSON but nested too deep, or holds an integer
+//! beyond 64 bits or a float beyond `f64`, is `Error::InvalidData` naming
+//! the path (never a string); output that is neither JSON nor UTF-8 is
+//! `Error::InvalidData` too (never replaced with U+FFFD). A guest
 //! error (`error_set`) or a non-zero return is
 //! [`Error::Runtime`](polyscript_core::Error::Runtime) carrying the guest's
 //! message. In AssemblyScript with `@extism/as-pdk`:
@@ -63,6 +69,8 @@
 //! grant them. Host functions and plugin config come through the builder.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(any(feature = "extism", feature = "wasi"))]
+mod json_io;
 mod policy;
 #[cfg(any(feature = "extism", feature = "wasi"))]
 mod pooling;

@@ -1,7 +1,7 @@
 //! The core conformance suite, run against the AssemblyScript Extism guest
 //! (`guests/plugin`): one entry point per scenario.
 
-use polyscript_core::testkit::{self, Harness, Scenario};
+use polyscript_core::testkit::{self, Harness, NumberModel, Scenario};
 use polyscript_core::{AnyEvaluator, Evaluator, Limits, PoolConfig, Result, Source};
 use polyscript_wasm::ExtismEngine;
 
@@ -23,6 +23,7 @@ fn entry_point(scenario: Scenario) -> &'static str {
         Scenario::ReadFile => "read_file",
         Scenario::OpenSocket => "http_get",
         Scenario::ReadEnv => "read_env",
+        Scenario::DeepResult => "deep",
         _ => "greet",
     }
 }
@@ -56,6 +57,15 @@ impl Harness for Extism {
 
     fn concurrent_evals_per_thread(&self) -> usize {
         100
+    }
+
+    fn number_model(&self) -> NumberModel {
+        NumberModel::JsonText
+    }
+
+    /// The output is JSON text: no shared values, no NaN.
+    fn results_are_values(&self) -> bool {
+        false
     }
 }
 

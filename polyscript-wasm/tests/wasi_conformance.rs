@@ -3,7 +3,7 @@
 //! its `op` input field (given as static data).
 #![cfg(feature = "wasi")]
 
-use polyscript_core::testkit::{self, Harness, Scenario};
+use polyscript_core::testkit::{self, Harness, NumberModel, Scenario};
 use polyscript_core::{AnyEvaluator, Evaluator, Limits, PoolConfig, Result, Source};
 use polyscript_wasm::WasiEngine;
 use serde_json::json;
@@ -26,6 +26,7 @@ fn op(scenario: Scenario) -> &'static str {
         Scenario::ReadFile => "read_file",
         Scenario::OpenSocket => "socket",
         Scenario::ReadEnv => "env",
+        Scenario::DeepResult => "deep",
         other => panic!("no op for {other:?}"),
     }
 }
@@ -52,6 +53,15 @@ impl Harness for Wasi {
 
     fn compile_error_line(&self) -> Option<u32> {
         None
+    }
+
+    fn number_model(&self) -> NumberModel {
+        NumberModel::JsonText
+    }
+
+    /// The output is JSON text: no shared values, no NaN.
+    fn results_are_values(&self) -> bool {
+        false
     }
 }
 

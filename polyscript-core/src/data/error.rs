@@ -73,7 +73,10 @@ impl fmt::Display for DataErrorKind {
                 write!(f, "nested deeper than {limit} levels (Limits::data_depth)")
             }
             DataErrorKind::TooLarge { limit } => {
-                write!(f, "converting it needs more than the {limit}-byte memory limit")
+                write!(
+                    f,
+                    "converting it needs more than the {limit}-byte memory limit"
+                )
             }
             DataErrorKind::NonFinite(v) => write!(f, "the number {v} has no JSON form"),
             DataErrorKind::IntegerOutOfRange { value, range } => {
@@ -185,7 +188,12 @@ impl DataError {
     /// `script_id` on `engine`: [`Error::LimitExceeded`] (memory) for
     /// [`DataErrorKind::TooLarge`], [`Error::InvalidData`] naming the path
     /// for everything else.
-    pub fn into_error(self, direction: Direction, engine: EngineKind, script_id: ScriptId) -> Error {
+    pub fn into_error(
+        self,
+        direction: Direction,
+        engine: EngineKind,
+        script_id: ScriptId,
+    ) -> Error {
         let path = self.path(direction.root());
         match self.kind {
             DataErrorKind::TooLarge { limit } => Error::LimitExceeded {

@@ -65,6 +65,9 @@ enum Expect {
 /// JSON within the bounds, `Ok(None)` for invalid JSON.
 fn scan(b: &[u8], budget: &mut Budget) -> Result<Option<u32>, DataError> {
     let mut stack: Vec<u8> = Vec::new();
+    // Where the scan is, for the first error's path: one entry per open
+    // container (the current index of a list, the current key of a map).
+    let mut path: Vec<Step> = Vec::new();
     let mut deepest = 0u32;
     let mut expect = Expect::Value;
     let mut i = 0;
@@ -90,6 +93,9 @@ fn scan(b: &[u8], budget: &mut Budget) -> Result<Option<u32>, DataError> {
                 match c {
                     b',' => {
                         expect = if top == Some(b'[') {
+                            if let Some(Step::Index(n)) = path.last_mut() {
+                                *n += 1;
+                            }
                             Expect::Value
                         } else {
                             Expect::Key
@@ -98,11 +104,13 @@ fn scan(b: &[u8], budget: &mut Budget) -> Result<Option<u32>, DataError> {
                     }
                     b']' if top == Some(b'[') => {
                         stack.pop();
+                        path.pop();
                         i += 1;
                         expect = after_value(&stack);
                     }
                     b'}' if top == Some(b'{') => {
                         stack.pop();
+                        path.pop();
                         i += 1;
                         expect = after_value(&stack);
                     }
@@ -112,6 +120,7 @@ fn scan(b: &[u8], budget: &mut Budget) -> Result<Option<u32>, DataError> {
             Expect::KeyOrEnd | Expect::Key => match c {
                 b'}' if expect == Expect::KeyOrEnd => {
                     stack.pop();
+                    path.pop();
                     i += 1;
                     expect = after_value(&stack);
                 }
@@ -119,7 +128,10 @@ fn scan(b: &[u8], budget: &mut Budget) -> Result<Option<u32>, DataError> {
                     let Some(end) = string_end(b, i) else {
                         return Ok(None);
                     };
-                    note(&mut bound_error, budget.charge_bytes(end - i));
+                    if let Some(step) = path.last_mut() {
+                        *step = Step::Key(i, end);
+                    }
+                    note(&mut bound_error, budget.charge_bytes(end - i), b, &path);
                     i = end;
                     expect = Expect::Colon;
                 }
@@ -128,17 +140,23 @@ fn scan(b: &[u8], budget: &mut Budget) -> Result<Option<u32>, DataError> {
             Expect::Value | Expect::ValueOrEnd => {
                 if c == b']' && expect == Expect::ValueOrEnd {
                     stack.pop();
+                    path.pop();
                     i += 1;
                     expect = after_value(&stack);
                     continue;
                 }
-                note(&mut bound_error, budget.charge_value());
+                note(&mut bound_error, budget.charge_value(), b, &path);
                 match c {
                     b'[' | b'{' => {
                         stack.push(c);
                         let depth = stack.len() as u32;
                         deepest = deepest.max(depth);
-                        note(&mut bound_error, budget.enter(depth));
+                        note(&mut bound_error, budget.enter(depth), b, &path);
+                        path.push(if c == b'[' {
+                            Step::Index(0)
+                        } else {
+                            Step::Key(0, 0)
+                        });
                         i += 1;
                         expect = if c == b'[' {
                             Expect::ValueOrEnd
@@ -150,7 +168,7 @@ fn scan(b: &[u8], budget: &mut Budget) -> Result<Option<u32>, DataError> {
                         let Some(end) = string_end(b, i) else {
                             return Ok(None);
                         };
-                        note(&mut bound_error, budget.charge_bytes(end - i));
+                        note(&mut bound_error, budget.charge_bytes(end - i), b, &path);
                         i = end;
                         expect = after_value(&stack);
                     }
@@ -158,7 +176,7 @@ fn scan(b: &[u8], budget: &mut Budget) -> Result<Option<u32>, DataError> {
                         let Some((end, checked)) = number(b, i) else {
                             return Ok(None);
                         };
-                        note(&mut bound_error, checked);
+                        note(&mut bound_error, checked, b, &path);
                         i = end;
                         expect = after_value(&stack);
                     }
@@ -188,8 +206,27 @@ fn scan(b: &[u8], budget: &mut Budget) -> Result<Option<u32>, DataError> {
     }
 }
 
-fn note(first: &mut Option<DataError>, outcome: Result<(), DataError>) {
-    if let (None, Err(err)) = (&first, outcome) {
+/// One level of the scan's position.
+#[derive(Clone, Copy)]
+enum Step {
+    /// In a list, at this index.
+    Index(usize),
+    /// In a map, under the key whose quoted text is `b[start..end]`.
+    Key(usize, usize),
+}
+
+/// Keeps the first error, with the path to where the scan is.
+fn note(first: &mut Option<DataError>, outcome: Result<(), DataError>, b: &[u8], path: &[Step]) {
+    if let (None, Err(mut err)) = (&first, outcome) {
+        for step in path.iter().rev() {
+            err = match *step {
+                Step::Index(i) => err.at_index(i),
+                Step::Key(start, end) => {
+                    let key = serde_json::from_slice::<String>(&b[start..end]).unwrap_or_default();
+                    err.at_key(key)
+                }
+            };
+        }
         *first = Some(err);
     }
 }
@@ -209,19 +246,17 @@ fn string_end(b: &[u8], start: usize) -> Option<usize> {
     while i < b.len() {
         match b[i] {
             b'"' => return Some(i + 1),
-            b'\\' => {
-                match *b.get(i + 1)? {
-                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
-                    b'u' => {
-                        let hex = b.get(i + 2..i + 6)?;
-                        if !hex.iter().all(u8::is_ascii_hexdigit) {
-                            return None;
-                        }
-                        i += 6;
+            b'\\' => match *b.get(i + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                b'u' => {
+                    let hex = b.get(i + 2..i + 6)?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return None;
                     }
-                    _ => return None,
+                    i += 6;
                 }
-            }
+                _ => return None,
+            },
             0x00..=0x1f => return None,
             _ => i += 1,
         }
@@ -330,8 +365,24 @@ mod tests {
     #[test]
     fn invalid_json_is_not_json() {
         for text in [
-            "", "hello", "[1,]", "{\"a\" 1}", "{\"a\":}", "[1 2]", "01", "1.", "-", "[", "]",
-            "{}}", "nul", "\"\\x\"", "\"a", "1 2", "{1: 2}", "[\"\u{1}\"]",
+            "",
+            "hello",
+            "[1,]",
+            "{\"a\" 1}",
+            "{\"a\":}",
+            "[1 2]",
+            "01",
+            "1.",
+            "-",
+            "[",
+            "]",
+            "{}}",
+            "nul",
+            "\"\\x\"",
+            "\"a",
+            "1 2",
+            "{1: 2}",
+            "[\"\u{1}\"]",
         ] {
             assert_eq!(parse(text).unwrap(), None, "{text:?}");
         }
@@ -342,6 +393,9 @@ mod tests {
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
         let err = parse(&deep).unwrap_err();
         assert_eq!(err.kind(), &DataErrorKind::TooDeep { limit: 128 });
+        assert!(err.path("result").starts_with("result[0][0]"));
+        let err = parse(r#"{"a": [1, {"b c": 1e999}]}"#).unwrap_err();
+        assert_eq!(err.path("result"), r#"result.a[1]["b c"]"#);
         // Deeper than serde_json's own 128, within ours.
         let value = parse_json(deep.as_bytes(), &mut Budget::new(300, None))
             .unwrap()
@@ -354,9 +408,15 @@ mod tests {
     #[test]
     fn out_of_range_numbers_are_errors() {
         let err = parse("[18446744073709551616]").unwrap_err();
-        assert!(matches!(err.kind(), DataErrorKind::IntegerOutOfRange { .. }));
+        assert!(matches!(
+            err.kind(),
+            DataErrorKind::IntegerOutOfRange { .. }
+        ));
         let err = parse("-9223372036854775809").unwrap_err();
-        assert!(matches!(err.kind(), DataErrorKind::IntegerOutOfRange { .. }));
+        assert!(matches!(
+            err.kind(),
+            DataErrorKind::IntegerOutOfRange { .. }
+        ));
         assert!(parse("1e400").is_err());
         assert_eq!(parse("1e-400").unwrap(), Some(json!(0.0)));
     }

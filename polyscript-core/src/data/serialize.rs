@@ -515,7 +515,10 @@ impl ser::Serializer for KeySerializer {
     ) -> K {
         Err(key_error("an enum variant with data"))
     }
-    fn serialize_seq(self, _len: Option<usize>) -> std::result::Result<Self::SerializeSeq, SerError> {
+    fn serialize_seq(
+        self,
+        _len: Option<usize>,
+    ) -> std::result::Result<Self::SerializeSeq, SerError> {
         Err(key_error("a list"))
     }
     fn serialize_tuple(self, _len: usize) -> std::result::Result<Self::SerializeTuple, SerError> {
@@ -537,7 +540,10 @@ impl ser::Serializer for KeySerializer {
     ) -> std::result::Result<Self::SerializeTupleVariant, SerError> {
         Err(key_error("an enum variant with data"))
     }
-    fn serialize_map(self, _len: Option<usize>) -> std::result::Result<Self::SerializeMap, SerError> {
+    fn serialize_map(
+        self,
+        _len: Option<usize>,
+    ) -> std::result::Result<Self::SerializeMap, SerError> {
         Err(key_error("a map"))
     }
     fn serialize_struct(

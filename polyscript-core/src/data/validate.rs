@@ -40,8 +40,7 @@ fn walk_map(map: &Map, depth: u32, max_depth: u32) -> Result<(), DataError> {
         if key.is_empty() {
             return Err(DataError::new(DataErrorKind::EmptyKey).at_key(""));
         }
-        super::with_stack(|| walk(value, depth, max_depth))
-            .map_err(|e| e.at_key(key.as_str()))?;
+        super::with_stack(|| walk(value, depth, max_depth)).map_err(|e| e.at_key(key.as_str()))?;
     }
     Ok(())
 }
@@ -129,7 +128,10 @@ mod tests {
         let mut a = json!({"x": {"y": {"z": 1}}}).as_object().unwrap().clone();
         let b = json!({"x": {"y": {"w": 2}}}).as_object().unwrap().clone();
         deep_merge_checked(&mut a, b.clone(), 1, 8).unwrap();
-        assert_eq!(Value::Object(a.clone()), json!({"x": {"y": {"z": 1, "w": 2}}}));
+        assert_eq!(
+            Value::Object(a.clone()),
+            json!({"x": {"y": {"z": 1, "w": 2}}})
+        );
         assert!(deep_merge_checked(&mut a, b, 1, 2).is_err());
     }
 }

@@ -89,7 +89,10 @@ fn empty_keys_are_rejected_and_named() {
             map(json!({"user": {"profile": {"": 1}}})),
         )
         .unwrap_err();
-    assert!(nested.to_string().contains(r#"ctx.user.profile[""]"#), "{nested}");
+    assert!(
+        nested.to_string().contains(r#"ctx.user.profile[""]"#),
+        "{nested}"
+    );
     let in_list = CompositeProvider::new()
         .with(ContextProvider::new())
         .add_data(
@@ -97,7 +100,10 @@ fn empty_keys_are_rejected_and_named() {
             map(json!({"items": [{"ok": 1}, {"": 2}]})),
         )
         .unwrap_err();
-    assert!(in_list.to_string().contains(r#"ctx.items[1][""]"#), "{in_list}");
+    assert!(
+        in_list.to_string().contains(r#"ctx.items[1][""]"#),
+        "{in_list}"
+    );
 }
 
 #[test]

@@ -34,7 +34,9 @@ fn expect_invalid_data(what: &str, outcome: Result<Value, Error>, path: &str) ->
         Err(err @ Error::InvalidData { .. }) => Err(format!(
             "{what}: InvalidData without the path {path}: {err}"
         )),
-        Err(other) => Err(format!("{what}: expected InvalidData at {path}, got {other}")),
+        Err(other) => Err(format!(
+            "{what}: expected InvalidData at {path}, got {other}"
+        )),
         Ok(value) => Err(format!(
             "{what}: expected InvalidData at {path}, got Ok({})",
             shorten(&value)
@@ -75,7 +77,12 @@ pub fn check_deep_input(h: &dyn Harness) -> Check {
 /// A result nested past the bound is `InvalidData` naming the path (not a
 /// crash, not a string); one within it comes back whole.
 pub fn check_deep_result(h: &dyn Harness) -> Check {
-    let ev = build(h, Scenario::DeepResult, Limits::default(), single_instance())?;
+    let ev = build(
+        h,
+        Scenario::DeepResult,
+        Limits::default(),
+        single_instance(),
+    )?;
     expect_invalid_data(
         "a result deeper than the bound",
         eval(&ev, json!({"depth": 10_000})),
@@ -107,14 +114,15 @@ pub fn check_dag_result(h: &dyn Harness) -> Check {
             ..
         }) => return Err(format!("stopped only after {:?}", start.elapsed())),
         Err(other) => return Err(format!("expected LimitExceeded(memory), got {other}")),
-        Ok(value) => return Err(format!("expected LimitExceeded(memory), got Ok({})", shorten(&value))),
+        Ok(value) => {
+            return Err(format!(
+                "expected LimitExceeded(memory), got Ok({})",
+                shorten(&value)
+            ));
+        }
     }
     let got = eval_value(&ev, json!({"levels": 2}))?;
-    expect_eq(
-        "a small shared result",
-        &got,
-        &json!([[[], []], [[], []]]),
-    )
+    expect_eq("a small shared result", &got, &json!([[[], []], [[], []]]))
 }
 
 /// A NaN in a result is `InvalidData` naming where it is (never `null`);

@@ -4,8 +4,8 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use polyscript_core::testkit::{Harness, Scenario};
 use polyscript_core::data::{self, Budget, DataError, Direction};
+use polyscript_core::testkit::{Harness, Scenario};
 use polyscript_core::{
     AnyEvaluator, Engine, EngineKind, Error, Evaluator, Guard, LimitKind, Limits, Location, Map,
     PoolConfig, Result, Source, Value,
@@ -42,7 +42,12 @@ pub enum Flaw {
 /// The toy's "conversion" of a value into or out of its VM: the data bounds
 /// and the number rule of a 64-bit-integer engine, as a real engine applies
 /// them (unless told to misbehave).
-fn convert(value: &Value, depth: u32, budget: &Budget, flaw: Flaw) -> std::result::Result<Value, DataError> {
+fn convert(
+    value: &Value,
+    depth: u32,
+    budget: &Budget,
+    flaw: Flaw,
+) -> std::result::Result<Value, DataError> {
     match value {
         Value::Array(items) => {
             if flaw != Flaw::NoDepthBound {
@@ -60,7 +65,10 @@ fn convert(value: &Value, depth: u32, budget: &Budget, flaw: Flaw) -> std::resul
             }
             let mut out = Map::new();
             for (k, v) in map {
-                out.insert(k.clone(), convert(v, depth + 1, budget, flaw).map_err(|e| e.at_key(k.as_str()))?);
+                out.insert(
+                    k.clone(),
+                    convert(v, depth + 1, budget, flaw).map_err(|e| e.at_key(k.as_str()))?,
+                );
             }
             Ok(Value::Object(out))
         }
@@ -199,7 +207,11 @@ impl Engine for Toy {
                 let mut budget = budget;
                 for _ in 0..nodes {
                     if let Err(e) = budget.charge_value() {
-                        return Err(e.into_error(Direction::Result, self.kind(), guard.script_id()));
+                        return Err(e.into_error(
+                            Direction::Result,
+                            self.kind(),
+                            guard.script_id(),
+                        ));
                     }
                 }
                 let mut x = json!([]);
@@ -212,8 +224,10 @@ impl Engine for Toy {
                 if self.flaw == Flaw::NanAsNull {
                     return Ok(json!({"n": null}));
                 }
-                data::float_to_json(f64::NAN)
-                    .map_err(|e| e.at_key("n").into_error(Direction::Result, self.kind(), guard.script_id()))
+                data::float_to_json(f64::NAN).map_err(|e| {
+                    e.at_key("n")
+                        .into_error(Direction::Result, self.kind(), guard.script_id())
+                })
             }
             "fail" => Err(runtime(guard, "boom")),
             "leak" => {

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use polyscript_core::{Engine, EngineKind, Error, Guard, Limits, Map, Result, Source, Value};
+use polyscript_core::{Engine, EngineKind, Guard, Limits, Map, Result, Source, Value};
 
 use super::builder::{ExtismEngineBuilder, Settings};
 use super::errors::{Failure, classify, to_error};
@@ -11,6 +11,7 @@ use super::instance::{ExtismInstance, new_plugin};
 use super::program::{ExtismProgram, compile};
 use super::watchdog::Watch;
 use crate::InstancePolicy;
+use crate::json_io::{self, TextOutput};
 
 /// How many times an eval is retried after an interrupt it did not cause
 /// (another instance of the same module being stopped bumps the shared
@@ -98,8 +99,7 @@ impl Engine for ExtismEngine {
         input: &Map,
         guard: &Guard<'_>,
     ) -> Result<Value> {
-        let bytes = serde_json::to_vec(input)
-            .map_err(|e| Error::invalid_data(format!("input is not serializable: {e}")))?;
+        let bytes = json_io::input_bytes(input, guard)?;
         let mut foreign_interrupts = 0;
         loop {
             guard.check()?;
@@ -127,7 +127,7 @@ impl Engine for ExtismEngine {
             let ours = watch.fired();
             drop(watch);
             let (error, code) = match outcome {
-                Ok(output) => return Ok(parse_output(output)),
+                Ok(output) => return json_io::output_value(&output, TextOutput::Verbatim, guard),
                 Err(failure) => failure,
             };
             let failure = classify(&error);
@@ -155,16 +155,4 @@ impl Engine for ExtismEngine {
             }
         }
     }
-}
-
-/// The entry point's output: JSON if it parses, else a string; no output is
-/// `null`.
-fn parse_output(output: Vec<u8>) -> Value {
-    if output.is_empty() {
-        return Value::Null;
-    }
-    serde_json::from_slice(&output).unwrap_or_else(|_| match String::from_utf8(output) {
-        Ok(text) => Value::String(text),
-        Err(e) => Value::String(String::from_utf8_lossy(e.as_bytes()).into_owned()),
-    })
 }

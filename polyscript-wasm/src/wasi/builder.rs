@@ -68,7 +68,8 @@ impl Default for WasiConfig {
 /// AssemblyScript, TinyGo, ...). Its `ctx` — the merged data — arrives as one
 /// JSON object on stdin; whatever it writes to stdout is the result (parsed as
 /// JSON, else returned as a string with trailing whitespace trimmed, nothing
-/// is `null`). Exiting with a non-zero code or trapping is an
+/// is `null`; the data bounds hold as for Extism plugins, see the crate
+/// docs). Exiting with a non-zero code or trapping is an
 /// [`Error::Runtime`](polyscript_core::Error::Runtime) carrying stderr's text.
 ///
 /// ```

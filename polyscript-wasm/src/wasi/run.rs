@@ -9,6 +9,7 @@ use wasmtime_wasi::{DirPerms, FilePerms, I32Exit, WasiCtxBuilder};
 use super::builder::{MAX_ERROR_MESSAGE_BYTES, WasiConfig};
 use super::program::{ENTRY_POINT, WasiProgram};
 use super::state::{EvalState, Interrupted, MemoryLimitHit, MemoryLimiter};
+use crate::json_io::{self, TextOutput};
 
 /// Runs the module's `_start` once in a fresh instance with `input` on stdin.
 pub(crate) fn run(
@@ -17,8 +18,7 @@ pub(crate) fn run(
     input: &Map,
     guard: &Guard<'_>,
 ) -> Result<Value> {
-    let stdin = serde_json::to_vec(input)
-        .map_err(|e| Error::invalid_data(format!("cannot serialize the input: {e}")))?;
+    let stdin = json_io::input_bytes(input, guard)?;
     let stdout = MemoryOutputPipe::new(config.max_output_bytes);
     let stderr = MemoryOutputPipe::new(config.max_stderr_bytes);
     let wasi = wasi_ctx(config, program, stdin, &stdout, &stderr, guard)?;
@@ -68,7 +68,7 @@ pub(crate) fn run(
             return Err(map_error(&err, guard, &stderr_text));
         }
     }
-    Ok(parse_output(&stdout.contents()))
+    json_io::output_value(&stdout.contents(), TextOutput::TrimEnd, guard)
 }
 
 fn wasi_ctx(
@@ -112,21 +112,6 @@ fn wasi_ctx(
             })?;
     }
     Ok(builder.build_p1())
-}
-
-/// stdout as JSON, else as a string (trailing whitespace trimmed); nothing is
-/// `null`.
-fn parse_output(bytes: &[u8]) -> Value {
-    if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
-        return value;
-    }
-    let text = String::from_utf8_lossy(bytes);
-    let text = text.trim_end();
-    if text.is_empty() {
-        Value::Null
-    } else {
-        Value::String(text.to_owned())
-    }
 }
 
 /// stderr's text, trimmed and capped at [`MAX_ERROR_MESSAGE_BYTES`].

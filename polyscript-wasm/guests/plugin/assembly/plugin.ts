@@ -375,6 +375,15 @@ export function echo(): i32 {
   return 0;
 }
 
+/// `{"depth": N}` -> a list nested N levels deep around 0 (testkit
+/// `DeepResult`).
+export function deep(): i32 {
+  const raw = rawField(inputText(), "depth");
+  const n = raw === null ? 0 : I32.parseInt(raw);
+  output("[".repeat(n) + "0" + "]".repeat(n));
+  return 0;
+}
+
 @json
 class Address {
   city: string = "";

@@ -446,6 +446,16 @@ fn env(root: []const u8) void {
     out("null");
 }
 
+/// {"depth": N} -> a list nested N levels deep around 0 (`[[[0]]]` for 3).
+fn deep(root: []const u8) void {
+    const n = if (member(root, "depth")) |raw| parseInt(raw) else 0;
+    var i: i64 = 0;
+    while (i < n) : (i += 1) out("[");
+    out("0");
+    i = 0;
+    while (i < n) : (i += 1) out("]");
+}
+
 /// The command line as a JSON array of strings.
 fn args() void {
     var count: usize = 0;
@@ -494,6 +504,8 @@ pub fn main() void {
         env(input);
     } else if (eql(u8, op, "args")) {
         args();
+    } else if (eql(u8, op, "deep")) {
+        deep(input);
     } else if (eql(u8, op, "text")) {
         out("plain text, not JSON\n");
     } else {
