@@ -57,7 +57,9 @@ pub use engine::{Engine, EngineKind, Guard};
 pub use error::{Error, LimitKind, Location, Result, panic_message};
 pub use evaluator::{Evaluator, EvaluatorBuilder};
 pub use limits::Limits;
-pub use loader::{BytesLoader, FileLoader, Loader, ReaderLoader, StringLoader, infer};
+pub use loader::{
+    BytesLoader, DEFAULT_MAX_SOURCE_BYTES, FileLoader, Loader, ReaderLoader, StringLoader, infer,
+};
 #[cfg(feature = "http")]
 pub use loader::{HttpAuth, HttpLoader};
 pub use pool::{Pool, PoolConfig, PoolGuard, PoolStats};

@@ -60,33 +60,73 @@ impl Loader for BytesLoader {
     }
 }
 
+/// The default cap on what a file or reader loader reads: 64 MiB.
+pub const DEFAULT_MAX_SOURCE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads `reader` to its end, failing once it has given more than
+/// `max_bytes` (so an endless reader such as `/dev/zero` cannot exhaust
+/// memory).
+fn read_capped(reader: impl Read, max_bytes: u64, origin: &dyn fmt::Display) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader
+        .take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::load(origin, e))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(Error::load(
+            origin,
+            format!("larger than the cap of {max_bytes} bytes (max_bytes)"),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// A file on disk, read when [`load`](Loader::load) is called.
 #[derive(Debug, Clone)]
-pub struct FileLoader(PathBuf);
+pub struct FileLoader {
+    path: PathBuf,
+    max_bytes: u64,
+}
 
 impl FileLoader {
-    /// A loader of the file at `path`.
+    /// A loader of the file at `path`, reading at most
+    /// [`DEFAULT_MAX_SOURCE_BYTES`].
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        FileLoader(path.into())
+        FileLoader {
+            path: path.into(),
+            max_bytes: DEFAULT_MAX_SOURCE_BYTES,
+        }
+    }
+
+    /// Sets the largest file accepted, in bytes; a larger one (or an endless
+    /// special file) is an [`Error::Load`].
+    pub fn max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = max_bytes;
+        self
     }
 
     /// The path.
     pub fn path(&self) -> &Path {
-        &self.0
+        &self.path
     }
 }
 
 impl Loader for FileLoader {
     fn load(&self) -> Result<Source> {
-        let bytes = std::fs::read(&self.0).map_err(|e| Error::load(self.0.display(), e))?;
-        Ok(Source::new(bytes, Origin::File(self.0.clone())))
+        let shown = self.path.display();
+        let file = std::fs::File::open(&self.path).map_err(|e| Error::load(&shown, e))?;
+        let bytes = read_capped(file, self.max_bytes, &shown)?;
+        Ok(Source::new(bytes, Origin::File(self.path.clone())))
     }
 }
 
 /// Anything that implements `io::Read`. The reader is consumed on the first
-/// load; later loads return the same bytes.
+/// load; later loads return the same bytes. At most
+/// [`DEFAULT_MAX_SOURCE_BYTES`] are read unless [`max_bytes`](Self::max_bytes)
+/// says otherwise.
 pub struct ReaderLoader {
     state: Mutex<ReaderState>,
+    max_bytes: u64,
 }
 
 enum ReaderState {
@@ -99,7 +139,15 @@ impl ReaderLoader {
     pub fn new(reader: impl Read + Send + 'static) -> Self {
         ReaderLoader {
             state: Mutex::new(ReaderState::Unread(Box::new(reader))),
+            max_bytes: DEFAULT_MAX_SOURCE_BYTES,
         }
+    }
+
+    /// Sets the most bytes read; a reader that gives more is an
+    /// [`Error::Load`].
+    pub fn max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = max_bytes;
+        self
     }
 }
 
@@ -109,10 +157,7 @@ impl Loader for ReaderLoader {
         match &mut *state {
             ReaderState::Read(source) => Ok(source.clone()),
             ReaderState::Unread(reader) => {
-                let mut bytes = Vec::new();
-                reader
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| Error::load(Origin::Reader, e))?;
+                let bytes = read_capped(reader, self.max_bytes, &Origin::Reader)?;
                 let source = Source::new(bytes, Origin::Reader);
                 *state = ReaderState::Read(source.clone());
                 Ok(source)

@@ -77,3 +77,23 @@ fn infer_names_the_feature_for_urls_without_http() {
     let err = infer("https://example.invalid/x.lua").unwrap_err();
     assert!(err.to_string().contains("`http` feature"), "{err}");
 }
+
+#[test]
+fn endless_files_and_readers_stop_at_the_cap() {
+    // /dev/zero never ends: without a cap the loader would take all memory.
+    let err = FileLoader::new("/dev/zero")
+        .max_bytes(1 << 20)
+        .load()
+        .unwrap_err();
+    assert!(err.to_string().contains("cap of 1048576 bytes"), "{err}");
+    let err = ReaderLoader::new(std::io::repeat(b'x'))
+        .max_bytes(1000)
+        .load()
+        .unwrap_err();
+    assert!(matches!(err, Error::Load { .. }), "{err}");
+    let ok = ReaderLoader::new(&b"12345"[..])
+        .max_bytes(5)
+        .load()
+        .unwrap();
+    assert_eq!(ok.bytes(), b"12345");
+}
