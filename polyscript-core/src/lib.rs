@@ -65,7 +65,7 @@ pub use loader::{HttpAuth, HttpLoader};
 pub use pool::{Pool, PoolConfig, PoolGuard, PoolStats};
 pub use provider::{CompositeProvider, ContextProvider, Provider, StaticProvider, deep_merge};
 pub use response::Response;
-pub use script_id::ScriptId;
+pub use script_id::{ParseScriptIdError, ScriptId};
 pub use source::{Origin, Source};
 pub use value::{Map, Value, ValueType};
 

@@ -1,6 +1,7 @@
 //! Content-derived script identifiers.
 
 use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
@@ -29,21 +30,31 @@ impl ScriptId {
         ScriptId(id)
     }
 
-    /// Parses a 12-character lowercase hex id.
-    pub fn parse(text: &str) -> Option<Self> {
-        let bytes = text.as_bytes();
-        if bytes.len() != LEN || !bytes.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-            return None;
-        }
-        let mut id = [0u8; LEN];
-        id.copy_from_slice(bytes);
-        Some(ScriptId(id))
-    }
-
     /// The id as text.
     pub fn as_str(&self) -> &str {
         // Only ASCII hex digits are ever stored (see `of` and `parse`).
         std::str::from_utf8(&self.0).unwrap_or("????????????")
+    }
+}
+
+/// Why a text is not a [`ScriptId`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a script id (12 lowercase hex characters): {0:?}")]
+pub struct ParseScriptIdError(String);
+
+impl FromStr for ScriptId {
+    type Err = ParseScriptIdError;
+
+    /// Parses a 12-character lowercase hex id.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bytes = text.as_bytes();
+        if bytes.len() != LEN || !bytes.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            let shown: String = text.chars().take(40).collect();
+            return Err(ParseScriptIdError(shown));
+        }
+        let mut id = [0u8; LEN];
+        id.copy_from_slice(bytes);
+        Ok(ScriptId(id))
     }
 }
 
@@ -68,8 +79,7 @@ impl Serialize for ScriptId {
 impl<'de> Deserialize<'de> for ScriptId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        ScriptId::parse(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("not a script id: {text:?}")))
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -92,9 +102,9 @@ mod tests {
     #[test]
     fn parse_round_trips_and_rejects_garbage() {
         let id = ScriptId::of(b"abc");
-        assert_eq!(ScriptId::parse(id.as_str()), Some(id));
-        assert_eq!(ScriptId::parse("xyz"), None);
-        assert_eq!(ScriptId::parse("ABCDEF012345"), None);
+        assert_eq!(id.as_str().parse::<ScriptId>(), Ok(id));
+        assert!("xyz".parse::<ScriptId>().is_err());
+        assert!("ABCDEF012345".parse::<ScriptId>().is_err());
         let json = serde_json::to_string(&id).unwrap();
         assert_eq!(serde_json::from_str::<ScriptId>(&json).unwrap(), id);
     }

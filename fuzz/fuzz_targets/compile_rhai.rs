@@ -1,0 +1,2 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| polyscript_fuzz::targets::run("compile_rhai", data));

@@ -1,0 +1,143 @@
+//! The HTTP loader's URL and header handling against a loopback server that
+//! echoes the request head: URLs parse or fail with a typed error that never
+//! shows the credentials, every header sent is exactly one the caller set,
+//! and secrets never appear in errors or `Debug` output.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use arbitrary::Arbitrary;
+use polyscript::loader::{HttpAuth, HttpLoader};
+use polyscript::{Error, Loader};
+
+#[derive(Debug, Arbitrary)]
+pub struct HttpInput {
+    /// Text put between `http://` and the host, or a whole URL.
+    url: String,
+    /// Whether `url` is used as given (usually rejected) or as the path of a
+    /// loopback URL (usually fetched).
+    as_path: bool,
+    auth: Option<AuthInput>,
+    headers: Vec<(String, String)>,
+}
+
+#[derive(Debug, Arbitrary)]
+enum AuthInput {
+    Basic(String, String),
+    Bearer(String),
+    Header(String, String),
+}
+
+/// A loopback server answering every request with its own head as the body.
+fn server() -> u16 {
+    static PORT: OnceLock<u16> = OnceLock::new();
+    *PORT.get_or_init(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let port = listener.local_addr().expect("addr").port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut stream = stream;
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 1 << 20 {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    head.len()
+                );
+                let _ = stream.write_all(response.as_bytes());
+                let _ = stream.write_all(&head);
+            }
+        });
+        port
+    })
+}
+
+fn secrets(auth: &Option<AuthInput>) -> Vec<String> {
+    match auth {
+        Some(AuthInput::Basic(_, pass)) => vec![pass.clone()],
+        Some(AuthInput::Bearer(token)) => vec![token.clone()],
+        Some(AuthInput::Header(_, value)) => vec![value.clone()],
+        None => Vec::new(),
+    }
+    .into_iter()
+    .filter(|s| s.len() >= 4)
+    .collect()
+}
+
+pub fn http(input: HttpInput) {
+    let url = if input.as_path {
+        let path: String = input.url.chars().filter(|c| !c.is_control()).collect();
+        format!(
+            "http://127.0.0.1:{}/{}",
+            server(),
+            path.trim_start_matches('/')
+        )
+    } else {
+        input.url.clone()
+    };
+    let loader = match HttpLoader::new(&url) {
+        Ok(loader) => loader,
+        Err(Error::Load { origin, .. }) => {
+            // Credentials in the URL never reach an error.
+            if let Some((_, rest)) = url.split_once("://")
+                && let Some((userinfo, _)) = rest.split('/').next().unwrap_or("").rsplit_once('@')
+                && let Some((_, pass)) = userinfo.split_once(':')
+                && pass.len() >= 4
+            {
+                assert!(!origin.contains(pass), "a URL password shows in an error");
+            }
+            return;
+        }
+        Err(other) => panic!("HttpLoader::new gave {other}"),
+    };
+    assert!(!loader.url().contains('#'), "the fragment is sent");
+    let mut loader = loader.timeout(Duration::from_secs(5)).max_bytes(1 << 20);
+    loader = match &input.auth {
+        Some(AuthInput::Basic(user, pass)) => loader.auth(HttpAuth::Basic {
+            username: user.clone(),
+            password: pass.clone(),
+        }),
+        Some(AuthInput::Bearer(token)) => loader.bearer_token(token.clone()),
+        Some(AuthInput::Header(name, value)) => loader.header_auth(name.clone(), value.clone()),
+        None => loader,
+    };
+    for (name, value) in input.headers.iter().take(8) {
+        loader = loader.header(name.clone(), value.clone());
+    }
+    let debug = format!("{loader:?}");
+    for secret in secrets(&input.auth) {
+        assert!(!debug.contains(&secret), "a secret shows in Debug output");
+    }
+    // Only loopback URLs are fetched: nothing else is reachable here, and a
+    // fuzzer must not resolve arbitrary host names.
+    if !loader
+        .url()
+        .starts_with(&format!("http://127.0.0.1:{}/", server()))
+    {
+        return;
+    }
+    match loader.load() {
+        Ok(source) => {
+            let head = String::from_utf8_lossy(source.bytes()).into_owned();
+            // One request, no smuggled second one.
+            assert_eq!(head.matches("HTTP/1.1\r\n").count(), 1, "{head}");
+        }
+        Err(Error::Load { message, .. }) => {
+            for secret in secrets(&input.auth) {
+                assert!(
+                    !message.contains(&secret),
+                    "a secret shows in an error: {message}"
+                );
+            }
+        }
+        Err(other) => panic!("load gave {other}"),
+    }
+}
