@@ -2,8 +2,9 @@
 
 use mlua::chunk::ChunkMode;
 use mlua::{Lua, LuaOptions, StdLib};
+use polyscript_core::data::Direction;
 use polyscript_core::{
-    Engine, EngineKind, Error, Guard, LimitKind, Limits, Map, ScriptId, Source, Value,
+    Engine, EngineKind, Error, Guard, LimitKind, Limits, Map, Origin, ScriptId, Source, Value,
 };
 
 use crate::builder::{Grants, LuaEngineBuilder};
@@ -74,8 +75,9 @@ impl LuaProgram {
         &self.bytecode
     }
 
-    /// The chunk name errors start with (`name:LINE: message`): the
-    /// source's [`Source::name`].
+    /// The chunk's name, as Lua's own messages and tracebacks give it
+    /// (`name:LINE: ...`): the file name of a file source (the last path
+    /// segment of a URL), `script` otherwise.
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -96,7 +98,7 @@ impl Engine for LuaEngine {
 
     fn compile(&self, source: &Source, _limits: &Limits) -> polyscript_core::Result<LuaProgram> {
         let text = source.text()?;
-        let name = source.name();
+        let name = chunk_name(source);
         let label = format!("={name}");
         let script_id = source.id();
         let lua = Lua::new_with(StdLib::NONE, LuaOptions::new())
@@ -133,23 +135,24 @@ impl Engine for LuaEngine {
         input: &Map,
         guard: &Guard<'_>,
     ) -> polyscript_core::Result<Value> {
-        instance.watch().arm(guard);
-        let outcome = instance.run(input, guard.limits().memory_bytes);
-        let trip = instance.watch().disarm();
+        let armed = instance.watch().arm(guard);
+        let outcome = instance.run(input, guard.limits());
+        let trip = armed.disarm();
         let reset = instance.reset();
         if let Some(trip) = trip {
             return Err(trip.into_error(guard));
         }
         let value = outcome.map_err(|failure| match failure {
-            Failure::Input(e) => errors::data(&e, guard, "input cannot be passed to Lua"),
+            Failure::Input(e) => errors::data(e, Direction::Input, guard),
             Failure::Script(e) => errors::runtime(&e, guard, &program.name),
-            Failure::Output(e) => errors::data(&e, guard, "the script's result is not JSON"),
+            Failure::Output(e) => errors::data(e, Direction::Result, guard),
         })?;
         reset.map_err(|e| errors::runtime(&e, guard, &program.name))?;
         Ok(value)
     }
 
-    /// A state is thrown away after a panic or a memory error. Timeouts,
+    /// A state is thrown away after a panic or a memory error (also one the
+    /// script caught, or a result too large to convert). Timeouts,
     /// cancellations and operation/call-depth limits unwind the Lua stack
     /// cleanly (a Lua error raised by the hook) and the environment is
     /// cleared afterwards, so the state is reused.
@@ -163,4 +166,21 @@ impl Engine for LuaEngine {
                 }
         )
     }
+}
+
+/// The name Lua gives the chunk in messages: the file's name, the last
+/// segment of a URL's path, or `script`.
+fn chunk_name(source: &Source) -> String {
+    let named = match source.origin() {
+        Origin::File(path) => path.file_name().map(|n| n.to_string_lossy().into_owned()),
+        Origin::Url(url) => url
+            .split(['?', '#'])
+            .next()
+            .and_then(|path| path.rsplit('/').next())
+            .map(str::to_owned),
+        _ => None,
+    };
+    named
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "script".to_owned())
 }

@@ -1,9 +1,17 @@
 //! From mlua errors to `polyscript_core::Error`, with the script's line.
+//!
+//! Lua puts the position in the message (`script:3: attempt to ...`); the
+//! line moves into the error's [`Location`] and the message keeps only what
+//! went wrong, so the position is never said twice. Lua reports no columns,
+//! so locations have none.
 
+use polyscript_core::data::{DataError, Direction};
 use polyscript_core::{EngineKind, Error, Guard, LimitKind, Location, ScriptId};
 
+use crate::watch;
+
 /// The error mlua wrapped (callback and context layers removed).
-fn root(err: &mlua::Error) -> &mlua::Error {
+pub(crate) fn root(err: &mlua::Error) -> &mlua::Error {
     match err {
         mlua::Error::CallbackError { cause, .. } | mlua::Error::WithContext { cause, .. } => {
             root(cause)
@@ -19,25 +27,35 @@ fn message_of(err: &mlua::Error) -> String {
         mlua::Error::SyntaxError { message, .. } => message.clone(),
         other => other.to_string(),
     };
-    match text.find("\nstack traceback:") {
+    let text = match text.find("\nstack traceback:") {
         Some(end) => text[..end].to_owned(),
         None => text,
-    }
+    };
+    error_object(&text).unwrap_or(text)
 }
 
-/// Finds `chunk:LINE:` (Lua's own error prefix) in `message`.
-pub(crate) fn location_in(message: &str, chunk: &str) -> Option<Location> {
-    let prefix = format!("{chunk}:");
-    let mut rest = message;
-    while let Some(at) = rest.find(&prefix) {
-        let after = &rest[at + prefix.len()..];
-        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-        if digits > 0 && after[digits..].starts_with(':') {
-            return after[..digits].parse().ok().map(Location::line);
-        }
-        rest = after;
+/// `(error object is a table value)` for a raised non-string value, whose
+/// text mlua gives as `table: 0x55d4...` (an address says nothing).
+fn error_object(text: &str) -> Option<String> {
+    let (kind, address) = text.split_once(": 0x")?;
+    let is_address = !address.is_empty() && address.bytes().all(|b| b.is_ascii_hexdigit());
+    let is_kind = matches!(kind, "table" | "function" | "userdata" | "thread");
+    (is_address && is_kind).then(|| format!("(error object is a {kind} value)"))
+}
+
+/// Splits Lua's own `chunk:LINE: ` prefix off the front of `message`.
+pub(crate) fn split_location<'m>(message: &'m str, chunk: &str) -> (Option<Location>, &'m str) {
+    let Some(after) = message
+        .strip_prefix(chunk)
+        .and_then(|rest| rest.strip_prefix(':'))
+    else {
+        return (None, message);
+    };
+    let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+    match (after[..digits].parse::<u32>(), after[digits..].strip_prefix(':')) {
+        (Ok(line), Some(rest)) => (Some(Location::line(line)), rest.strip_prefix(' ').unwrap_or(rest)),
+        _ => (None, message),
     }
-    None
 }
 
 /// Whether Lua itself ran out of stack (Lua stack or C stack).
@@ -45,14 +63,15 @@ fn is_stack_overflow(message: &str) -> bool {
     message.contains("stack overflow") || message.contains("error in error handling")
 }
 
-/// A compile-time (syntax) error.
+/// A compile-time (syntax) error in the chunk named `chunk`.
 pub(crate) fn compile(err: &mlua::Error, script_id: ScriptId, chunk: &str) -> Error {
-    let message = message_of(root(err));
+    let text = message_of(root(err));
+    let (location, message) = split_location(&text, chunk);
     Error::Compile {
         engine: EngineKind::Lua,
         script_id,
-        location: location_in(&message, chunk),
-        message,
+        location,
+        message: message.to_owned(),
     }
 }
 
@@ -66,28 +85,28 @@ pub(crate) fn setup(err: &mlua::Error, script_id: ScriptId) -> Error {
     }
 }
 
-/// An error raised while the script ran.
+/// An error raised while the chunk named `chunk` ran.
 pub(crate) fn runtime(err: &mlua::Error, guard: &Guard<'_>, chunk: &str) -> Error {
     let err = root(err);
-    let message = message_of(err);
-    if matches!(err, mlua::Error::MemoryError(_)) {
-        return guard.limit_error(LimitKind::Memory, message);
+    let text = message_of(err);
+    // A memory error that reached the top through `coroutine.wrap` is a
+    // plain runtime error carrying Lua's memory message.
+    let memory = matches!(err, mlua::Error::MemoryError(_))
+        || (guard.limits().memory_bytes.is_some()
+            && watch::is_memory_error_text(text.as_bytes()));
+    if memory {
+        return guard.limit_error(LimitKind::Memory, text);
     }
-    if is_stack_overflow(&message) {
-        return guard.limit_error(LimitKind::CallDepth, message);
+    if is_stack_overflow(&text) {
+        return guard.limit_error(LimitKind::CallDepth, text);
     }
-    let location = location_in(&message, chunk);
+    let (location, message) = split_location(&text, chunk);
     guard.runtime_error(message, location)
 }
 
-/// An error converting data between JSON and Lua.
-pub(crate) fn data(err: &mlua::Error, guard: &Guard<'_>, what: &str) -> Error {
-    let err = root(err);
-    let message = message_of(err);
-    if matches!(err, mlua::Error::MemoryError(_)) {
-        return guard.limit_error(LimitKind::Memory, message);
-    }
-    Error::invalid_data(format!("{what}: {message}"))
+/// Data that cannot cross (`direction`) in this eval.
+pub(crate) fn data(err: DataError, direction: Direction, guard: &Guard<'_>) -> Error {
+    err.into_error(direction, EngineKind::Lua, guard.script_id())
 }
 
 #[cfg(test)]
@@ -95,15 +114,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_the_line_after_the_chunk_name() {
+    fn the_leading_position_becomes_the_location() {
         assert_eq!(
-            location_in("greet.lua:12: attempt to index a nil value", "greet.lua"),
-            Some(Location::line(12))
+            split_location("greet.lua:12: attempt to index a nil value", "greet.lua"),
+            (Some(Location::line(12)), "attempt to index a nil value")
         );
+        // Only Lua's own prefix, not a position quoted later in the text.
         assert_eq!(
-            location_in("x greet.lua:oops greet.lua:3: boom", "greet.lua"),
-            Some(Location::line(3))
+            split_location("boom greet.lua:3: x", "greet.lua"),
+            (None, "boom greet.lua:3: x")
         );
-        assert_eq!(location_in("other.lua:3: boom", "greet.lua"), None);
+        assert_eq!(split_location("other.lua:3: boom", "greet.lua"), (None, "other.lua:3: boom"));
+        assert_eq!(
+            split_location("script:5: script:3: nested", "script"),
+            (Some(Location::line(5)), "script:3: nested")
+        );
+    }
+
+    #[test]
+    fn raised_tables_are_named_not_addressed() {
+        assert_eq!(
+            error_object("table: 0x55d4c0ffee00").as_deref(),
+            Some("(error object is a table value)")
+        );
+        assert_eq!(error_object("boom: 0xzz"), None);
     }
 }

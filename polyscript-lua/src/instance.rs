@@ -1,15 +1,20 @@
 //! One pooled Lua state: the sandbox, the script's environment table and the
 //! chunk, loaded once and ready to call.
 
-use mlua::chunk::ChunkMode;
-use std::sync::OnceLock;
+use std::ffi::c_int;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
-use mlua::{Function, Lua, LuaOptions, LuaSerdeExt, StdLib, Table, Variadic};
-use polyscript_core::{Map, Value};
+use mlua::chunk::ChunkMode;
+use mlua::{Function, Lua, LuaOptions, StdLib, Table, Variadic};
+use polyscript_core::data::{Budget, DataError};
+use polyscript_core::{Limits, Map, Value};
 
 use crate::builder::Grants;
 use crate::convert;
 use crate::engine::LuaProgram;
+use crate::raw::with_raw_state;
+use crate::strlib;
 use crate::watch::Watch;
 
 const SANDBOX: &str = include_str!("sandbox.lua");
@@ -30,6 +35,10 @@ fn sandbox_bytecode() -> mlua::Result<&'static [u8]> {
     Ok(CODE.get_or_init(|| prelude.dump(false)))
 }
 
+/// Longest line `print` logs; longer ones are cut (a log line, not a way to
+/// move memory past the Lua state's limit).
+const PRINT_LINE_MAX: usize = 64 * 1024;
+
 /// A Lua state with the program's chunk loaded (an
 /// [`Engine::Instance`](polyscript_core::Engine::Instance) of
 /// [`LuaEngine`](crate::LuaEngine)). Opaque; the pool owns it.
@@ -41,20 +50,27 @@ pub struct LuaInstance {
     /// rebinding the chunk's `_ENV` upvalue each time (mlua's
     /// `Function::set_environment` loads a helper chunk per call); measured on
     /// the greeting script, a new table per call cost ~1.5x the raw call, the
-    /// reused one ~1.03x (tests/timing.rs). Its protected metatable
-    /// (`__index` = the read-only sandbox) never changes.
+    /// reused one ~1.03x. Its protected metatable (`__index` = the read-only
+    /// sandbox) never changes.
     env: Table,
+    /// The metatable that marks a table as a list (protected, shared by all
+    /// lists of this state).
+    array_mt: Table,
     watch: Watch,
+    /// Set when a script seeded the random generator: the next reset seeds
+    /// it afresh, so no eval can predict the next one's numbers.
+    seeded: Arc<AtomicBool>,
+    randomseed: Function,
 }
 
 /// Why an eval failed before the hook or the script had a say.
 pub(crate) enum Failure {
     /// The input could not become a Lua value.
-    Input(mlua::Error),
-    /// The script raised an error.
+    Input(DataError),
+    /// The script raised an error (or the state refused the memory limit).
     Script(mlua::Error),
     /// The result could not become JSON.
-    Output(mlua::Error),
+    Output(DataError),
 }
 
 impl LuaInstance {
@@ -65,23 +81,50 @@ impl LuaInstance {
         check_interval: u32,
     ) -> mlua::Result<Self> {
         let lua = Lua::new_with(grants.std_libs(), LuaOptions::new())?;
+        strlib::install_string_functions(&lua)?;
         let env = lua.create_table()?;
+        let array_mt = lua.create_table()?;
+        array_mt.raw_set("__metatable", false)?;
         let watch = Watch::default();
         let print = lua.create_function(|_, args: Variadic<mlua::Value>| {
-            let line: Vec<String> = args
-                .iter()
-                .map(|v| {
-                    v.to_string()
-                        .unwrap_or_else(|_| format!("<{}>", v.type_name()))
-                })
-                .collect();
-            tracing::info!(target: "polyscript_lua::print", "{}", line.join("\t"));
+            let mut line = String::new();
+            for (i, v) in args.iter().enumerate() {
+                if i > 0 {
+                    line.push('\t');
+                }
+                match v.to_string() {
+                    Ok(text) => line.push_str(&text),
+                    Err(_) => line.push_str(&format!("<{}>", v.type_name())),
+                }
+                if line.len() > PRINT_LINE_MAX {
+                    let mut cut = PRINT_LINE_MAX;
+                    while !line.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    line.truncate(cut);
+                    line.push_str("…");
+                    break;
+                }
+            }
+            tracing::info!(target: "polyscript_lua::print", "{line}");
             Ok(())
         })?;
-        let tripped = {
+        let stops_on = {
             let watch = watch.clone();
-            lua.create_function(move |_, ()| Ok(watch.is_tripped()))?
+            lua.create_function(move |_, error: mlua::Value| Ok(watch.stops_on(&error)))?
         };
+        let seeded = Arc::new(AtomicBool::new(false));
+        let note_seeded = {
+            let seeded = seeded.clone();
+            lua.create_function(move |_, ()| {
+                seeded.store(true, Ordering::Relaxed);
+                Ok(())
+            })?
+        };
+        let randomseed: Function = lua
+            .globals()
+            .raw_get::<Table>("math")?
+            .raw_get("randomseed")?;
         let flags = lua.create_table()?;
         flags.set("io", grants.io)?;
         flags.set("os", grants.os)?;
@@ -93,9 +136,10 @@ impl LuaInstance {
                 lua.globals(),
                 env.clone(),
                 print,
-                tripped,
-                lua.array_metatable(),
-                lua.null(),
+                stops_on,
+                note_seeded,
+                array_mt.clone(),
+                mlua::Value::NULL,
                 flags,
             ))?;
         let chunk = lua
@@ -109,7 +153,10 @@ impl LuaInstance {
             lua,
             chunk,
             env,
+            array_mt,
             watch,
+            seeded,
+            randomseed,
         })
     }
 
@@ -119,29 +166,74 @@ impl LuaInstance {
     }
 
     /// Runs the chunk once with `input` as `ctx`, the state limited to
-    /// `memory_bytes` while the chunk runs.
+    /// `limits.memory_bytes` while the chunk runs, and converts its result.
     ///
     /// The limit is on only for the call. With a limit set, mlua runs every
     /// value it creates from Rust in Lua's protected mode (so an allocation
-    /// failure is an error, not an abort), and converting the input and the
-    /// result that way cost ~20% of a small eval (the greeting: 2.26 µs with
-    /// the limit held across the eval, 1.89 µs without). Memory the input
-    /// takes still counts against the limit once the chunk runs: the limit
-    /// is on the whole state's allocations.
-    pub(crate) fn run(&self, input: &Map, memory_bytes: Option<u64>) -> Result<Value, Failure> {
-        let ctx = convert::to_lua(&self.lua, input).map_err(Failure::Input)?;
-        self.env.raw_set("ctx", ctx).map_err(Failure::Input)?;
+    /// failure is an error, not an abort), which cost ~20% of a small eval;
+    /// the conversions are bounded by their own budget against the same
+    /// limit instead. Memory the input takes still counts against the limit
+    /// once the chunk runs: the limit is on the whole state's allocations.
+    pub(crate) fn run(&self, input: &Map, limits: &Limits) -> Result<Value, Failure> {
+        convert::input::set_ctx(
+            &self.lua,
+            &self.env,
+            &self.array_mt,
+            input,
+            Budget::for_limits(limits),
+        )
+        .map_err(Failure::Input)?;
         let result = {
-            let _limited = MemoryLimit::set(&self.lua, memory_bytes).map_err(Failure::Script)?;
+            let _limited =
+                MemoryLimit::set(&self.lua, limits.memory_bytes).map_err(Failure::Script)?;
             self.chunk.call::<mlua::Value>(())
         };
-        convert::from_lua(&self.lua, result.map_err(Failure::Script)?).map_err(Failure::Output)
+        let value = result.map_err(Failure::Script)?;
+        convert::output::to_json(&self.lua, value, &self.array_mt, Budget::for_limits(limits))
+            .map_err(Failure::Output)
     }
 
-    /// Forgets everything the eval put in the environment (with no memory
-    /// limit set: unprotected, see [`run`](Self::run)).
+    /// Forgets everything the eval left: its globals (with no memory limit
+    /// set: unprotected, see [`run`](Self::run)), a replaced `_ENV` (a
+    /// script may assign the chunk's `_ENV` upvalue, which would otherwise
+    /// outlive the eval), and a seeded random generator.
     pub(crate) fn reset(&self) -> mlua::Result<()> {
-        self.env.clear()
+        with_raw_state(&self.lua, (&self.env, &self.chunk), |l| {
+            // SAFETY: the env table is at 1 and the chunk at 2; clearing
+            // existing keys and setting an upvalue raise no Lua error.
+            unsafe { clear_and_rebind(l) }
+        })?;
+        if self.seeded.swap(false, Ordering::Relaxed) {
+            self.randomseed.call::<()>(())?;
+        }
+        Ok(())
+    }
+}
+
+/// Empties the table at 1 and makes it the `_ENV` (first upvalue) of the
+/// function at 2.
+unsafe fn clear_and_rebind(l: *mut mlua::ffi::lua_State) {
+    use mlua::ffi;
+    const ENV: c_int = 1;
+    const CHUNK: c_int = 2;
+    // SAFETY: see the caller; assigning nil to existing keys during a
+    // traversal is allowed and allocates nothing.
+    unsafe {
+        ffi::lua_pushnil(l);
+        while ffi::lua_next(l, ENV) != 0 {
+            ffi::lua_pop(l, 1);
+            ffi::lua_pushvalue(l, -1);
+            ffi::lua_pushnil(l);
+            ffi::lua_rawset(l, ENV);
+        }
+        if !ffi::lua_getupvalue(l, CHUNK, 1).is_null() {
+            let same = ffi::lua_rawequal(l, -1, ENV) != 0;
+            ffi::lua_pop(l, 1);
+            if !same {
+                ffi::lua_pushvalue(l, ENV);
+                ffi::lua_setupvalue(l, CHUNK, 1);
+            }
+        }
     }
 }
 

@@ -62,11 +62,14 @@ mod convert;
 mod engine;
 mod errors;
 mod instance;
+mod raw;
+mod strlib;
 mod watch;
 
 pub use builder::LuaEngineBuilder;
 pub use engine::{LuaEngine, LuaProgram};
 pub use instance::LuaInstance;
+pub use strlib::install_string_functions;
 
 /// The mlua crate this engine is built on, for code that needs its own API.
 pub use mlua;

@@ -1,33 +1,53 @@
 -- Builds the table every script's globals fall back to, once per Lua state.
 --
--- Arguments: the state's real globals, the per-instance environment table the
--- script runs in, the Rust `print`, the Rust "was this eval interrupted?"
--- check, mlua's array metatable, mlua's null, and the grants (a table of
--- booleans).
+-- Arguments: the state's real globals (whose `string` table already holds the
+-- bounded pattern functions), the per-instance environment table the script
+-- runs in, the Rust `print`, the Rust "does this error end the eval?" check,
+-- the Rust "a script seeded the random generator" note, the array metatable,
+-- the JSON null, and the grants (a table of booleans).
 -- Result: nothing; `env` gets a protected metatable whose `__index` is the
 -- sandbox table.
-local real, env, print_fn, tripped, array_mt, null, grants = ...
+--
+-- What an eval can change must not outlive it. The script's own globals live
+-- in `env`, which Rust empties after every eval. Everything else a script can
+-- reach is either immutable (functions, strings), or a read-only view whose
+-- real table no script can get hold of (the libraries), or protected by
+-- `__metatable` (the views, `env`, the string metatable, the array
+-- metatable). `rawset` refuses the views, and `setmetatable` refuses
+-- finalizers (`__gc` would run at some later garbage collection, in another
+-- eval or with the hook off, since Lua runs finalizers without hooks).
+local real, env, print_fn, stops_on, note_seeded, array_mt, null, grants = ...
 
 local rawerror, rawpcall, rawxpcall, rawload = real.error, real.pcall, real.xpcall, real.load
-local select, setmetatable, next, pairs = real.select, real.setmetatable, real.next, real.pairs
+local select, setmetatable, next, pairs, type = real.select, real.setmetatable, real.next, real.pairs, real.type
+local rawget, rawset = real.rawget, real.rawset
+local string_sub = real.string.sub
+
+-- Read-only views, by view: the library name (for `rawset`'s refusal).
+local frozen = {}
 
 -- A read-only view of a library table: scripts can read and iterate it but
--- not change it, so nothing a script does to `string` or `math` outlives its
--- eval.
+-- not change it, and nothing hands out the table behind it (its iterator is
+-- a closure, its metatable hidden).
 local function readonly(lib, name)
-  return setmetatable({}, {
+  local view = {}
+  setmetatable(view, {
     __index = lib,
     __newindex = function()
       rawerror("the library '" .. name .. "' is read-only", 2)
     end,
     __pairs = function()
-      return next, lib, nil
+      return function(_, k)
+        return next(lib, k)
+      end, view, nil
     end,
     __len = function()
       return #lib
     end,
     __metatable = false,
   })
+  frozen[view] = name
+  return view
 end
 
 local function copy(lib, keys)
@@ -44,11 +64,11 @@ local function copy(lib, keys)
   return out
 end
 
--- An interrupted eval (deadline, cancellation, operation or call-depth limit)
--- must not be swallowed by the script: protected calls rethrow while the eval
--- is interrupted.
+-- An eval that was stopped (deadline, cancellation, operation, call-depth or
+-- memory limit) must not be swallowed by the script: protected calls rethrow
+-- while the eval is stopped, and a caught memory error stops it.
 local function pass(ok, ...)
-  if not ok and tripped() then
+  if not ok and stops_on((...)) then
     rawerror((...), 0)
   end
   return ok, ...
@@ -56,8 +76,7 @@ end
 
 local G = copy(real, {
   "assert", "error", "getmetatable", "ipairs", "next", "pairs", "rawequal",
-  "rawget", "rawlen", "rawset", "select", "setmetatable", "tonumber",
-  "tostring", "type", "_VERSION",
+  "rawget", "rawlen", "select", "tonumber", "tostring", "type", "_VERSION",
 })
 
 G.print = print_fn
@@ -68,12 +87,62 @@ G.xpcall = function(...)
   return pass(rawxpcall(...))
 end
 
+G.rawset = function(t, k, v)
+  local name = frozen[t]
+  if name then
+    rawerror("the library '" .. name .. "' is read-only", 2)
+  end
+  return rawset(t, k, v)
+end
+
+G.setmetatable = function(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    rawerror("__gc metamethods are not allowed (a finalizer would run after the eval)", 2)
+  end
+  return setmetatable(t, mt)
+end
+
+-- The parser runs without instructions, so without the hook: long chunks are
+-- fed to it in pieces through a Lua reader, between which the hook runs.
+local PIECE = 4096
+local function in_pieces(read)
+  local held, pos = nil, 1
+  return function()
+    if held then
+      local part = string_sub(held, pos, pos + PIECE - 1)
+      pos = pos + PIECE
+      if pos > #held then
+        held = nil
+      end
+      return part
+    end
+    local got = read()
+    if type(got) == "string" and #got > PIECE then
+      held, pos = got, PIECE + 1
+      return string_sub(got, 1, PIECE)
+    end
+    return got
+  end
+end
+
 -- Text chunks only; by default they run in the script's own environment.
 G.load = function(chunk, name, _mode, ...)
-  if select("#", ...) == 0 then
-    return rawload(chunk, name, "t", env)
+  local chunk_env = env
+  if select("#", ...) > 0 then
+    chunk_env = (...)
   end
-  return rawload(chunk, name, "t", (...))
+  if type(chunk) == "function" then
+    return rawload(in_pieces(chunk), name, "t", chunk_env)
+  end
+  if type(chunk) == "string" and #chunk > PIECE then
+    local text = chunk
+    return rawload(in_pieces(function()
+      local piece = text
+      text = nil
+      return piece
+    end), name or chunk, "t", chunk_env)
+  end
+  return rawload(chunk, name, "t", chunk_env)
 end
 
 local gc_allowed = { collect = true, count = true, step = true, isrunning = true }
@@ -84,8 +153,8 @@ G.collectgarbage = function(opt, ...)
   rawerror("collectgarbage('" .. real.tostring(opt) .. "') is not allowed", 2)
 end
 
--- JSON null (mlua's null light userdata) and a way to mark a table as a list
--- (so an empty one comes back as `[]`, not `{}`).
+-- JSON null and a way to mark a table as a list (so an empty one comes back
+-- as `[]`, not `{}`).
 G.null = null
 G.array = function(t)
   return setmetatable(t or {}, array_mt)
@@ -93,8 +162,17 @@ end
 
 G.string = readonly(real.string, "string")
 G.table = readonly(real.table, "table")
-G.math = readonly(real.math, "math")
 G.utf8 = readonly(real.utf8, "utf8")
+
+-- The generator's state is the one thing in `math` that changes: a script
+-- that seeds it gets the generator reseeded at random after its eval.
+local math = copy(real.math)
+local rawrandomseed = real.math.randomseed
+math.randomseed = function(...)
+  note_seeded()
+  return rawrandomseed(...)
+end
+G.math = readonly(math, "math")
 
 local co = copy(real.coroutine)
 co.resume = function(...)
@@ -122,6 +200,11 @@ if grants.io and real.io then
     io.popen = nil -- starts a process
   end
   G.io = readonly(io, "io")
+  -- File handles share one metatable (their methods): hide it.
+  local file_mt = real.io.stdout and real.getmetatable(real.io.stdout)
+  if file_mt then
+    file_mt.__metatable = false
+  end
 end
 
 -- The string metatable would otherwise hand out the real `string` table.

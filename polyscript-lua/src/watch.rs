@@ -1,27 +1,45 @@
-//! Deadline, cancellation, operation and call-depth checks, run from a Lua
-//! instruction-count hook.
+//! Deadline, cancellation, operation, call-depth and memory checks: from a
+//! Lua instruction-count hook, from native code that runs long without Lua
+//! instructions (the pattern matcher, the table functions), and from the
+//! sandbox's protected calls.
 //!
 //! The hook is installed once per Lua state (as a *global* hook, so
 //! coroutines the script creates inherit it); each eval only re-arms the
-//! shared [`Watch`] with its [`Guard`]'s deadline, token and limits.
+//! shared [`Watch`] with its [`Guard`]'s deadline, token and limits. While an
+//! eval is armed, the thread running it knows its watch (a thread-local
+//! pointer), so native functions can [`poll`] it without any per-call
+//! lookup.
 
+use std::cell::Cell;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use mlua::{HookTriggers, Lua, VmState};
 use polyscript_core::clock::Instant;
 use polyscript_core::{CancelToken, Error, Guard, LimitKind};
 
-/// Why the hook stopped an eval.
+/// The message Lua's allocator failure leaves as the error value (Lua's
+/// `MEMERRMSG`).
+const MEMORY_ERROR: &[u8] = b"not enough memory";
+
+/// The error every check raises once the eval has been stopped.
+pub(crate) const INTERRUPTED: &str = "polyscript: eval interrupted";
+/// [`INTERRUPTED`] for C code.
+pub(crate) const INTERRUPTED_C: &std::ffi::CStr = c"polyscript: eval interrupted";
+
+/// Why an eval was stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Trip {
     /// Past the deadline.
     Timeout,
     /// The cancel token fired.
     Cancelled,
-    /// More instructions than `Limits::operations`.
+    /// More instructions (and native steps) than `Limits::operations`.
     Operations(u64),
     /// Deeper than `Limits::call_depth`.
     CallDepth(u32),
+    /// Lua's allocator refused memory (the limit, in bytes), and the script
+    /// caught the error: the eval ends anyway.
+    Memory(u64),
 }
 
 impl Trip {
@@ -32,11 +50,15 @@ impl Trip {
             Trip::Cancelled => guard.cancelled_error(),
             Trip::Operations(limit) => guard.limit_error(
                 LimitKind::Operations,
-                format!("more than {limit} Lua instructions"),
+                format!("more than {limit} operations (Lua instructions and pattern-matching steps)"),
             ),
             Trip::CallDepth(limit) => {
                 guard.limit_error(LimitKind::CallDepth, format!("call depth above {limit}"))
             }
+            Trip::Memory(limit) => guard.limit_error(
+                LimitKind::Memory,
+                format!("not enough memory (the limit is {limit} bytes)"),
+            ),
         }
     }
 }
@@ -48,19 +70,100 @@ struct Armed {
     operations: Option<u64>,
     used: u64,
     call_depth: Option<u32>,
+    memory: Option<u64>,
     trip: Option<Trip>,
 }
 
-/// The per-instance state the hook reads; cheap to clone (one `Arc`).
+impl Armed {
+    /// The checks that need no Lua state: cancellation, deadline and the
+    /// operation budget (charged `steps`).
+    fn check_budget(&mut self, steps: u64) -> Option<Trip> {
+        if self.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+            return Some(Trip::Cancelled);
+        }
+        if self.deadline.is_some_and(Instant::has_passed) {
+            return Some(Trip::Timeout);
+        }
+        if let Some(limit) = self.operations {
+            self.used = self.used.saturating_add(steps);
+            if self.used > limit {
+                return Some(Trip::Operations(limit));
+            }
+        }
+        None
+    }
+
+    fn check(&mut self, lua: &Lua, every: u32) -> Option<Trip> {
+        if let Some(trip) = self.check_budget(u64::from(every)) {
+            return Some(trip);
+        }
+        if let Some(depth) = self.call_depth
+            && lua.inspect_stack(depth as usize, |_| ()).is_some()
+        {
+            return Some(Trip::CallDepth(depth));
+        }
+        None
+    }
+}
+
+thread_local! {
+    /// The watch of the eval running on this thread (null: none).
+    static CURRENT: Cell<*const Mutex<Armed>> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Charges `steps` native steps to the eval running on this thread and
+/// checks its deadline, token and operation budget. `Err(())` when the eval
+/// has been stopped (now or earlier): the caller raises [`INTERRUPTED`].
+/// Outside an armed eval (a plain Lua state) it always succeeds.
+pub(crate) fn poll(steps: u64) -> Result<(), ()> {
+    let current = CURRENT.with(Cell::get);
+    if current.is_null() {
+        return Ok(());
+    }
+    // SAFETY: `CURRENT` is set only by a live `ArmedEval`, which borrows the
+    // `Watch` owning this mutex and clears the pointer when dropped.
+    let mutex = unsafe { &*current };
+    let mut armed = lock(mutex);
+    if armed.trip.is_none() {
+        armed.trip = armed.check_budget(steps);
+    }
+    if armed.trip.is_some() { Err(()) } else { Ok(()) }
+}
+
+fn lock(mutex: &Mutex<Armed>) -> MutexGuard<'_, Armed> {
+    // A poisoned lock only means a panic elsewhere; the data is plain.
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The per-instance state the checks read; cheap to clone (one `Arc`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Watch(Arc<Mutex<Armed>>);
 
+/// One armed eval on the current thread; disarms when dropped (also while
+/// unwinding), so no thread is left pointing at a watch.
+pub(crate) struct ArmedEval<'a> {
+    watch: &'a Watch,
+    previous: *const Mutex<Armed>,
+}
+
+impl ArmedEval<'_> {
+    /// Ends the eval: forgets the token, returns why the eval was stopped.
+    pub(crate) fn disarm(self) -> Option<Trip> {
+        let mut armed = self.watch.lock();
+        armed.cancel = None;
+        armed.trip.take()
+    }
+}
+
+impl Drop for ArmedEval<'_> {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.previous));
+    }
+}
+
 impl Watch {
     fn lock(&self) -> MutexGuard<'_, Armed> {
-        // A poisoned lock only means a panic elsewhere; the data is plain.
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.0)
     }
 
     /// Installs the hook on `lua`, checking every `every` instructions.
@@ -73,30 +176,40 @@ impl Watch {
         )
     }
 
-    /// Arms the watch for one eval.
-    pub(crate) fn arm(&self, guard: &Guard<'_>) {
+    /// Arms the watch for one eval on this thread.
+    pub(crate) fn arm(&self, guard: &Guard<'_>) -> ArmedEval<'_> {
         let limits = guard.limits();
-        let mut armed = self.lock();
-        *armed = Armed {
+        *self.lock() = Armed {
             deadline: guard.deadline(),
             cancel: Some(guard.cancel_token().clone()),
             operations: limits.operations,
             used: 0,
             call_depth: limits.call_depth,
+            memory: limits.memory_bytes,
             trip: None,
         };
+        let previous = CURRENT.with(|c| c.replace(Arc::as_ptr(&self.0)));
+        ArmedEval {
+            watch: self,
+            previous,
+        }
     }
 
-    /// Ends the eval: forgets the token, returns why the eval was stopped.
-    pub(crate) fn disarm(&self) -> Option<Trip> {
+    /// Whether the current eval has been stopped, counting `error` (what a
+    /// protected call just caught): a memory error stops the eval for good,
+    /// so that a script cannot catch one and carry on.
+    pub(crate) fn stops_on(&self, error: &mlua::Value) -> bool {
         let mut armed = self.lock();
-        armed.cancel = None;
-        armed.trip.take()
-    }
-
-    /// Whether the current eval has been stopped.
-    pub(crate) fn is_tripped(&self) -> bool {
-        self.lock().trip.is_some()
+        if armed.trip.is_some() {
+            return true;
+        }
+        if let Some(limit) = armed.memory
+            && is_memory_error(error)
+        {
+            armed.trip = Some(Trip::Memory(limit));
+            return true;
+        }
+        false
     }
 
     fn tick(&self, lua: &Lua, every: u32) -> mlua::Result<VmState> {
@@ -107,31 +220,29 @@ impl Watch {
         match armed.trip {
             // Keeps failing on every tick until the script is unwound; the
             // sandbox's pcall/xpcall/coroutine.resume rethrow meanwhile.
-            Some(_) => Err(mlua::Error::runtime("polyscript: eval interrupted")),
+            Some(_) => Err(mlua::Error::runtime(INTERRUPTED)),
             None => Ok(VmState::Continue),
         }
     }
 }
 
-impl Armed {
-    fn check(&mut self, lua: &Lua, every: u32) -> Option<Trip> {
-        if self.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
-            return Some(Trip::Cancelled);
-        }
-        if self.deadline.is_some_and(Instant::has_passed) {
-            return Some(Trip::Timeout);
-        }
-        if let Some(limit) = self.operations {
-            self.used = self.used.saturating_add(u64::from(every));
-            if self.used > limit {
-                return Some(Trip::Operations(limit));
-            }
-        }
-        if let Some(depth) = self.call_depth
-            && lua.inspect_stack(depth as usize, |_| ()).is_some()
-        {
-            return Some(Trip::CallDepth(depth));
-        }
-        None
+/// Whether `error` is what Lua raises when its allocator refuses memory:
+/// the bare `not enough memory` string, or mlua's memory error (a Rust
+/// function's allocation failed).
+///
+/// A script's own `error("not enough memory", 0)` looks the same and so also
+/// ends the eval as out of memory: the only way to tell them apart would be
+/// the status code of the protected call, which Lua does not give to Lua
+/// code.
+pub(crate) fn is_memory_error(error: &mlua::Value) -> bool {
+    match error {
+        mlua::Value::String(s) => is_memory_error_text(&s.as_bytes()),
+        mlua::Value::Error(e) => matches!(crate::errors::root(e), mlua::Error::MemoryError(_)),
+        _ => false,
     }
+}
+
+/// Whether `text` is Lua's memory error message.
+pub(crate) fn is_memory_error_text(text: &[u8]) -> bool {
+    text == MEMORY_ERROR
 }

@@ -59,6 +59,21 @@ return p:read("a")
 "#
         }
         Scenario::ReadEnv => "return os.getenv(\"PATH\")",
+        Scenario::DeepResult => {
+            r#"
+local v = 0
+for _ = 1, ctx.depth do v = { v } end
+return v
+"#
+        }
+        Scenario::DagResult => {
+            r#"
+local x = array()
+for _ = 1, ctx.levels do x = { x, x } end
+return x
+"#
+        }
+        Scenario::NonFiniteResult => "return { n = 0 / 0 }",
         other => panic!("no script for {other:?}"),
     }
 }

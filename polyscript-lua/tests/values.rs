@@ -54,7 +54,10 @@ fn null_round_trips_and_nil_is_null() {
 #[test]
 fn functions_cannot_be_returned() {
     match run("return { f = print }", json!({})) {
-        Err(Error::InvalidData { message, .. }) => assert!(message.contains("result"), "{message}"),
+        Err(Error::InvalidData { message, path, .. }) => {
+            assert_eq!(path.as_deref(), Some("result.f"));
+            assert!(message.contains("function"), "{message}");
+        }
         other => panic!("expected InvalidData, got {other:?}"),
     }
 }

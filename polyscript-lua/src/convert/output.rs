@@ -1,0 +1,250 @@
+//! The chunk's result as JSON.
+
+use std::ffi::{c_int, c_void};
+
+use mlua::ffi::{self, lua_State};
+use polyscript_core::data::{self, Budget, DataError, DataErrorKind};
+use polyscript_core::{Map, Value};
+
+use crate::raw::{ensure_stack, with_raw_state};
+
+/// Stack slots of the arguments inside the protected call.
+const RESULT: c_int = 1;
+const ARRAY_MT: c_int = 2;
+
+/// The tables on the path from the result to the one being read: a table
+/// met again on its own path is a cycle. A linked list on the native stack
+/// (no allocation); the path is at most the depth bound long.
+struct Path<'a> {
+    table: *const c_void,
+    parent: Option<&'a Path<'a>>,
+}
+
+impl Path<'_> {
+    fn contains(&self, table: *const c_void) -> bool {
+        let mut node = Some(self);
+        while let Some(path) = node {
+            if path.table == table {
+                return true;
+            }
+            node = path.parent;
+        }
+        false
+    }
+}
+
+/// Converts `value` (the chunk's first result) into JSON within `budget`.
+pub(crate) fn to_json(
+    lua: &mlua::Lua,
+    value: mlua::Value,
+    array_mt: &mlua::Table,
+    mut budget: Budget,
+) -> Result<Value, DataError> {
+    // Scalars need no trip into the state.
+    match &value {
+        mlua::Value::Nil => return Ok(Value::Null),
+        mlua::Value::Boolean(b) => return Ok(Value::Bool(*b)),
+        mlua::Value::Integer(i) => return Ok(Value::from(*i)),
+        mlua::Value::Number(n) => return data::float_to_json(*n),
+        _ => {}
+    }
+    with_raw_state(lua, (value, array_mt), |l| {
+        // SAFETY: `l` is the state inside the protected call, with the
+        // value at RESULT and the array metatable at ARRAY_MT.
+        unsafe { read_value(l, RESULT, 0, &mut budget, None) }
+    })
+    .map_err(|e| DataError::other(format!("cannot read the result: {e}")))?
+}
+
+/// The value at stack index `idx` (absolute), inside a container at `depth`.
+unsafe fn read_value(
+    l: *mut lua_State,
+    idx: c_int,
+    depth: u32,
+    budget: &mut Budget,
+    path: Option<&Path<'_>>,
+) -> Result<Value, DataError> {
+    budget.charge_value()?;
+    // SAFETY: `idx` is a valid stack index; nothing here raises.
+    unsafe {
+        match ffi::lua_type(l, idx) {
+            ffi::LUA_TNIL | ffi::LUA_TNONE => Ok(Value::Null),
+            ffi::LUA_TBOOLEAN => Ok(Value::Bool(ffi::lua_toboolean(l, idx) != 0)),
+            ffi::LUA_TNUMBER => {
+                let mut is_int = 0;
+                let i = ffi::lua_tointegerx(l, idx, &mut is_int);
+                if is_int != 0 && ffi::lua_isinteger(l, idx) != 0 {
+                    Ok(Value::from(i))
+                } else {
+                    data::float_to_json(ffi::lua_tonumberx(l, idx, std::ptr::null_mut()))
+                }
+            }
+            ffi::LUA_TSTRING => {
+                let text = read_string(l, idx, budget)?;
+                Ok(Value::String(text))
+            }
+            ffi::LUA_TTABLE => data::with_stack(|| read_table(l, idx, depth + 1, budget, path)),
+            ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(l, idx).is_null() => Ok(Value::Null),
+            ffi::LUA_TFUNCTION => Err(DataError::unsupported("a Lua function")),
+            ffi::LUA_TTHREAD => Err(DataError::unsupported("a coroutine")),
+            _ => Err(DataError::unsupported("a userdata")),
+        }
+    }
+}
+
+/// The string at `idx` as UTF-8 text, charged to `budget`.
+unsafe fn read_string(l: *mut lua_State, idx: c_int, budget: &mut Budget) -> Result<String, DataError> {
+    let mut len = 0;
+    // SAFETY: the value at `idx` is a string (no conversion in place, which
+    // would confuse `lua_next`); Lua owns the bytes while it is on the stack.
+    let bytes = unsafe {
+        let ptr = ffi::lua_tolstring(l, idx, &mut len);
+        std::slice::from_raw_parts(ptr.cast::<u8>(), len)
+    };
+    budget.charge_bytes(len)?;
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.to_owned()),
+        Err(e) => Err(DataError::other(format!(
+            "a string that is not valid UTF-8 (byte {} of {len}); JSON text must be UTF-8",
+            e.valid_up_to() + 1
+        ))),
+    }
+}
+
+/// What a table's keys say it is.
+enum Shape {
+    List(Vec<(i64, Value)>),
+    Map(Vec<(String, Value)>),
+}
+
+unsafe fn read_table(
+    l: *mut lua_State,
+    idx: c_int,
+    depth: u32,
+    budget: &mut Budget,
+    parent: Option<&Path<'_>>,
+) -> Result<Value, DataError> {
+    budget.enter(depth)?;
+    // SAFETY: `idx` holds a table; the walk pushes at most a key and a value
+    // (room checked) and reads without metamethods.
+    unsafe {
+        let table = ffi::lua_topointer(l, idx);
+        if parent.is_some_and(|p| p.contains(table)) {
+            return Err(DataError::new(DataErrorKind::Cycle));
+        }
+        let path = Path { table, parent };
+        ensure_stack(l, 4)?;
+        let marked_list = ffi::lua_getmetatable(l, idx) != 0 && {
+            let same = ffi::lua_rawequal(l, -1, ARRAY_MT) != 0;
+            ffi::lua_pop(l, 1);
+            same
+        };
+        let mut items: Vec<(i64, Value)> = Vec::new();
+        let mut entries: Vec<(String, Value)> = Vec::new();
+        ffi::lua_pushnil(l);
+        while ffi::lua_next(l, idx) != 0 {
+            let value = ffi::lua_gettop(l);
+            let key = value - 1;
+            match ffi::lua_type(l, key) {
+                ffi::LUA_TNUMBER if ffi::lua_isinteger(l, key) != 0 => {
+                    let k = ffi::lua_tointegerx(l, key, std::ptr::null_mut());
+                    let v = read_value(l, value, depth, budget, Some(&path))
+                        .map_err(|e| at_integer_key(e, k))?;
+                    items.push((k, v));
+                }
+                ffi::LUA_TSTRING => {
+                    let k = read_string(l, key, budget).map_err(|e| e.at_key("<key>"))?;
+                    let v = read_value(l, value, depth, budget, Some(&path))
+                        .map_err(|e| e.at_key(k.as_str()))?;
+                    entries.push((k, v));
+                }
+                ffi::LUA_TNUMBER => {
+                    let k = ffi::lua_tonumberx(l, key, std::ptr::null_mut());
+                    return Err(DataError::other(format!(
+                        "a table with the float key {k}; JSON keys are strings and lists are indexed 1..n"
+                    )));
+                }
+                other => {
+                    let name = std::ffi::CStr::from_ptr(ffi::lua_typename(l, other)).to_string_lossy();
+                    return Err(DataError::other(format!(
+                        "a table with a {name} key; JSON keys are strings and lists are indexed 1..n"
+                    )));
+                }
+            }
+            ffi::lua_pop(l, 1);
+        }
+        let shape = match (items.is_empty(), entries.is_empty()) {
+            (true, true) if marked_list => Shape::List(items),
+            (true, true) => Shape::Map(entries),
+            (false, true) => Shape::List(items),
+            (true, false) if marked_list => {
+                return Err(DataError::other(format!(
+                    "a list (a table with the array metatable) with the map key {:?}",
+                    first_key(&entries)
+                )));
+            }
+            (true, false) => Shape::Map(entries),
+            (false, false) => {
+                return Err(DataError::other(format!(
+                    "a table with both list items (key {}) and map keys (key {:?}); \
+                     return a list or a map",
+                    items.iter().map(|(k, _)| *k).min().unwrap_or(1),
+                    first_key(&entries)
+                )));
+            }
+        };
+        match shape {
+            Shape::List(items) => list(items),
+            Shape::Map(mut entries) => {
+                entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                Ok(Value::Object(Map::from_iter(entries)))
+            }
+        }
+    }
+}
+
+/// The items as a list, if their keys are exactly `1..n`.
+fn list(mut items: Vec<(i64, Value)>) -> Result<Value, DataError> {
+    if !items.is_sorted_by_key(|(k, _)| *k) {
+        items.sort_unstable_by_key(|(k, _)| *k);
+    }
+    // Keys are distinct, so sorted keys are 1..n exactly when each is its
+    // position plus one.
+    if let Some(&(first, _)) = items.first()
+        && first < 1
+    {
+        return Err(DataError::other(format!(
+            "a table with the integer key {first}; lists are indexed from 1"
+        )));
+    }
+    if let Some(missing) = items
+        .iter()
+        .enumerate()
+        .find(|(i, (k, _))| *k != *i as i64 + 1)
+        .map(|(i, _)| i + 1)
+    {
+        let last = items.last().map_or(0, |(k, _)| *k);
+        return Err(DataError::other(format!(
+            "a sparse list (nothing at index {missing}, items up to index {last}); \
+             lists are indexed 1..n without holes"
+        )));
+    }
+    Ok(Value::Array(items.into_iter().map(|(_, v)| v).collect()))
+}
+
+/// The path segment for the value at integer key `k`: a list index when it
+/// can be one.
+fn at_integer_key(e: DataError, k: i64) -> DataError {
+    match usize::try_from(k - 1) {
+        Ok(index) if k >= 1 => e.at_index(index),
+        _ => e.at_key(k.to_string()),
+    }
+}
+
+fn first_key(entries: &[(String, Value)]) -> &str {
+    entries
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .min()
+        .unwrap_or_default()
+}
