@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::cancel::CancelToken;
 use crate::data::BoundedMap;
 use crate::error::{Error, Result};
+use crate::host::HostData;
 use crate::limits::Limits;
 use crate::provider::{deep_merge, to_data_map};
 use crate::value::Map;
@@ -33,6 +34,10 @@ pub struct EvalContext {
     deadline: Option<Instant>,
     #[serde(skip)]
     cancel: CancelToken,
+    #[serde(skip)]
+    host_data: HostData,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    entry_point: Option<String>,
 }
 
 impl EvalContext {
@@ -90,13 +95,16 @@ impl EvalContext {
     }
 
     /// A copy of this context without its data: same deadline, cancellation
-    /// token and limits (for handing the same budget to other evals).
+    /// token, limits, host data and entry point (for handing the same budget
+    /// to other evals).
     pub fn without_data(&self) -> Self {
         EvalContext {
             slots: BTreeMap::new(),
             limits: self.limits,
             deadline: self.deadline,
             cancel: self.cancel.clone(),
+            host_data: self.host_data.clone(),
+            entry_point: self.entry_point.clone(),
         }
     }
 
@@ -138,6 +146,34 @@ impl EvalContext {
     /// The per-call limits, if set.
     pub fn limits(&self) -> Option<&Limits> {
         self.limits.as_ref()
+    }
+
+    /// This context with `value` attached for the host functions its evals
+    /// call (one value per type: a request id, a tenant, a connection;
+    /// see [`host::CallContext::data`](crate::host::CallContext::data)).
+    /// Process-local: not serialized.
+    pub fn with_host_data<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.host_data.insert(value);
+        self
+    }
+
+    /// The host data attached to this context.
+    pub fn host_data(&self) -> &HostData {
+        &self.host_data
+    }
+
+    /// This context calling `name` instead of the evaluator's configured
+    /// entry point: another export of a WebAssembly module, compiled once.
+    /// Engines without entry points refuse it with
+    /// [`Error::Unsupported`](crate::Error::Unsupported).
+    pub fn with_entry_point(mut self, name: impl Into<String>) -> Self {
+        self.entry_point = Some(name.into());
+        self
+    }
+
+    /// The entry point this context asks for, if any.
+    pub fn entry_point(&self) -> Option<&str> {
+        self.entry_point.as_deref()
     }
 }
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cancel::CancelToken;
 use crate::error::{Error, LimitKind, Location, Result};
+use crate::host::HostData;
 use crate::limits::Limits;
 use crate::script_id::ScriptId;
 use crate::source::Source;
@@ -83,6 +84,14 @@ pub trait Engine: Send + Sync + 'static {
         guard: &Guard<'_>,
     ) -> Result<Value>;
 
+    /// Whether the engine honours a per-call
+    /// [`Guard::entry_point`] (default `false`: the evaluator then refuses a
+    /// context that names one with [`Error::Unsupported`], rather than
+    /// running the configured entry point instead).
+    fn supports_entry_points(&self) -> bool {
+        false
+    }
+
     /// Whether `instance` must be thrown away after `error` instead of going
     /// back to the pool. Defaults to [`Error::is_fatal_for_instance`].
     fn discard_after(&self, error: &Error) -> bool {
@@ -100,6 +109,8 @@ pub struct Guard<'a> {
     started: Instant,
     deadline: Option<Instant>,
     cancel: &'a CancelToken,
+    host_data: Option<&'a HostData>,
+    entry_point: Option<&'a str>,
 }
 
 impl<'a> Guard<'a> {
@@ -140,7 +151,35 @@ impl<'a> Guard<'a> {
             started,
             deadline,
             cancel,
+            host_data: None,
+            entry_point: None,
         }
+    }
+
+    /// This guard with the host data its context carries (what host
+    /// functions see through [`CallContext::data`](crate::host::CallContext::data)).
+    pub fn with_host_data(mut self, data: &'a HostData) -> Self {
+        self.host_data = Some(data);
+        self
+    }
+
+    /// This guard with an entry point chosen for this call (see
+    /// [`EvalContext::with_entry_point`](crate::EvalContext::with_entry_point)).
+    pub fn with_entry_point(mut self, name: &'a str) -> Self {
+        self.entry_point = Some(name);
+        self
+    }
+
+    /// The host data of the eval's context, if any.
+    pub fn host_data(&self) -> Option<&'a HostData> {
+        self.host_data
+    }
+
+    /// The entry point this call asked for, if any (engines that call one
+    /// function of a module or script use it instead of their configured
+    /// one; others refuse it with [`Error::Unsupported`]).
+    pub fn entry_point(&self) -> Option<&'a str> {
+        self.entry_point
     }
 
     /// The engine running the eval.

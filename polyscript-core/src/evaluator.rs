@@ -149,7 +149,7 @@ impl<E: Engine> Shared<E> {
         });
         let input = self.provider.get_data(ctx)?;
         let limits = ctx.limits().copied().unwrap_or(self.limits);
-        let guard = Guard::starting_at(
+        let mut guard = Guard::starting_at(
             self.kind,
             self.script_id,
             limits,
@@ -157,6 +157,20 @@ impl<E: Engine> Shared<E> {
             ctx.cancel_token(),
             start,
         );
+        if !ctx.host_data().is_empty() {
+            guard = guard.with_host_data(ctx.host_data());
+        }
+        if let Some(entry) = ctx.entry_point() {
+            if !self.engine.supports_entry_points() {
+                return Err(Error::Unsupported {
+                    message: format!(
+                        "the {} engine has no entry points to choose from (asked for `{entry}`)",
+                        self.kind
+                    ),
+                });
+            }
+            guard = guard.with_entry_point(entry);
+        }
         // Checked against `start` rather than with `guard.check()`: one clock
         // read fewer per eval on the hot path.
         if ctx.cancel_token().is_cancelled() {

@@ -15,6 +15,8 @@
 //!   location.
 //! * [`data`]: the bounds on data crossing into and out of scripts (nesting,
 //!   size, the number rule), shared by every engine.
+//! * [`host`]: host functions, registered once ([`host::HostFunctions`]) and
+//!   callable from every engine as `host.NAME(...)`.
 //! * [`alloc`]: memory accounting ([`alloc::Accounting`], an opt-in global
 //!   allocator) for engines that cannot count their own allocations.
 //!
@@ -34,6 +36,7 @@ pub mod data;
 mod engine;
 mod error;
 mod evaluator;
+pub mod host;
 mod limits;
 pub mod loader;
 mod pool;

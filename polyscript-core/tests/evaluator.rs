@@ -213,3 +213,32 @@ fn a_busy_pool_reports_exhaustion() {
         Err(Error::PoolExhausted { .. })
     ));
 }
+
+#[test]
+fn an_entry_point_is_refused_by_an_engine_without_entry_points() {
+    let ev = toy("greeting");
+    let ctx = EvalContext::new().with_entry_point("other");
+    let err = ev.eval(&ctx).unwrap_err();
+    assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+    assert!(err.to_string().contains("`other`"), "{err}");
+}
+
+#[test]
+fn an_acquire_timeout_of_duration_max_waits_instead_of_panicking() {
+    let ev = Evaluator::builder(Toy::new(Flaw::None), Source::from_text("greeting"))
+        .limits(Limits::unlimited())
+        .pool(
+            PoolConfig::default()
+                .with_max_size(1)
+                .with_acquire_timeout(Duration::MAX),
+        )
+        .build()
+        .unwrap();
+    let held = ev.pool().acquire().unwrap();
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| ev.eval(&EvalContext::new()));
+        std::thread::sleep(Duration::from_millis(50));
+        drop(held);
+        assert!(waiter.join().unwrap().is_ok());
+    });
+}

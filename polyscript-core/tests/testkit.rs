@@ -79,6 +79,21 @@ fn rounded_integers_are_caught() {
 }
 
 #[test]
+fn swallowed_host_errors_are_caught() {
+    let why = fails(testkit::check_host_error_uncaught, Flaw::SwallowsHostErrors);
+    assert!(why.contains("expected Error::Runtime"), "{why}");
+    fails(
+        testkit::check_host_wrong_arguments,
+        Flaw::SwallowsHostErrors,
+    );
+}
+
+#[test]
+fn dropped_host_data_is_caught() {
+    fails(testkit::check_host_data, Flaw::DropsHostData);
+}
+
+#[test]
 fn a_whole_run_panics_when_an_engine_is_wrong() {
     let outcome = std::panic::catch_unwind(|| testkit::run_all(&ToyHarness(Flaw::Leaks)));
     assert!(outcome.is_err());

@@ -27,9 +27,14 @@ use crate::{
 };
 
 mod data;
+mod host;
 pub use data::{
     check_dag_result, check_deep_input, check_deep_result, check_integers, check_negative_zero,
     check_non_finite, nested_list,
+};
+pub use host::{
+    check_host_call, check_host_cancel, check_host_data, check_host_error_caught,
+    check_host_error_uncaught, check_host_slow_call, check_host_wrong_arguments, host_functions,
 };
 
 /// What a scenario's script must do. Each variant documents its contract.
@@ -80,6 +85,22 @@ pub enum Scenario {
     /// Returns `{"n": NaN}` (a map holding a NaN float), for engines whose
     /// results can hold one.
     NonFiniteResult,
+    /// With [`host_functions`] installed: input `{"a": A, "b": B, "id": I}`
+    /// → `{"sum": host.add(A, B), "user": host.user(I)}`.
+    HostCall,
+    /// Calls `host.fail(ctx.message)` inside the language's way of catching
+    /// an error and returns the caught error's message as a string.
+    HostErrorCaught,
+    /// Calls `host.fail(ctx.message)` without catching it.
+    HostErrorUncaught,
+    /// Calls `host.add(ctx.a)`: one argument where two are expected.
+    HostWrongArguments,
+    /// Calls `host.slow(ctx.ms)` and returns `"done"`.
+    HostSlowCall,
+    /// Returns `host.tenant()`.
+    HostData,
+    /// Calls `host.add(1, 1)` in an endless loop.
+    HostLoop,
 }
 
 /// How an engine holds numbers (see the number rule in [`data`](crate::data)).
@@ -96,7 +117,9 @@ pub enum NumberModel {
 
 /// What an engine crate supplies to the conformance suite.
 pub trait Harness: Sync {
-    /// An evaluator of the script for `scenario`, built with `limits` and `pool`.
+    /// An evaluator of the script for `scenario`, built with `limits` and
+    /// `pool`, and with [`host_functions`] installed (at least for the
+    /// `Host*` scenarios).
     fn evaluator(
         &self,
         scenario: Scenario,
@@ -165,6 +188,13 @@ pub fn run_all(h: &dyn Harness) {
         ("data: non-finite numbers", data::check_non_finite),
         ("data: integers", data::check_integers),
         ("data: negative zero", data::check_negative_zero),
+        ("host: call", host::check_host_call),
+        ("host: error caught", host::check_host_error_caught),
+        ("host: error uncaught", host::check_host_error_uncaught),
+        ("host: wrong arguments", host::check_host_wrong_arguments),
+        ("host: slow call", host::check_host_slow_call),
+        ("host: data", host::check_host_data),
+        ("host: cancel", host::check_host_cancel),
     ];
     let failures: Vec<String> = checks
         .into_iter()

@@ -5,6 +5,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use polyscript_core::data::{self, Budget, DataError, Direction};
+use polyscript_core::host::HostFunctions;
+use polyscript_core::testkit;
 use polyscript_core::testkit::{Harness, Scenario};
 use polyscript_core::{
     AnyEvaluator, Engine, EngineKind, Error, Evaluator, Guard, LimitKind, Limits, Location, Map,
@@ -37,6 +39,10 @@ pub enum Flaw {
     NanAsNull,
     /// Carries integers as floats.
     RoundsIntegers,
+    /// Turns an uncaught host function error into `null`.
+    SwallowsHostErrors,
+    /// Calls host functions without the eval's host data.
+    DropsHostData,
 }
 
 /// The toy's "conversion" of a value into or out of its VM: the data bounds
@@ -89,6 +95,7 @@ pub static SLEEPY_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::Ato
 pub struct Toy {
     pub flaw: Flaw,
     shared_input: Mutex<Option<Map>>,
+    host: HostFunctions,
 }
 
 impl Toy {
@@ -96,6 +103,35 @@ impl Toy {
         Toy {
             flaw,
             shared_input: Mutex::new(None),
+            host: testkit::host_functions(),
+        }
+    }
+
+    /// One host call as a script engine makes it: an interrupt ends the
+    /// eval, any other failure is a script error (`Err(message)` here).
+    fn host(
+        &self,
+        name: &str,
+        args: Vec<Value>,
+        guard: &Guard<'_>,
+    ) -> Result<std::result::Result<Value, String>> {
+        let plain;
+        let guard = if self.flaw == Flaw::DropsHostData {
+            plain = Guard::new(
+                guard.engine(),
+                guard.script_id(),
+                *guard.limits(),
+                None,
+                guard.cancel_token(),
+            );
+            &plain
+        } else {
+            guard
+        };
+        match self.host.call(name, args, guard) {
+            Ok(value) => Ok(Ok(value)),
+            Err(e) if e.is_interrupt() => Err(e.into_error(guard)),
+            Err(e) => Ok(Err(e.message().to_owned())),
         }
     }
 }
@@ -220,6 +256,43 @@ impl Engine for Toy {
                 }
                 Ok(x)
             }
+            "host_call" => {
+                let sum = self.host("add", vec![input["a"].clone(), input["b"].clone()], guard)?;
+                let user = self.host("user", vec![input["id"].clone()], guard)?;
+                match (sum, user) {
+                    (Ok(sum), Ok(user)) => Ok(json!({"sum": sum, "user": user})),
+                    (Err(e), _) | (_, Err(e)) => Err(runtime(guard, &e)),
+                }
+            }
+            "host_caught" => match self.host("fail", vec![input["message"].clone()], guard)? {
+                Ok(_) => Ok(json!("no error")),
+                Err(message) => Ok(json!(message)),
+            },
+            "host_uncaught" | "host_wrong" => {
+                let outcome = if program == "host_wrong" {
+                    self.host("add", vec![input["a"].clone()], guard)?
+                } else {
+                    self.host("fail", vec![input["message"].clone()], guard)?
+                };
+                match outcome {
+                    Ok(value) => Ok(value),
+                    Err(_) if self.flaw == Flaw::SwallowsHostErrors => Ok(Value::Null),
+                    Err(message) => Err(runtime(guard, &format!("host function {message}"))),
+                }
+            }
+            "host_slow" => match self.host("slow", vec![input["ms"].clone()], guard)? {
+                Ok(_) => Ok(json!("done")),
+                Err(message) => Err(runtime(guard, &message)),
+            },
+            "host_data" => match self.host("tenant", vec![], guard)? {
+                Ok(value) => Ok(value),
+                Err(message) => Err(runtime(guard, &message)),
+            },
+            "host_loop" => loop {
+                if let Err(message) = self.host("add", vec![json!(1), json!(1)], guard)? {
+                    return Err(runtime(guard, &message));
+                }
+            },
             "nan" => {
                 if self.flaw == Flaw::NanAsNull {
                     return Ok(json!({"n": null}));
@@ -337,6 +410,13 @@ impl Harness for ToyHarness {
             Scenario::DeepResult => "deep",
             Scenario::DagResult => "dag",
             Scenario::NonFiniteResult => "nan",
+            Scenario::HostCall => "host_call",
+            Scenario::HostErrorCaught => "host_caught",
+            Scenario::HostErrorUncaught => "host_uncaught",
+            Scenario::HostWrongArguments => "host_wrong",
+            Scenario::HostSlowCall => "host_slow",
+            Scenario::HostData => "host_data",
+            Scenario::HostLoop => "host_loop",
             _ => "unknown",
         };
         Ok(

@@ -1,0 +1,71 @@
+//! [`CallContext`]: what a host function knows about the eval calling it.
+
+use std::time::Duration;
+
+use crate::cancel::CancelToken;
+use crate::clock::Instant;
+use crate::engine::{EngineKind, Guard};
+use crate::error::Result;
+use crate::script_id::ScriptId;
+
+/// The eval a host function is called from: its deadline, cancellation
+/// token, script and engine, and the host data the caller attached to the
+/// [`EvalContext`](crate::EvalContext) (typed, see
+/// [`EvalContext::with_host_data`](crate::EvalContext::with_host_data)).
+pub struct CallContext<'a> {
+    guard: &'a Guard<'a>,
+    function: &'a str,
+}
+
+impl<'a> CallContext<'a> {
+    pub(crate) fn new(guard: &'a Guard<'a>, function: &'a str) -> Self {
+        CallContext { guard, function }
+    }
+
+    /// The name the function was called by.
+    pub fn function(&self) -> &str {
+        self.function
+    }
+
+    /// The engine running the script.
+    pub fn engine(&self) -> EngineKind {
+        self.guard.engine()
+    }
+
+    /// The script calling.
+    pub fn script_id(&self) -> ScriptId {
+        self.guard.script_id()
+    }
+
+    /// The eval's deadline, on polyscript's [`clock`](crate::clock).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.guard.deadline()
+    }
+
+    /// Time left before the deadline (`None`: no deadline). A function that
+    /// waits (I/O, a lock) should wait at most this long.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.guard.remaining()
+    }
+
+    /// The eval's cancellation token.
+    pub fn cancel_token(&self) -> &CancelToken {
+        self.guard.cancel_token()
+    }
+
+    /// `Err(Timeout)` / `Err(Cancelled)` once the eval should stop: a long
+    /// function can call this between steps.
+    pub fn check(&self) -> Result<()> {
+        self.guard.check()
+    }
+
+    /// The host data of type `T` attached to the eval's context, if any.
+    pub fn data<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.guard.host_data().and_then(|data| data.get::<T>())
+    }
+
+    /// The eval's guard (limits and all).
+    pub fn guard(&self) -> &Guard<'a> {
+        self.guard
+    }
+}
