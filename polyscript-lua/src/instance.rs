@@ -14,7 +14,7 @@ use crate::builder::Grants;
 use crate::convert;
 use crate::engine::LuaProgram;
 use crate::raw::with_raw_state;
-use crate::strlib;
+use crate::bounded;
 use crate::watch::Watch;
 
 const SANDBOX: &str = include_str!("sandbox.lua");
@@ -81,7 +81,7 @@ impl LuaInstance {
         check_interval: u32,
     ) -> mlua::Result<Self> {
         let lua = Lua::new_with(grants.std_libs(), LuaOptions::new())?;
-        strlib::install_string_functions(&lua)?;
+        bounded::install_bounded_functions(&lua)?;
         let env = lua.create_table()?;
         let array_mt = lua.create_table()?;
         array_mt.raw_set("__metatable", false)?;

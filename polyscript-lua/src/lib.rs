@@ -63,13 +63,13 @@ mod engine;
 mod errors;
 mod instance;
 mod raw;
-mod strlib;
+mod bounded;
 mod watch;
 
 pub use builder::LuaEngineBuilder;
 pub use engine::{LuaEngine, LuaProgram};
 pub use instance::LuaInstance;
-pub use strlib::install_string_functions;
+pub use bounded::install_bounded_functions;
 
 /// The mlua crate this engine is built on, for code that needs its own API.
 pub use mlua;

@@ -111,6 +111,51 @@ thread_local! {
     static CURRENT: Cell<*const Mutex<Armed>> = const { Cell::new(std::ptr::null()) };
 }
 
+/// Native steps between two polls of the watch (each poll charges them as
+/// operations).
+pub(crate) const STEPS_PER_POLL: u32 = 1000;
+
+thread_local! {
+    /// Steps left before the next poll, carried from one native call to the
+    /// next so that many short calls are charged as well as one long one.
+    static STEPS_LEFT: Cell<u32> = const { Cell::new(STEPS_PER_POLL) };
+}
+
+/// A step counter for native code: counts locally (a decrement per step),
+/// polls the eval's watch every [`STEPS_PER_POLL`] steps. Plain data, so it
+/// may be alive when Lua raises an error (the uncharged steps of that call
+/// are then simply not carried over).
+#[derive(Debug)]
+pub(crate) struct Steps {
+    left: u32,
+}
+
+impl Steps {
+    /// Continues the count of this thread.
+    pub(crate) fn start() -> Self {
+        Steps {
+            left: STEPS_LEFT.with(Cell::get),
+        }
+    }
+
+    /// Charges `n` steps; `Err(())` when the eval has been stopped.
+    #[inline]
+    pub(crate) fn charge(&mut self, n: u32) -> Result<(), ()> {
+        if self.left > n {
+            self.left -= n;
+            return Ok(());
+        }
+        let used = STEPS_PER_POLL - self.left.min(STEPS_PER_POLL) + n;
+        self.left = STEPS_PER_POLL;
+        poll(u64::from(used))
+    }
+
+    /// Hands the count on to the next native call on this thread.
+    pub(crate) fn finish(self) {
+        STEPS_LEFT.with(|c| c.set(self.left));
+    }
+}
+
 /// Charges `steps` native steps to the eval running on this thread and
 /// checks its deadline, token and operation budget. `Err(())` when the eval
 /// has been stopped (now or earlier): the caller raises [`INTERRUPTED`].

@@ -1,13 +1,14 @@
 //! The core conformance kit, with Lua scripts.
 
 use polyscript_core::testkit::{self, Harness, Scenario};
-use polyscript_core::{AnyEvaluator, Evaluator, Limits, PoolConfig, Result, Source};
+use polyscript_core::{AnyEvaluator, Error, Evaluator, Limits, PoolConfig, Result, Source};
 use polyscript_lua::LuaEngine;
 
 struct Lua;
 
-fn script(scenario: Scenario) -> &'static str {
-    match scenario {
+/// The script for `scenario`, if this harness has one.
+fn script(scenario: Scenario) -> Option<&'static str> {
+    Some(match scenario {
         Scenario::Greeting => {
             r#"
 local greeting = "Hello, " .. ctx.name .. "!"
@@ -74,14 +75,22 @@ return x
 "#
         }
         Scenario::NonFiniteResult => "return { n = 0 / 0 }",
-        other => panic!("no script for {other:?}"),
-    }
+        // Scenarios this harness has no script for (yet) fail their checks
+        // with this error instead of stopping the whole kit.
+        _ => return None,
+    })
 }
 
 impl Harness for Lua {
     fn evaluator(&self, s: Scenario, limits: Limits, pool: PoolConfig) -> Result<AnyEvaluator> {
+        let Some(text) = script(s) else {
+            return Err(Error::Load {
+                origin: format!("{s:?}"),
+                message: "the Lua harness has no script for this scenario".into(),
+            });
+        };
         Ok(
-            Evaluator::builder(LuaEngine::new(), Source::from_text(script(s)))
+            Evaluator::builder(LuaEngine::new(), Source::from_text(text))
                 .limits(limits)
                 .pool(pool)
                 .build()?

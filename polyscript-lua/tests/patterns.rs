@@ -1,10 +1,10 @@
 //! polyscript's bounded `string.find/match/gmatch/gsub/rep` against the
 //! vendored Lua's own C implementation: the same calls, run in a plain Lua
-//! state and in one with [`install_string_functions`], must give the same
+//! state and in one with [`install_bounded_functions`], must give the same
 //! results and the same errors, on a corpus of cases and on generated ones.
 
 use mlua::{Lua, Value};
-use polyscript_lua::{install_string_functions, mlua};
+use polyscript_lua::{install_bounded_functions, mlua};
 use proptest::prelude::*;
 
 /// Runs one call and describes everything it did: the results (with
@@ -126,7 +126,7 @@ impl States {
         let state = |bounded: bool| {
             let lua = Lua::new();
             if bounded {
-                install_string_functions(&lua).unwrap();
+                install_bounded_functions(&lua).unwrap();
             }
             let driver = lua.load(DRIVER).set_name("=driver").into_function().unwrap();
             (lua, driver)

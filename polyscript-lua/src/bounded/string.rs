@@ -187,10 +187,16 @@ unsafe fn find_aux(l: *mut lua_State, find: bool) -> c_int {
                 Ok(Some((start, end))) if find => {
                     ffi::lua_pushinteger(l, start as i64 + 1);
                     ffi::lua_pushinteger(l, end as i64);
-                    return push_captures(l, &ms, subject, None, 0) + 2;
+                    let n = push_captures(l, &ms, subject, None, 0);
+                    ms.finish();
+                    return n + 2;
                 }
-                Ok(Some((start, end))) => return push_captures(l, &ms, subject, Some(start), end),
-                Ok(None) => {}
+                Ok(Some((start, end))) => {
+                    let n = push_captures(l, &ms, subject, Some(start), end);
+                    ms.finish();
+                    return n;
+                }
+                Ok(None) => ms.finish(),
                 Err(err) => raise(l, err),
             }
         }
@@ -254,9 +260,14 @@ unsafe extern "C-unwind" fn gmatch_next(l: *mut lua_State) -> c_int {
             Ok(Some((src, end))) => {
                 state.src = end;
                 state.last_match = end;
-                push_captures(l, &ms, subject, Some(src), end)
+                let n = push_captures(l, &ms, subject, Some(src), end);
+                ms.finish();
+                n
             }
-            Ok(None) => 0,
+            Ok(None) => {
+                ms.finish();
+                0
+            }
             Err(err) => raise(l, err),
         }
     }
@@ -391,6 +402,7 @@ pub(crate) unsafe extern "C-unwind" fn str_gsub(l: *mut lua_State) -> c_int {
                 break;
             }
         }
+        ms.finish();
         if changed {
             add_bytes(b, &subject[src..]);
             ffi::luaL_pushresult(b);

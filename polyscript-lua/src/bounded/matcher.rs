@@ -11,22 +11,19 @@
 //! The differences are deliberate and invisible to scripts: every step
 //! (a call of `match`, one repetition tried, one character of a `%b`
 //! scan, a back-reference compared) is counted, and every
-//! [`STEPS_PER_POLL`] steps the eval's watch is polled, so a pattern that
+//! [`STEPS_PER_POLL`](crate::watch::STEPS_PER_POLL) steps the eval's watch is polled, so a pattern that
 //! backtracks exponentially ends with the eval's timeout or operation limit
 //! instead of running forever.
 
 use std::ffi::CStr;
 
-use crate::watch;
+use crate::watch::Steps;
 
 /// Lua's `LUA_MAXCAPTURES`.
 pub(crate) const MAX_CAPTURES: usize = 32;
 /// Lua's `MAXCCALLS` for the matcher: `match` recursion deeper than this is
 /// "pattern too complex".
 pub(crate) const MAX_MATCH_DEPTH: u32 = 200;
-/// Steps between two polls of the eval's watch; each poll charges this many
-/// operations.
-pub(crate) const STEPS_PER_POLL: u32 = 1000;
 
 /// `match` levels between two checks for native stack.
 const STACK_CHECK_LEVELS: u32 = 32;
@@ -74,7 +71,7 @@ pub(crate) struct MatchState<'a> {
     depth_left: u32,
     level: usize,
     capture: [Capture; MAX_CAPTURES],
-    steps_left: u32,
+    steps: Steps,
 }
 
 impl<'a> MatchState<'a> {
@@ -87,8 +84,14 @@ impl<'a> MatchState<'a> {
             depth_left: MAX_MATCH_DEPTH,
             level: 0,
             capture: [Capture { init: 0, len: 0 }; MAX_CAPTURES],
-            steps_left: STEPS_PER_POLL,
+            steps: Steps::start(),
         }
+    }
+
+    /// Ends the matching: the steps not yet charged carry over to the next
+    /// native call.
+    pub(crate) fn finish(self) {
+        self.steps.finish();
     }
 
     /// Lua's `reprepstate`: ready for another match attempt.
@@ -102,7 +105,8 @@ impl<'a> MatchState<'a> {
         self.level
     }
 
-    /// Counts one step; polls the watch every [`STEPS_PER_POLL`] steps.
+    /// Counts one step; polls the watch every
+    /// [`STEPS_PER_POLL`](crate::watch::STEPS_PER_POLL) steps.
     #[inline]
     fn step(&mut self) -> Result<(), MatchError> {
         self.charge(1)
@@ -110,12 +114,7 @@ impl<'a> MatchState<'a> {
 
     #[inline]
     fn charge(&mut self, steps: u32) -> Result<(), MatchError> {
-        if self.steps_left > steps {
-            self.steps_left -= steps;
-            return Ok(());
-        }
-        self.steps_left = STEPS_PER_POLL;
-        watch::poll(u64::from(STEPS_PER_POLL)).map_err(|()| MatchError::Interrupted)
+        self.steps.charge(steps).map_err(|()| MatchError::Interrupted)
     }
 
     /// The pattern byte at `i`, 0 at (or past) the end, as C reads the NUL.
