@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::async_eval::EvalFuture;
 use crate::context::EvalContext;
 use crate::engine::{Engine, EngineKind};
 use crate::error::Result;
@@ -20,6 +21,7 @@ use crate::value::Map;
 /// The object-safe face of an evaluator.
 trait ErasedEvaluator: Send + Sync {
     fn eval(&self, ctx: &EvalContext) -> Result<Response>;
+    fn eval_async(self: Arc<Self>, ctx: EvalContext) -> EvalFuture;
     fn prepare(&self, ctx: EvalContext, data: Map) -> Result<EvalContext>;
     fn script_id(&self) -> ScriptId;
     fn kind(&self) -> EngineKind;
@@ -31,6 +33,9 @@ trait ErasedEvaluator: Send + Sync {
 impl<E: Engine> ErasedEvaluator for Shared<E> {
     fn eval(&self, ctx: &EvalContext) -> Result<Response> {
         Shared::eval(self, ctx)
+    }
+    fn eval_async(self: Arc<Self>, ctx: EvalContext) -> EvalFuture {
+        Box::pin(Shared::eval_async(self, ctx))
     }
     fn prepare(&self, ctx: EvalContext, data: Map) -> Result<EvalContext> {
         Shared::prepare(self, ctx, data)
@@ -68,6 +73,31 @@ impl AnyEvaluator {
     /// Runs the script once with the data `ctx` provides.
     pub fn eval(&self, ctx: &EvalContext) -> Result<Response> {
         self.inner.eval(ctx)
+    }
+
+    /// Runs the script once, as a `Send + 'static` future that never blocks
+    /// the thread that polls it. Works under any executor (tokio, async-std,
+    /// a plain `block_on`).
+    ///
+    /// * Waiting for a busy pool is asynchronous and fair (oldest first),
+    ///   and ends with [`Error::PoolExhausted`](crate::Error::PoolExhausted)
+    ///   after the pool's acquire timeout, as [`eval`](Self::eval) does.
+    /// * The script runs on one of polyscript's eval threads, under the same
+    ///   deadline, limits and cancellation token as `eval`.
+    /// * Dropping the future cancels the eval (the script stops at its next
+    ///   check; the caller's token is not cancelled).
+    ///
+    /// ```
+    /// # fn main() -> polyscript_core::Result<()> {
+    /// # use polyscript_core::EvalContext;
+    /// # fn demo(ev: polyscript_core::AnyEvaluator) -> polyscript_core::Result<()> {
+    /// let ctx = EvalContext::with_data(serde_json::json!({"name": "World"}))?;
+    /// let response = futures_lite::future::block_on(ev.eval_async(ctx))?;
+    /// # let _ = response; Ok(()) }
+    /// # Ok(()) }
+    /// ```
+    pub fn eval_async(&self, ctx: EvalContext) -> EvalFuture {
+        Arc::clone(&self.inner).eval_async(ctx)
     }
 
     /// Adds `data` to `ctx` through the evaluator's provider

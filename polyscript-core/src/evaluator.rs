@@ -5,10 +5,12 @@ use crate::clock::Instant;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::any::AnyEvaluator;
+use crate::async_eval;
 use crate::context::EvalContext;
 use crate::engine::{Engine, EngineKind, Guard};
 use crate::error::{Error, Result, panic_message};
@@ -69,6 +71,17 @@ impl<E: Engine> Evaluator<E> {
     /// Runs the script once with the data `ctx` provides.
     pub fn eval(&self, ctx: &EvalContext) -> Result<Response> {
         self.shared.eval(ctx)
+    }
+
+    /// Runs the script once, as a future that never blocks the thread that
+    /// polls it: waiting for a busy pool is asynchronous, and the script runs
+    /// on one of polyscript's eval threads (see [`AnyEvaluator::eval_async`]
+    /// for the details). Dropping the future cancels the eval.
+    pub fn eval_async(
+        &self,
+        ctx: EvalContext,
+    ) -> impl std::future::Future<Output = Result<Response>> + Send + 'static {
+        Arc::clone(&self.shared).eval_async(ctx)
     }
 
     /// Adds `data` (any serde value that serializes to a map) to `ctx` through
@@ -148,6 +161,20 @@ impl<E: Engine> Shared<E> {
             tracing::debug_span!("eval", engine = %self.kind, script_id = %self.script_id).entered()
         });
         let input = self.provider.get_data(ctx)?;
+        let guard = self.guard(ctx, start)?;
+        let wait = self.acquire_wait(&guard, start)?;
+        let mut instance = self.pool.acquire_timeout(wait)?;
+        let (outcome, discard) = self.run(&mut instance, &input, &guard, start);
+        if discard {
+            instance.discard();
+        }
+        outcome
+    }
+
+    /// The eval's guard: the context's limits (or the evaluator's), deadline,
+    /// token, host data and entry point. Refuses an entry point the engine
+    /// cannot honour.
+    fn guard<'a>(&self, ctx: &'a EvalContext, start: Instant) -> Result<Guard<'a>> {
         let limits = ctx.limits().copied().unwrap_or(self.limits);
         let mut guard = Guard::starting_at(
             self.kind,
@@ -171,47 +198,100 @@ impl<E: Engine> Shared<E> {
             }
             guard = guard.with_entry_point(entry);
         }
+        Ok(guard)
+    }
+
+    /// How long to wait for an instance: the pool's acquire timeout, cut
+    /// short by the deadline. Already cancelled or late: the error.
+    fn acquire_wait(&self, guard: &Guard<'_>, start: Instant) -> Result<Duration> {
         // Checked against `start` rather than with `guard.check()`: one clock
         // read fewer per eval on the hot path.
-        if ctx.cancel_token().is_cancelled() {
+        if guard.cancel_token().is_cancelled() {
             return Err(guard.cancelled_error());
         }
         let acquire_timeout = self.pool.config().acquire_timeout;
-        let wait = match guard.deadline() {
-            Some(deadline) if deadline <= start => return Err(guard.timeout_error()),
-            Some(deadline) => (deadline - start).min(acquire_timeout),
-            None => acquire_timeout,
-        };
-        let mut instance = self.pool.acquire_timeout(wait)?;
+        match guard.deadline() {
+            Some(deadline) if deadline <= start => Err(guard.timeout_error()),
+            Some(deadline) => Ok((deadline - start).min(acquire_timeout)),
+            None => Ok(acquire_timeout),
+        }
+    }
+
+    /// Runs the engine once on `instance`, catching a panic; also says
+    /// whether the instance must be discarded.
+    fn run(
+        &self,
+        instance: &mut E::Instance,
+        input: &crate::Map,
+        guard: &Guard<'_>,
+        start: Instant,
+    ) -> (Result<Response>, bool) {
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            self.engine
-                .eval(&mut instance, &self.program, &input, &guard)
+            self.engine.eval(instance, &self.program, input, guard)
         }));
         match outcome {
-            Ok(Ok(value)) => Ok(Response::new(
-                value,
-                self.script_id,
-                self.kind,
-                start.elapsed(),
-            )),
+            Ok(Ok(value)) => (
+                Ok(Response::new(
+                    value,
+                    self.script_id,
+                    self.kind,
+                    start.elapsed(),
+                )),
+                false,
+            ),
             Ok(Err(err)) => {
-                if self.engine.discard_after(&err) {
-                    instance.discard();
-                }
+                let discard = self.engine.discard_after(&err);
                 tracing::debug!(error = %err, "eval failed");
-                Err(err)
+                (Err(err), discard)
             }
             Err(payload) => {
-                instance.discard();
                 let message = panic_message(payload.as_ref());
                 tracing::warn!(%message, "engine panicked; instance discarded");
-                Err(Error::EnginePanic {
-                    engine: self.kind,
-                    script_id: self.script_id,
-                    message,
-                })
+                (
+                    Err(Error::EnginePanic {
+                        engine: self.kind,
+                        script_id: self.script_id,
+                        message,
+                    }),
+                    true,
+                )
             }
         }
+    }
+
+    /// `eval` as a future that never blocks its poller: the instance is
+    /// waited for asynchronously and the eval runs on an eval thread (see
+    /// `async_eval`).
+    pub(crate) async fn eval_async(self: Arc<Self>, ctx: EvalContext) -> Result<Response> {
+        let start = Instant::now();
+        let (ctx, cancel_on_drop) = async_eval::detach(ctx);
+        let wait = {
+            let guard = self.guard(&ctx, start)?;
+            self.acquire_wait(&guard, start)?
+        };
+        let permit = self.pool.acquire_async(wait).await?;
+        let shared = Arc::clone(&self);
+        let outcome = async_eval::run_on_worker(move || {
+            let mut instance = shared.pool.instance_for(permit)?;
+            let result = shared.provider.get_data(&ctx).and_then(|input| {
+                let guard = shared.guard(&ctx, start)?;
+                let (outcome, discard) = shared.run(&mut instance, &input, &guard, start);
+                Ok((outcome, discard))
+            });
+            match result {
+                Ok((outcome, discard)) => {
+                    shared.pool.give_back(instance, discard);
+                    outcome
+                }
+                Err(err) => {
+                    shared.pool.give_back(instance, false);
+                    Err(err)
+                }
+            }
+        })
+        .await;
+        cancel_on_drop.disarm();
+        outcome
     }
 
     pub(crate) fn prepare(&self, ctx: EvalContext, data: crate::Map) -> Result<EvalContext> {

@@ -28,6 +28,7 @@
 #[allow(unsafe_code)]
 pub mod alloc;
 mod any;
+mod async_eval;
 mod cancel;
 pub mod clock;
 mod context;
@@ -51,6 +52,7 @@ mod value;
 pub mod testkit;
 
 pub use any::AnyEvaluator;
+pub use async_eval::EvalFuture;
 pub use cancel::CancelToken;
 pub use context::EvalContext;
 pub use coordinate::{

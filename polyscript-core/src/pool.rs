@@ -143,6 +143,10 @@ pub struct Pool<T> {
     waiters: AtomicUsize,
     wait_lock: Mutex<()>,
     returned: Condvar,
+    /// Futures waiting for an instance, in arrival order (see
+    /// `async_acquire.rs`); counted in `waiters` too.
+    async_waiters: Mutex<std::collections::VecDeque<(u64, std::task::Waker)>>,
+    next_async_waiter: AtomicU64,
     created: AtomicU64,
     discarded: AtomicU64,
     engine: EngineKind,
@@ -190,6 +194,8 @@ impl<T: Send> Pool<T> {
             waiters: AtomicUsize::new(0),
             wait_lock: Mutex::new(()),
             returned: Condvar::new(),
+            async_waiters: Mutex::new(std::collections::VecDeque::new()),
+            next_async_waiter: AtomicU64::new(0),
             created: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
             engine,
@@ -284,19 +290,19 @@ impl<T: Send> Pool<T> {
     }
 
     /// The calling thread's home shard.
-    fn home(&self) -> usize {
+    pub(crate) fn home(&self) -> usize {
         thread_number() & (self.shards.len() - 1)
     }
 
     /// An idle instance: from shard `home` if it has one, else from the
     /// first other shard that does.
-    fn take_idle(&self, home: usize) -> Option<Box<T>> {
+    pub(crate) fn take_idle(&self, home: usize) -> Option<Box<T>> {
         let n = self.shards.len();
         (0..n).find_map(|i| self.shards[(home + i) % n].0.lock().pop())
     }
 
     /// Counts one more live instance if that stays within `max_size`.
-    fn reserve(&self) -> bool {
+    pub(crate) fn reserve(&self) -> bool {
         self.live
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |live| {
                 (live < self.config.max_size).then_some(live + 1)
@@ -304,7 +310,7 @@ impl<T: Send> Pool<T> {
             .is_ok()
     }
 
-    fn create(&self) -> Result<Box<T>> {
+    pub(crate) fn create(&self) -> Result<Box<T>> {
         let _span =
             tracing::debug_span!("instantiate", engine = %self.engine, script_id = %self.script_id)
                 .entered();
@@ -321,7 +327,7 @@ impl<T: Send> Pool<T> {
         }
     }
 
-    fn give_back(&self, item: Box<T>, discard: bool) {
+    pub(crate) fn give_back(&self, item: Box<T>, discard: bool) {
         if discard {
             drop(item);
             self.discarded.fetch_add(1, Ordering::Relaxed);
@@ -344,7 +350,7 @@ impl<T: Send> Pool<T> {
     /// One instance fewer alive: a waiter may create one now. Both this
     /// decrement and the read of `waiters` are `SeqCst`, as are a waiter's
     /// announcement and its read of `live`, so one of the two sees the other.
-    fn free_slot(&self) {
+    pub(crate) fn free_slot(&self) {
         self.live.fetch_sub(1, Ordering::SeqCst);
         if self.waiters.load(Ordering::SeqCst) > 0 {
             self.wake_one();
@@ -352,8 +358,15 @@ impl<T: Send> Pool<T> {
     }
 
     fn wake_one(&self) {
-        let _lock = self.wait_lock.lock();
-        self.returned.notify_one();
+        {
+            let _lock = self.wait_lock.lock();
+            self.returned.notify_one();
+        }
+        // The oldest waiting future gets the first look (it stays queued
+        // until it has an instance, times out or is dropped).
+        if let Some((_, waker)) = self.async_waiters.lock().front() {
+            waker.wake_by_ref();
+        }
     }
 }
 
@@ -404,6 +417,8 @@ impl<T: Send> Drop for PoolGuard<'_, T> {
         }
     }
 }
+
+mod async_acquire;
 
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,7 @@
 //! engine and each check fails on the engine flaw it exists to catch.
 #![cfg(feature = "testkit")]
 
+#[allow(dead_code)] // with_host is used by tests/async_eval.rs
 mod toy;
 
 use polyscript_core::testkit::{self, Check, Harness};

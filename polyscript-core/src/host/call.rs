@@ -69,3 +69,64 @@ impl<'a> CallContext<'a> {
         self.guard
     }
 }
+
+/// An owned [`CallContext`], for async host functions whose future outlives
+/// the call's borrow of the eval: the same facts, cloned.
+#[derive(Debug, Clone)]
+pub struct HostCallInfo {
+    function: String,
+    engine: EngineKind,
+    script_id: ScriptId,
+    deadline: Option<Instant>,
+    cancel: CancelToken,
+    host_data: crate::host::HostData,
+}
+
+impl HostCallInfo {
+    pub(crate) fn of(call: &CallContext<'_>) -> Self {
+        HostCallInfo {
+            function: call.function().to_owned(),
+            engine: call.engine(),
+            script_id: call.script_id(),
+            deadline: call.deadline(),
+            cancel: call.cancel_token().clone(),
+            host_data: call.guard().host_data().cloned().unwrap_or_default(),
+        }
+    }
+
+    /// The name the function was called by.
+    pub fn function(&self) -> &str {
+        &self.function
+    }
+
+    /// The engine running the script.
+    pub fn engine(&self) -> EngineKind {
+        self.engine
+    }
+
+    /// The script calling.
+    pub fn script_id(&self) -> ScriptId {
+        self.script_id
+    }
+
+    /// The eval's deadline, on polyscript's [`clock`](crate::clock).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Time left before the deadline (`None`: no deadline).
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// The eval's cancellation token.
+    pub fn cancel_token(&self) -> &CancelToken {
+        &self.cancel
+    }
+
+    /// The host data of type `T` attached to the eval's context, if any.
+    pub fn data<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.host_data.get::<T>()
+    }
+}

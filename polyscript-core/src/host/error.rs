@@ -8,24 +8,50 @@ use crate::error::Error;
 
 /// The error a host function returns. Scripts see its message, prefixed by
 /// the function's name, as a catchable error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostError(String);
+#[derive(Debug)]
+pub struct HostError {
+    message: String,
+    /// Set when the function gave up because the eval must stop (an async
+    /// function's wait cut short by the deadline or cancellation).
+    interrupt: Option<Box<Error>>,
+}
 
 impl HostError {
     /// An error with `message`.
     pub fn new(message: impl fmt::Display) -> Self {
-        HostError(message.to_string())
+        HostError {
+            message: message.to_string(),
+            interrupt: None,
+        }
+    }
+
+    /// The error for a function that stopped because the eval must stop
+    /// (`error` is the eval's `Timeout` or `Cancelled`): the engine ends the
+    /// eval with it instead of raising a catchable error.
+    pub fn interrupt(error: Error) -> Self {
+        HostError {
+            message: error.to_string(),
+            interrupt: Some(Box::new(error)),
+        }
     }
 
     /// The message.
     pub fn message(&self) -> &str {
-        &self.0
+        &self.message
+    }
+
+    /// The eval's stop, if this is one; else the error itself.
+    pub(crate) fn into_interrupt(self) -> Result<Error, HostError> {
+        match self.interrupt {
+            Some(error) => Ok(*error),
+            None => Err(self),
+        }
     }
 }
 
 impl fmt::Display for HostError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -33,13 +59,13 @@ impl std::error::Error for HostError {}
 
 impl From<String> for HostError {
     fn from(message: String) -> Self {
-        HostError(message)
+        HostError::new(message)
     }
 }
 
 impl From<&str> for HostError {
     fn from(message: &str) -> Self {
-        HostError(message.to_owned())
+        HostError::new(message)
     }
 }
 

@@ -70,13 +70,14 @@ mod error;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use serde::Serialize;
 
 pub use args::HostArgs;
-pub use call::CallContext;
+pub use call::{CallContext, HostCallInfo};
 pub use data::HostData;
 pub use error::{HostCallError, HostCallErrorKind, HostError};
 
@@ -160,7 +161,10 @@ impl HostFunctions {
         let fn_name = Arc::clone(&shared);
         let body = move |call: &CallContext<'_>, args: Vec<Value>| {
             let args = A::from_values(args).map_err(|e| HostCallError::arguments(&fn_name, e))?;
-            let result = f(call, args).map_err(|e| HostCallError::failed(&fn_name, e.message()))?;
+            let result = f(call, args).map_err(|e| match e.into_interrupt() {
+                Ok(stop) => HostCallError::interrupted(stop),
+                Err(e) => HostCallError::failed(&fn_name, e.message()),
+            })?;
             crate::data::to_value(&result, call.guard().limits().effective_data_depth())
                 .map_err(|e| HostCallError::failed(&fn_name, format!("its result: {e}")))
         };
@@ -172,6 +176,58 @@ impl HostFunctions {
             },
         );
         self
+    }
+
+    /// Registers an async host function: `f` returns a future, which the
+    /// eval waits for (the script sees an ordinary call that returns the
+    /// value). The wait happens on the eval's thread — one of polyscript's
+    /// eval threads under [`eval_async`](crate::AnyEvaluator::eval_async),
+    /// so the caller's executor is never blocked — and is bounded by the
+    /// eval's deadline and cancellation (the future is dropped when either
+    /// strikes, and the eval ends with `Timeout` / `Cancelled`). With the
+    /// `tokio` feature, futures that need tokio's runtime (timers, I/O) work
+    /// when the eval was started with `eval_async` from inside a runtime.
+    ///
+    /// ```
+    /// use polyscript_core::host::HostFunctions;
+    ///
+    /// let host = HostFunctions::new().register_async("lookup", |(id,): (u64,)| async move {
+    ///     // e.g. a database query
+    ///     Ok(format!("user-{id}"))
+    /// });
+    /// assert!(host.contains("lookup"));
+    /// ```
+    ///
+    /// # Panics
+    /// If `name` is not a valid identifier (see [`register`](Self::register)).
+    pub fn register_async<A, R, Fut, F>(self, name: impl Into<String>, f: F) -> Self
+    where
+        A: HostArgs,
+        R: Serialize,
+        Fut: Future<Output = Result<R, HostError>> + Send + 'static,
+        F: Fn(A) -> Fut + Send + Sync + 'static,
+    {
+        self.register_async_with_context(name, move |_: HostCallInfo, args: A| f(args))
+    }
+
+    /// Like [`register_async`](Self::register_async) for a function that
+    /// also receives the [`HostCallInfo`] of the call (an owned
+    /// [`CallContext`], since the future outlives the borrow).
+    ///
+    /// # Panics
+    /// If `name` is not a valid identifier (see [`register`](Self::register)).
+    pub fn register_async_with_context<A, R, Fut, F>(self, name: impl Into<String>, f: F) -> Self
+    where
+        A: HostArgs,
+        R: Serialize,
+        Fut: Future<Output = Result<R, HostError>> + Send + 'static,
+        F: Fn(HostCallInfo, A) -> Fut + Send + Sync + 'static,
+    {
+        self.register_with_context(name, move |call: &CallContext<'_>, args: A| {
+            let future = f(HostCallInfo::of(call), args);
+            crate::async_eval::block_on_bounded(future, call.guard())
+                .map_err(HostError::interrupt)?
+        })
     }
 
     /// Whether a function named `name` is registered.

@@ -107,6 +107,14 @@ impl Toy {
         }
     }
 
+    /// A correct toy engine offering `host` to its scripts.
+    pub fn with_host(host: HostFunctions) -> Self {
+        Toy {
+            host,
+            ..Toy::new(Flaw::None)
+        }
+    }
+
     /// One host call as a script engine makes it: an interrupt ends the
     /// eval, any other failure is a script error (`Err(message)` here).
     fn host(
@@ -285,6 +293,10 @@ impl Engine for Toy {
                 Err(message) => Err(runtime(guard, &message)),
             },
             "host_data" => match self.host("tenant", vec![], guard)? {
+                Ok(value) => Ok(value),
+                Err(message) => Err(runtime(guard, &message)),
+            },
+            "host_wait" => match self.host("wait", vec![input["ms"].clone()], guard)? {
                 Ok(value) => Ok(value),
                 Err(message) => Err(runtime(guard, &message)),
             },

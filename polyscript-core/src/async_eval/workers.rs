@@ -1,0 +1,182 @@
+//! polyscript's eval threads: an elastic pool that runs `eval_async`'s
+//! synchronous evals.
+//!
+//! Threads are started on demand, up to [`max_threads`] (a thread blocked
+//! in a slow host function holds one, so the cap is well above the core
+//! count), and end after [`IDLE_EXIT`] without work. An idle thread spins
+//! briefly before it parks: a job submitted while it spins starts without a
+//! futex wake-up, which is most of the hand-off cost for short evals.
+
+use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+/// One eval to run.
+pub(crate) type Job = Box<dyn FnOnce() + Send>;
+
+/// An idle thread ends after this long without work.
+const IDLE_EXIT: Duration = Duration::from_secs(10);
+/// How long an idle thread spins for new work before parking.
+const SPIN: Duration = Duration::from_micros(50);
+
+struct Workers {
+    queue: Mutex<VecDeque<Job>>,
+    /// Jobs queued (read without the lock by spinning threads).
+    queued: AtomicUsize,
+    work: Condvar,
+    /// Threads parked on `work`.
+    parked: AtomicUsize,
+    threads: AtomicUsize,
+    max: usize,
+}
+
+/// Most eval threads at once: 8 per core, at least 64.
+pub(crate) fn max_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (cores * 8).max(64)
+}
+
+fn workers() -> &'static Workers {
+    static WORKERS: OnceLock<Workers> = OnceLock::new();
+    WORKERS.get_or_init(|| Workers {
+        queue: Mutex::new(VecDeque::new()),
+        queued: AtomicUsize::new(0),
+        work: Condvar::new(),
+        parked: AtomicUsize::new(0),
+        threads: AtomicUsize::new(0),
+        max: max_threads(),
+    })
+}
+
+/// Runs `job` on an eval thread.
+pub(crate) fn submit(job: Job) {
+    let pool = workers();
+    pool.queue.lock().push_back(job);
+    pool.queued.fetch_add(1, Ordering::SeqCst);
+    if pool.parked.load(Ordering::SeqCst) > 0 {
+        pool.work.notify_one();
+        return;
+    }
+    let spawn = pool
+        .threads
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+            (n < pool.max).then_some(n + 1)
+        })
+        .is_ok();
+    if spawn {
+        let started = std::thread::Builder::new()
+            .name("polyscript-eval".into())
+            .spawn(|| workers().run());
+        if started.is_err() {
+            pool.threads.fetch_sub(1, Ordering::SeqCst);
+            tracing::error!(
+                "cannot start a polyscript eval thread; the job waits for a running one"
+            );
+        }
+    }
+}
+
+impl Workers {
+    fn take(&self) -> Option<Job> {
+        if self.queued.load(Ordering::SeqCst) == 0 {
+            return None;
+        }
+        let job = self.queue.lock().pop_front();
+        if job.is_some() {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+        }
+        job
+    }
+
+    fn run(&self) {
+        loop {
+            let job = self.take().or_else(|| self.spin()).or_else(|| self.park());
+            match job {
+                Some(job) => {
+                    // A panicking job (an engine bug) must not take the
+                    // thread down with it: the evaluator reports it.
+                    let _ = catch_unwind(AssertUnwindSafe(job));
+                }
+                None => {
+                    self.threads.fetch_sub(1, Ordering::SeqCst);
+                    // A job may have arrived after the last look and seen
+                    // this thread as still running.
+                    if let Some(job) = self.take() {
+                        self.threads.fetch_add(1, Ordering::SeqCst);
+                        let _ = catch_unwind(AssertUnwindSafe(job));
+                        continue;
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    fn spin(&self) -> Option<Job> {
+        let until = Instant::now() + SPIN;
+        while Instant::now() < until {
+            if let Some(job) = self.take() {
+                return Some(job);
+            }
+            std::hint::spin_loop();
+        }
+        None
+    }
+
+    /// Waits for work; `None` after [`IDLE_EXIT`] without any.
+    fn park(&self) -> Option<Job> {
+        let mut queue = self.queue.lock();
+        let deadline = Instant::now() + IDLE_EXIT;
+        loop {
+            if let Some(job) = queue.pop_front() {
+                self.queued.fetch_sub(1, Ordering::SeqCst);
+                return Some(job);
+            }
+            self.parked.fetch_add(1, Ordering::SeqCst);
+            let timed_out = self.work.wait_until(&mut queue, deadline).timed_out();
+            self.parked.fetch_sub(1, Ordering::SeqCst);
+            if timed_out && queue.is_empty() {
+                return None;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    #[test]
+    fn jobs_run_and_a_panicking_one_does_not_stop_the_pool() {
+        let (tx, rx) = mpsc::channel();
+        submit(Box::new(|| panic!("a bad job")));
+        for i in 0..100 {
+            let tx = tx.clone();
+            submit(Box::new(move || tx.send(i).unwrap()));
+        }
+        let mut got: Vec<i32> = (0..100).map(|_| rx.recv().unwrap()).collect();
+        got.sort_unstable();
+        assert_eq!(got, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn blocked_jobs_do_not_stop_others_from_starting() {
+        let (release, wait) = mpsc::channel::<()>();
+        let wait = std::sync::Arc::new(std::sync::Mutex::new(wait));
+        for _ in 0..4 {
+            let wait = std::sync::Arc::clone(&wait);
+            submit(Box::new(move || {
+                let _ = wait.lock().unwrap().recv_timeout(Duration::from_secs(5));
+            }));
+        }
+        let (tx, rx) = mpsc::channel();
+        submit(Box::new(move || tx.send(()).unwrap()));
+        assert!(rx.recv_timeout(Duration::from_secs(5)).is_ok());
+        drop(release);
+    }
+}
