@@ -60,6 +60,14 @@
 
 use std::path::Path;
 
+/// The accounting allocator, installed by the default feature
+/// `accounting-allocator` (see [`alloc`]): Rhai and JavaScript evals count
+/// what they allocate against `Limits::memory_bytes` through it.
+#[cfg(feature = "accounting-allocator")]
+#[global_allocator]
+static POLYSCRIPT_ALLOCATOR: polyscript_core::alloc::Accounting =
+    polyscript_core::alloc::Accounting::system();
+
 pub use polyscript_core::*;
 
 #[cfg(feature = "rhai")]
