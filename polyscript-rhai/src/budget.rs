@@ -1,91 +1,338 @@
-//! The per-eval budget that rhai's `on_progress` hook enforces: wall-clock
-//! deadline and cancellation. (The operation budget is rhai's own
-//! `set_max_operations`, set on the instance's engine before every eval:
-//! each instance owns its `rhai::Engine`, so a per-call budget is one store.)
+//! The per-eval budget rhai's `on_progress` hook enforces: the operation
+//! budget, the wall-clock deadline, cancellation, the memory meter and the
+//! native stack. Once any of them is hit the eval is *tripped*: the trip is
+//! remembered, every later progress call stops the script again, and the
+//! engine turns the trip into the eval's error when rhai returns, whatever a
+//! built-in (a sort comparator, a `map` callback...) did with the first stop.
 //!
 //! # Why a thread-local
 //!
 //! rhai has one `on_progress` callback per `rhai::Engine`, set when the
-//! engine is built, so the callback cannot capture one eval's deadline or
-//! token (boxing a new callback per eval would allocate). Its only argument
-//! is the operation count. rhai's other per-run channel, the `tag` of the
-//! global runtime state, is reachable from native functions but not from
-//! `on_progress`, and `call_fn_with_options` would force scripts into
-//! functions. A rhai eval runs synchronously on the calling thread, so the
-//! cheapest correct mechanism is thread-local slots: [`install`] puts the
-//! current eval's deadline and token there for the duration of the eval
-//! (restoring whatever was there before, so nested evals on one thread
-//! work), and [`on_progress`] reads them every [`CHECK_EVERY`] operations.
-//! Every other operation it only tests the count's low bits.
+//! engine is built, so the callback cannot capture one eval's budget (boxing
+//! a new callback per eval would allocate). Its only argument is rhai's
+//! operation count. A rhai eval runs synchronously on the calling thread, so
+//! the cheapest correct mechanism is thread-local cells: [`install`] puts the
+//! current eval's budget there for the duration of the eval (restoring
+//! whatever was there before, so nested evals on one thread work) and
+//! [`on_progress`] reads them.
 //!
-//! rhai calls the callback on every operation: measured on the greeting
-//! workload it is ~4% of an eval, the price of a deadline and cancellation
-//! in rhai (it has no other interrupt).
+//! # Why polyscript counts operations itself
+//!
+//! rhai's own `set_max_operations` counts in its global runtime state, and a
+//! native function calling back into the script (`map`, `filter`, `sort`,
+//! `reduce`...) runs the callback on a *copy* of that state: the operations a
+//! callback performs are forgotten when it returns, so a callback that loops
+//! for just under the budget, once per element, never trips it. `on_progress`
+//! is called once per operation wherever it runs, so counting the calls
+//! counts every operation of the eval.
+//!
+//! # Cost
+//!
+//! Every operation: one thread-local increment and compare (operations and
+//! the next clock check), one thread-local read (the allocator's "limit
+//! crossed" flag) and one stack-pointer compare. The clock and the
+//! cancellation token are read every [`CHECK_EVERY`] operations.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::time::Duration;
 
+use polyscript_core::alloc::MemoryMeter;
 use polyscript_core::clock::Instant;
 use polyscript_core::{CancelToken, Guard};
-use rhai::Dynamic;
+use rhai::{Dynamic, EvalAltResult, Position};
 
-/// The clock and the cancellation token are checked once per this many rhai
-/// operations (a power of two). One rhai operation is tens of nanoseconds, so
-/// a stop request is seen within microseconds.
+/// The clock and the cancellation token are checked once per this many
+/// operations. One rhai operation is tens of nanoseconds, so a stop request
+/// is seen within microseconds.
 pub(crate) const CHECK_EVERY: u64 = 256;
 
-/// The `ErrorTerminated` token `on_progress` stops a script with (the
-/// guard, not the token, says whether it was the deadline or cancellation).
+/// The `ErrorTerminated` token `on_progress` stops a script with; the trip,
+/// not the token, says why.
 const INTERRUPTED: rhai::INT = 1;
 
+/// Why an eval was stopped. Sticky: once set it stays until the eval ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Trip {
+    /// Past the deadline.
+    Timeout,
+    /// The cancellation token was cancelled.
+    Cancelled,
+    /// More operations than the budget.
+    Operations,
+    /// The memory meter crossed its limit, or a built-in was about to
+    /// allocate more than is left.
+    Memory,
+    /// The native stack is nearly used up (runaway recursion).
+    Stack,
+}
+
+/// The current eval's budget. Plain `Cell`s with constant initialisers and
+/// no destructor: reading them is a bare thread-local load.
+struct State {
+    /// Operations so far in this eval.
+    ops: Cell<u64>,
+    /// The operation count at which the slow path runs next (the next clock
+    /// check or one past the budget); 0 once tripped.
+    next_event: Cell<u64>,
+    /// The operation budget (`u64::MAX`: none).
+    op_limit: Cell<u64>,
+    deadline: Cell<Option<Instant>>,
+    /// The eval's token; valid while an [`Installed`] lives.
+    cancel: Cell<*const CancelToken>,
+    /// The eval's memory meter (null: none); valid while an [`Installed`]
+    /// lives.
+    meter: Cell<*const MemoryMeter>,
+    /// Below this stack address the eval is stopped (0: no check).
+    stack_floor: Cell<usize>,
+    trip: Cell<Option<Trip>>,
+}
+
 thread_local! {
-    /// The current eval's deadline. A plain `Cell` with a constant
-    /// initialiser and no destructor: reading it is a bare thread-local load.
-    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
-    /// The current eval's cancellation token.
-    static CANCEL: RefCell<Option<CancelToken>> = const { RefCell::new(None) };
+    static STATE: State = const {
+        State {
+            ops: Cell::new(0),
+            next_event: Cell::new(u64::MAX),
+            op_limit: Cell::new(u64::MAX),
+            deadline: Cell::new(None),
+            cancel: Cell::new(std::ptr::null()),
+            meter: Cell::new(std::ptr::null()),
+            stack_floor: Cell::new(0),
+            trip: Cell::new(None),
+        }
+    };
 }
 
-/// Keeps a budget installed; dropping it (also while unwinding) restores the
-/// previous one.
-pub(crate) struct Installed {
+/// The state an [`Installed`] replaced, restored when it is dropped.
+struct Saved {
+    ops: u64,
+    next_event: u64,
+    op_limit: u64,
     deadline: Option<Instant>,
-    cancel: Option<CancelToken>,
+    cancel: *const CancelToken,
+    meter: *const MemoryMeter,
+    stack_floor: usize,
+    trip: Option<Trip>,
 }
 
-impl Drop for Installed {
+/// Keeps one eval's budget installed on this thread; dropping it (also while
+/// unwinding) restores the previous one. Borrows the token and the meter it
+/// points the thread-local at, so neither can go away first.
+pub(crate) struct Installed<'a> {
+    saved: Saved,
+    _borrows: PhantomData<(&'a CancelToken, &'a MemoryMeter)>,
+    /// Must be dropped on the thread that installed it.
+    _not_send: PhantomData<*const ()>,
+}
+
+/// Installs `guard`'s operation budget, deadline and token, `meter` and the
+/// stack floor for the eval that runs on this thread until the result is
+/// dropped.
+pub(crate) fn install<'a>(
+    guard: &Guard<'a>,
+    meter: Option<&'a MemoryMeter>,
+    stack_floor: usize,
+) -> Installed<'a> {
+    let op_limit = guard.limits().operations.unwrap_or(u64::MAX);
+    STATE.with(|s| Installed {
+        saved: Saved {
+            ops: s.ops.replace(0),
+            next_event: s.next_event.replace(next_event(0, op_limit)),
+            op_limit: s.op_limit.replace(op_limit),
+            deadline: s.deadline.replace(guard.deadline()),
+            cancel: s.cancel.replace(guard.cancel_token()),
+            meter: s.meter.replace(meter.map_or(std::ptr::null(), |m| m)),
+            stack_floor: s.stack_floor.replace(stack_floor),
+            trip: s.trip.replace(None),
+        },
+        _borrows: PhantomData,
+        _not_send: PhantomData,
+    })
+}
+
+impl Installed<'_> {
+    /// Why the eval was stopped, if it was; ends the installation.
+    pub(crate) fn finish(self) -> Option<Trip> {
+        STATE.with(|s| s.trip.get())
+    }
+}
+
+impl Drop for Installed<'_> {
     fn drop(&mut self) {
-        DEADLINE.set(self.deadline);
-        let cancel = self.cancel.take();
-        let _ = CANCEL.try_with(|slot| *slot.borrow_mut() = cancel);
+        let saved = &self.saved;
+        let _ = STATE.try_with(|s| {
+            s.ops.set(saved.ops);
+            s.next_event.set(saved.next_event);
+            s.op_limit.set(saved.op_limit);
+            s.deadline.set(saved.deadline);
+            s.cancel.set(saved.cancel);
+            s.meter.set(saved.meter);
+            s.stack_floor.set(saved.stack_floor);
+            s.trip.set(saved.trip);
+        });
     }
 }
 
-/// Installs `guard`'s deadline and token for the eval that runs on this
-/// thread until the result is dropped.
-pub(crate) fn install(guard: &Guard<'_>) -> Installed {
-    let cancel = Some(guard.cancel_token().clone());
-    Installed {
-        deadline: DEADLINE.replace(guard.deadline()),
-        cancel: CANCEL.with(|slot| slot.replace(cancel)),
-    }
+/// The operation count at which the slow path must run after `ops`: the next
+/// multiple of [`CHECK_EVERY`], or one past the budget if that comes first.
+#[inline]
+fn next_event(ops: u64, op_limit: u64) -> u64 {
+    let next_check = (ops / CHECK_EVERY + 1) * CHECK_EVERY;
+    next_check.min(op_limit.saturating_add(1))
 }
 
-/// rhai's `on_progress` callback: `Some(token)` stops the script.
-pub(crate) fn on_progress(operations: u64) -> Option<Dynamic> {
-    if operations.is_multiple_of(CHECK_EVERY) && interrupted() {
-        return Some(Dynamic::from_int(INTERRUPTED));
+/// An address on the current stack, close to the stack pointer.
+#[inline(always)]
+pub(crate) fn stack_address() -> usize {
+    let probe = 0u8;
+    std::hint::black_box(&probe) as *const u8 as usize
+}
+
+#[inline]
+fn memory_exceeded(s: &State) -> bool {
+    let meter = s.meter.get();
+    // SAFETY: a non-null `meter` was set by `install` from a reference the
+    // live `Installed` borrows; it is reset before that borrow ends.
+    !meter.is_null() && unsafe { (*meter).exceeded() }
+}
+
+/// rhai's `on_progress` callback: `Some(token)` stops the script. rhai's own
+/// count is ignored (see the module docs).
+pub(crate) fn on_progress(_rhai_count: u64) -> Option<Dynamic> {
+    STATE.with(|s| {
+        let ops = s.ops.get().wrapping_add(1);
+        s.ops.set(ops);
+        if ops < s.next_event.get() && !memory_exceeded(s) && stack_address() > s.stack_floor.get()
+        {
+            return None;
+        }
+        slow_progress(s, ops)
+    })
+}
+
+#[cold]
+fn slow_progress(s: &State, ops: u64) -> Option<Dynamic> {
+    if s.trip.get().is_none() {
+        match check(s, ops) {
+            Some(trip) => trip_state(s, trip),
+            None => s.next_event.set(next_event(ops, s.op_limit.get())),
+        }
+    }
+    s.trip.get().map(|_| Dynamic::from_int(INTERRUPTED))
+}
+
+/// What, if anything, stops the eval after `ops` operations.
+fn check(s: &State, ops: u64) -> Option<Trip> {
+    if ops > s.op_limit.get() {
+        return Some(Trip::Operations);
+    }
+    if memory_exceeded(s) {
+        return Some(Trip::Memory);
+    }
+    if stack_address() <= s.stack_floor.get() {
+        return Some(Trip::Stack);
+    }
+    if ops.is_multiple_of(CHECK_EVERY) {
+        return interrupted(s);
     }
     None
 }
 
-/// Whether the current eval is cancelled or past its deadline.
-fn interrupted() -> bool {
-    let cancelled = CANCEL.with(|slot| {
-        slot.borrow()
-            .as_ref()
-            .is_some_and(CancelToken::is_cancelled)
-    });
-    cancelled || DEADLINE.get().is_some_and(Instant::has_passed)
+/// Cancellation or the deadline (cancellation wins).
+fn interrupted(s: &State) -> Option<Trip> {
+    let cancel = s.cancel.get();
+    // SAFETY: as for the meter in `memory_exceeded`.
+    if !cancel.is_null() && unsafe { (*cancel).is_cancelled() } {
+        return Some(Trip::Cancelled);
+    }
+    if s.deadline.get().is_some_and(Instant::has_passed) {
+        return Some(Trip::Timeout);
+    }
+    None
+}
+
+fn trip_state(s: &State, trip: Trip) {
+    if s.trip.get().is_none() {
+        s.trip.set(Some(trip));
+    }
+    s.next_event.set(0);
+}
+
+/// Trips the current eval (if none is installed, nothing is remembered) and
+/// returns the error that stops the script: not catchable by `try`/`catch`.
+pub(crate) fn trip(trip: Trip) -> Box<EvalAltResult> {
+    let _ = STATE.try_with(|s| trip_state(s, trip));
+    terminated()
+}
+
+/// The error `on_progress` stops a script with.
+pub(crate) fn terminated() -> Box<EvalAltResult> {
+    EvalAltResult::ErrorTerminated(Dynamic::from_int(INTERRUPTED), Position::NONE).into()
+}
+
+/// Whether this eval has a memory meter (the accounting allocator is
+/// installed and the eval has a memory limit).
+pub(crate) fn metered() -> bool {
+    STATE.with(|s| !s.meter.get().is_null())
+}
+
+/// Bytes the eval may still allocate (`None`: no meter).
+pub(crate) fn memory_remaining() -> Option<u64> {
+    STATE.with(|s| {
+        let meter = s.meter.get();
+        // SAFETY: as in `memory_exceeded`.
+        (!meter.is_null()).then(|| unsafe { (*meter).remaining() })
+    })
+}
+
+/// For built-ins about to allocate about `bytes` in one step: trips the
+/// eval with [`Trip::Memory`] if the meter has less left. Without a meter
+/// this always passes (rhai's own size limits apply instead).
+pub(crate) fn reserve(bytes: u64) -> Result<(), Box<EvalAltResult>> {
+    match memory_remaining() {
+        Some(left) if bytes > left => Err(trip(Trip::Memory)),
+        _ => Ok(()),
+    }
+}
+
+/// For built-ins in the middle of a long allocation (formatting a big
+/// value): trips the eval once the meter has crossed its limit.
+pub(crate) fn check_memory() -> Result<(), Box<EvalAltResult>> {
+    if STATE.with(memory_exceeded) {
+        Err(trip(Trip::Memory))
+    } else {
+        Ok(())
+    }
+}
+
+/// For built-ins that recurse over values: trips the eval with
+/// [`Trip::Stack`] when the native stack is down to its reserve.
+#[inline]
+pub(crate) fn ensure_stack() -> Result<(), Box<EvalAltResult>> {
+    if stack_address() <= STATE.with(|s| s.stack_floor.get()) {
+        Err(trip(Trip::Stack))
+    } else {
+        Ok(())
+    }
+}
+
+/// Longest single sleep between checks of the deadline and the token.
+const SLEEP_SLICE: Duration = Duration::from_millis(10);
+
+/// rhai's `sleep`, bounded by the eval's deadline and cancellation: sleeps in
+/// short slices and stops the script as soon as either is hit.
+pub(crate) fn sleep(duration: Duration) -> Result<(), Box<EvalAltResult>> {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(trip) = STATE.with(interrupted) {
+            return Err(self::trip(trip));
+        }
+        let left = duration.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            return Ok(());
+        }
+        std::thread::sleep(left.min(SLEEP_SLICE));
+    }
 }
 
 #[cfg(test)]
@@ -97,40 +344,91 @@ mod tests {
         Guard::new(EngineKind::Rhai, ScriptId::of(b"t"), limits, None, token)
     }
 
+    fn run_ops(n: u64) -> Option<Dynamic> {
+        (0..n).fold(None, |last, i| last.or(on_progress(i)))
+    }
+
     #[test]
     fn nothing_installed_means_no_stop() {
-        assert!(on_progress(CHECK_EVERY).is_none());
+        assert!(run_ops(3 * CHECK_EVERY).is_none());
+    }
+
+    #[test]
+    fn the_operation_budget_trips_and_stays_tripped() {
+        let token = CancelToken::new();
+        let guard = guard(&token, Limits::unlimited().with_operations(10));
+        let installed = install(&guard, None, 0);
+        assert!(
+            run_ops(10).is_none(),
+            "10 operations are within a budget of 10"
+        );
+        assert!(on_progress(0).is_some(), "the 11th is not");
+        assert!(on_progress(0).is_some(), "and the trip is sticky");
+        assert_eq!(installed.finish(), Some(Trip::Operations));
+        assert!(run_ops(100).is_none(), "uninstalled: no budget");
     }
 
     #[test]
     fn cancel_and_deadline_are_seen_every_check_and_restored() {
         let outer_token = CancelToken::new();
         let past = std::time::Instant::now();
-        let outer = install(&Guard::new(
+        let outer_guard = Guard::new(
             EngineKind::Rhai,
             ScriptId::of(b"t"),
             Limits::unlimited(),
             Some(past),
             &outer_token,
-        ));
-        assert!(on_progress(CHECK_EVERY).is_some(), "past the deadline");
+        );
+        let outer = install(&outer_guard, None, 0);
+        assert!(run_ops(CHECK_EVERY).is_some(), "past the deadline");
         {
             let token = CancelToken::new();
-            let _inner = install(&guard(&token, Limits::unlimited()));
+            let inner_guard = guard(&token, Limits::unlimited());
+            let inner = install(&inner_guard, None, 0);
             assert!(
-                on_progress(CHECK_EVERY).is_none(),
+                run_ops(CHECK_EVERY).is_none(),
                 "the inner eval has no deadline"
             );
             token.cancel();
             assert!(
-                on_progress(CHECK_EVERY - 1).is_none(),
+                run_ops(CHECK_EVERY - 1).is_none(),
                 "checked every CHECK_EVERY ops"
             );
-            assert!(on_progress(CHECK_EVERY).is_some(), "cancelled");
+            assert!(on_progress(0).is_some(), "cancelled");
+            assert_eq!(inner.finish(), Some(Trip::Cancelled));
         }
-        // The outer budget is back.
-        assert!(on_progress(2 * CHECK_EVERY).is_some());
-        drop(outer);
-        assert!(on_progress(CHECK_EVERY).is_none());
+        // The outer budget (and its trip) is back.
+        assert!(on_progress(0).is_some());
+        assert_eq!(outer.finish(), Some(Trip::Timeout));
+    }
+
+    #[test]
+    fn a_stack_floor_above_the_stack_pointer_trips() {
+        let token = CancelToken::new();
+        let guard = guard(&token, Limits::unlimited());
+        let installed = install(&guard, None, usize::MAX);
+        assert!(on_progress(0).is_some());
+        assert!(ensure_stack().is_err());
+        assert_eq!(installed.finish(), Some(Trip::Stack));
+        assert!(ensure_stack().is_ok(), "no floor once uninstalled");
+    }
+
+    #[test]
+    fn sleep_ends_at_the_deadline() {
+        let token = CancelToken::new();
+        let soon = std::time::Instant::now() + Duration::from_millis(30);
+        let guard = Guard::new(
+            EngineKind::Rhai,
+            ScriptId::of(b"t"),
+            Limits::unlimited(),
+            Some(soon),
+            &token,
+        );
+        let installed = install(&guard, None, 0);
+        let start = std::time::Instant::now();
+        assert!(sleep(Duration::from_secs(3600)).is_err());
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert_eq!(installed.finish(), Some(Trip::Timeout));
+        assert!(sleep(Duration::from_millis(1)).is_ok());
     }
 }

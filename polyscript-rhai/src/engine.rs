@@ -3,11 +3,16 @@
 use std::fmt;
 use std::sync::Arc;
 
+use polyscript_core::alloc::{self, MemoryMeter};
+use polyscript_core::data::{Budget, Direction};
 use polyscript_core::{Engine, EngineKind, Error, Guard, Limits, Map, Result, Source, Value};
 use rhai::{AST, Dynamic, Scope};
 
+use crate::budget::{self, Trip};
 use crate::builder::{Options, RhaiEngineBuilder};
-use crate::{budget, convert, errors, setup};
+use crate::setup::EngineLimits;
+use crate::stack::{self, EvalStack};
+use crate::{convert, errors, setup};
 
 /// The name under which scripts see their input.
 pub const CTX: &str = "ctx";
@@ -15,8 +20,9 @@ pub const CTX: &str = "ctx";
 /// The Rhai engine. Cheap to clone; `Send + Sync`.
 ///
 /// Each compiled script gets its own configured `rhai::Engine` (built once,
-/// at compile time, with the evaluator's limits) and its `AST`; evals only
-/// run the `AST` in a fresh `Scope`.
+/// at compile time) and its `AST`, and so does each pooled instance; evals
+/// only set their limits on the instance's engine and run the `AST` in a
+/// fresh `Scope`.
 #[derive(Clone, Default)]
 pub struct RhaiEngine {
     options: Arc<Options>,
@@ -78,7 +84,8 @@ impl fmt::Debug for RhaiProgram {
     }
 }
 
-/// A Rhai instance: its own configured `rhai::Engine` and its own `AST`.
+/// A Rhai instance: its own configured `rhai::Engine`, its own `AST` and
+/// its own eval stack (see the crate docs, "Limits").
 ///
 /// Rhai keeps no state between runs of an `AST` (every eval gets a fresh
 /// `Scope`), so sharing one engine and `AST` between threads would be correct
@@ -91,6 +98,10 @@ impl fmt::Debug for RhaiProgram {
 pub struct RhaiInstance {
     engine: rhai::Engine,
     ast: AST,
+    /// The limits `engine` has now (evals only call rhai's setters when
+    /// theirs differ).
+    applied: EngineLimits,
+    stack: EvalStack,
 }
 
 impl fmt::Debug for RhaiInstance {
@@ -101,15 +112,14 @@ impl fmt::Debug for RhaiInstance {
     }
 }
 
-/// Builds the configured engine for `limits` and compiles `text` with it.
+/// Builds the configured engine and compiles `text` with it.
 fn compile_with(
     options: &Options,
-    limits: &Limits,
     script_id: polyscript_core::ScriptId,
     text: &str,
     name: &str,
 ) -> Result<(rhai::Engine, AST)> {
-    let engine = setup::build_engine(options, limits, script_id);
+    let engine = setup::build_engine(options, script_id);
     // `ctx` is declared for strict-variables mode. It is a plain variable
     // here, not a constant, so the optimizer cannot fold this placeholder
     // into the AST; evals push the real `ctx` as a constant.
@@ -122,6 +132,11 @@ fn compile_with(
     Ok((engine, ast))
 }
 
+/// Whether evals with `limits` are metered by the accounting allocator.
+fn metered(limits: &Limits) -> bool {
+    limits.memory_bytes.is_some() && alloc::is_installed()
+}
+
 impl Engine for RhaiEngine {
     type Program = RhaiProgram;
     type Instance = RhaiInstance;
@@ -130,10 +145,10 @@ impl Engine for RhaiEngine {
         EngineKind::Rhai
     }
 
-    fn compile(&self, source: &Source, limits: &Limits) -> Result<RhaiProgram> {
+    fn compile(&self, source: &Source, _limits: &Limits) -> Result<RhaiProgram> {
         let text = source.text()?;
         let name = source.name();
-        let (engine, ast) = compile_with(&self.options, limits, source.id(), text, &name)?;
+        let (engine, ast) = compile_with(&self.options, source.id(), text, &name)?;
         Ok(RhaiProgram {
             engine,
             ast,
@@ -144,14 +159,21 @@ impl Engine for RhaiEngine {
     }
 
     fn instantiate(&self, program: &RhaiProgram, limits: &Limits) -> Result<RhaiInstance> {
-        let (engine, ast) = compile_with(
+        let (mut engine, ast) = compile_with(
             &self.options,
-            limits,
             program.script_id,
             &program.text,
             &program.name,
         )?;
-        Ok(RhaiInstance { engine, ast })
+        let mut applied = EngineLimits::BUILT;
+        let metered = metered(limits);
+        EngineLimits::for_limits(limits, metered).apply(&mut applied, &mut engine);
+        Ok(RhaiInstance {
+            engine,
+            ast,
+            applied,
+            stack: EvalStack::new(stack::data_reserve(limits.memory_bytes, metered)),
+        })
     }
 
     fn eval(
@@ -161,29 +183,70 @@ impl Engine for RhaiEngine {
         input: &Map,
         guard: &Guard<'_>,
     ) -> Result<Value> {
-        let mut scope = Scope::new();
-        scope.push_constant_dynamic(CTX, convert::to_rhai(input)?);
-        // This call's operation budget, enforced by rhai itself. rhai reads
-        // 0 as "no limit", so a budget of 0 operations becomes 1.
-        instance
-            .engine
-            .set_max_operations(guard.limits().operations.map_or(0, |n| n.max(1)));
-        let outcome = {
-            let _budget = budget::install(guard);
-            instance
-                .engine
-                .eval_ast_with_scope::<Dynamic>(&mut scope, &instance.ast)
-        };
-        match outcome {
-            Ok(value) => convert::from_rhai(value, guard.script_id()),
-            Err(error) => Err(errors::eval(&error, guard)),
+        let limits = guard.limits();
+        let script_id = guard.script_id();
+        let ctx = convert::to_rhai(input, &mut Budget::for_limits(limits))
+            .map_err(|e| e.into_error(Direction::Input, EngineKind::Rhai, script_id))?;
+        let metered = metered(limits);
+        // This call's limits, on the instance's own engine: a compare, and
+        // rhai's setters only when they differ from the previous eval's.
+        EngineLimits::for_limits(limits, metered)
+            .apply(&mut instance.applied, &mut instance.engine);
+        let RhaiInstance {
+            engine, ast, stack, ..
+        } = instance;
+        let reserve = stack::data_reserve(limits.memory_bytes, metered);
+        let value = stack.run(reserve, |floor| {
+            run(engine, ast, ctx, guard, metered, floor)
+        })?;
+        let result = convert::from_rhai(&value, &mut Budget::for_limits(limits))
+            .map_err(|e| e.into_error(Direction::Result, EngineKind::Rhai, script_id));
+        if convert::is_flat(&value) {
+            drop(value);
+        } else {
+            stack.drop_on(value);
         }
+        result
     }
 
     /// Never: an instance keeps no script state between evals, so no error
     /// can leave it suspect (a panic still discards it, in the evaluator).
     fn discard_after(&self, _error: &Error) -> bool {
         false
+    }
+}
+
+/// One eval on the instance's stack: runs the script under the budget,
+/// drops everything it left (its scope, a thrown value) on this stack, and
+/// turns a trip — remembered whatever the script or a built-in did with it —
+/// or an error into the eval's error.
+fn run(
+    engine: &rhai::Engine,
+    ast: &AST,
+    ctx: Dynamic,
+    guard: &Guard<'_>,
+    metered: bool,
+    stack_floor: usize,
+) -> Result<Dynamic> {
+    let meter = guard
+        .limits()
+        .memory_bytes
+        .filter(|_| metered)
+        .and_then(MemoryMeter::start);
+    let installed = budget::install(guard, meter.as_ref(), stack_floor);
+    let mut scope = Scope::new();
+    scope.push_constant_dynamic(CTX, ctx);
+    let outcome = engine.eval_ast_with_scope::<Dynamic>(&mut scope, ast);
+    drop(scope);
+    let trip = installed.finish();
+    // Once more after the script returned: its last step may have allocated
+    // after the last progress check.
+    let trip = trip.or_else(|| meter.as_ref()?.exceeded().then_some(Trip::Memory));
+    drop(meter);
+    match (trip, outcome) {
+        (Some(trip), _) => Err(errors::tripped(trip, guard)),
+        (None, Ok(value)) => Ok(value),
+        (None, Err(error)) => Err(errors::eval(&error, guard)),
     }
 }
 

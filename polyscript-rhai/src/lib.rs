@@ -85,10 +85,12 @@
 
 mod budget;
 mod builder;
+mod builtins;
 mod convert;
 mod engine;
 mod errors;
 mod setup;
+mod stack;
 
 pub use builder::RhaiEngineBuilder;
 pub use engine::{CTX, RhaiEngine, RhaiInstance, RhaiProgram};

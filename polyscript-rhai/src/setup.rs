@@ -1,5 +1,6 @@
-//! Builds the configured `rhai::Engine` of one compiled script: sandbox,
-//! user configuration, then polyscript's limits.
+//! Builds the configured `rhai::Engine` of one compiled script (sandbox, user
+//! configuration, polyscript's hooks and built-ins), and applies one eval's
+//! limits to it.
 
 use std::time::Instant;
 
@@ -7,8 +8,8 @@ use polyscript_core::{Limits, ScriptId};
 use rhai::Dynamic;
 use rhai::module_resolvers::DummyModuleResolver;
 
-use crate::budget;
 use crate::builder::Options;
+use crate::{budget, builtins};
 
 /// Bytes one array element costs: a `Dynamic`.
 pub(crate) const ARRAY_ELEMENT_BYTES: u64 = size_of::<Dynamic>() as u64;
@@ -16,8 +17,9 @@ pub(crate) const ARRAY_ELEMENT_BYTES: u64 = size_of::<Dynamic>() as u64;
 /// (an inline/heap small string) and the B-tree node share.
 pub(crate) const MAP_ENTRY_BYTES: u64 = 64;
 
-/// rhai's size limits derived from `Limits::memory_bytes` (`0` means no limit
-/// to rhai, so a limit is always at least 1).
+/// rhai's size limits derived from `Limits::memory_bytes` when the
+/// accounting allocator is not installed (`0` means no limit to rhai, so a
+/// limit is always at least 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SizeLimits {
     /// Longest string, in bytes.
@@ -29,15 +31,18 @@ pub(crate) struct SizeLimits {
 }
 
 impl SizeLimits {
+    /// No size limits: what rhai checks nothing against.
+    pub(crate) const OFF: SizeLimits = SizeLimits {
+        string_bytes: 0,
+        array_elements: 0,
+        map_entries: 0,
+    };
+
     /// The mapping documented in the crate docs: a string may take the whole
     /// budget, an array as many `Dynamic`s as fit in it, a map as many entries.
     pub(crate) fn from_memory_bytes(memory_bytes: Option<u64>) -> SizeLimits {
         let Some(bytes) = memory_bytes else {
-            return SizeLimits {
-                string_bytes: 0,
-                array_elements: 0,
-                map_entries: 0,
-            };
+            return SizeLimits::OFF;
         };
         let cap = |n: u64| usize::try_from(n.max(1)).unwrap_or(usize::MAX);
         SizeLimits {
@@ -48,14 +53,58 @@ impl SizeLimits {
     }
 }
 
-/// A `rhai::Engine` for the script `script_id`, configured from `options`
-/// and limited by `limits`. Built once per compiled script (it costs a few
-/// hundred microseconds), never per eval.
-pub(crate) fn build_engine(
-    options: &Options,
-    limits: &Limits,
-    script_id: ScriptId,
-) -> rhai::Engine {
+/// The limits a `rhai::Engine` currently has, so that an eval only calls
+/// rhai's setters when its limits differ from the previous eval's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct EngineLimits {
+    call_levels: usize,
+    sizes: SizeLimits,
+}
+
+impl EngineLimits {
+    /// What an engine has right after [`build_engine`].
+    pub(crate) const BUILT: EngineLimits = EngineLimits {
+        call_levels: usize::MAX,
+        sizes: SizeLimits::OFF,
+    };
+
+    /// The rhai settings for one eval's `limits`. With a memory meter
+    /// (`metered`), rhai's own size limits are off: they re-measure whole
+    /// containers after every change (quadratic on real scripts) and bound
+    /// each value rather than the eval's total, which the meter bounds.
+    pub(crate) fn for_limits(limits: &Limits, metered: bool) -> EngineLimits {
+        EngineLimits {
+            // Without a call-depth limit, the stack guard still stops
+            // runaway recursion (see `stack`).
+            call_levels: limits.call_depth.map_or(usize::MAX, |d| d as usize),
+            sizes: if metered {
+                SizeLimits::OFF
+            } else {
+                SizeLimits::from_memory_bytes(limits.memory_bytes)
+            },
+        }
+    }
+
+    /// Sets `self` on `engine` if `current` (what it has) differs: a few
+    /// stores, and nothing at all when the limits did not change.
+    #[inline]
+    pub(crate) fn apply(self, current: &mut EngineLimits, engine: &mut rhai::Engine) {
+        if self == *current {
+            return;
+        }
+        engine.set_max_call_levels(self.call_levels);
+        engine.set_max_string_size(self.sizes.string_bytes);
+        engine.set_max_array_size(self.sizes.array_elements);
+        engine.set_max_map_size(self.sizes.map_entries);
+        *current = self;
+    }
+}
+
+/// A `rhai::Engine` for the script `script_id`, configured from `options`.
+/// Built once per compiled script and per instance (it costs tens of
+/// microseconds), never per eval; each eval then sets its own limits
+/// ([`EngineLimits::apply`]).
+pub(crate) fn build_engine(options: &Options, script_id: ScriptId) -> rhai::Engine {
     let started = Instant::now();
     let mut engine = rhai::Engine::new();
 
@@ -93,16 +142,21 @@ pub(crate) fn build_engine(
         configure(&mut engine);
     }
 
-    // Limits last, so no configuration can undo them. Wall clock,
-    // cancellation: `on_progress` (see `budget`); operations: rhai's
-    // `set_max_operations`, set per eval on the instance's engine. Call depth:
-    // rhai's call-level limit. Memory: rhai's string/array/map size limits.
+    // polyscript's hooks and built-ins last, so no configuration can undo
+    // them. The budget (operations, deadline, cancellation, memory meter,
+    // stack) is `on_progress`, so rhai's own operation counter is off (it
+    // forgets what callbacks of native functions count, see `budget`).
+    // The built-ins module replaces the standard functions that would
+    // allocate in proportion to an argument in one step, recurse over values
+    // without a stack check, or swallow a stopped script.
     engine.on_progress(budget::on_progress);
-    engine.set_max_call_levels(limits.call_depth.map_or(usize::MAX, |d| d as usize));
-    let sizes = SizeLimits::from_memory_bytes(limits.memory_bytes);
-    engine.set_max_string_size(sizes.string_bytes);
-    engine.set_max_array_size(sizes.array_elements);
-    engine.set_max_map_size(sizes.map_entries);
+    engine.set_max_operations(0);
+    engine.register_global_module(builtins::module());
+    let limits = EngineLimits::BUILT;
+    engine.set_max_call_levels(limits.call_levels);
+    engine.set_max_string_size(limits.sizes.string_bytes);
+    engine.set_max_array_size(limits.sizes.array_elements);
+    engine.set_max_map_size(limits.sizes.map_entries);
 
     tracing::debug!(script_id = %script_id, elapsed = ?started.elapsed(), "rhai engine built");
     engine
@@ -115,7 +169,7 @@ mod tests {
     #[test]
     fn memory_bytes_map_to_rhai_sizes() {
         let none = SizeLimits::from_memory_bytes(None);
-        assert_eq!(none.string_bytes, 0, "0 = unlimited in rhai");
+        assert_eq!(none, SizeLimits::OFF, "0 = unlimited in rhai");
         let eight_mib = SizeLimits::from_memory_bytes(Some(8 << 20));
         assert_eq!(eight_mib.string_bytes, 8 << 20);
         assert_eq!(eight_mib.array_elements, (8 << 20) / 16);
@@ -125,5 +179,30 @@ mod tests {
             (tiny.string_bytes, tiny.array_elements, tiny.map_entries),
             (1, 1, 1)
         );
+    }
+
+    #[test]
+    fn metered_evals_switch_rhai_size_limits_off() {
+        let limits = Limits::default().with_call_depth(7);
+        let metered = EngineLimits::for_limits(&limits, true);
+        assert_eq!(metered.sizes, SizeLimits::OFF);
+        assert_eq!(metered.call_levels, 7);
+        let unmetered = EngineLimits::for_limits(&limits, false);
+        assert_eq!(
+            unmetered.sizes,
+            SizeLimits::from_memory_bytes(Some(Limits::DEFAULT_MEMORY_BYTES))
+        );
+
+        let mut engine = rhai::Engine::new();
+        let mut current = EngineLimits::BUILT;
+        unmetered.apply(&mut current, &mut engine);
+        assert_eq!(engine.max_call_levels(), 7);
+        assert_eq!(
+            engine.max_string_size(),
+            Limits::DEFAULT_MEMORY_BYTES as usize
+        );
+        metered.apply(&mut current, &mut engine);
+        assert_eq!(engine.max_string_size(), 0);
+        assert_eq!(current, metered);
     }
 }

@@ -49,6 +49,15 @@ fn script(scenario: Scenario) -> Result<&'static str> {
         Scenario::ReadFile => r#"open_file("/etc/hostname").read_string()"#,
         Scenario::OpenSocket => r#"let s = connect("example.com", 80); s != ()"#,
         Scenario::ReadEnv => r#"env("PATH")"#,
+        // `take` moves the list into the new one (`[a]` would copy it every
+        // time: quadratic in the depth).
+        Scenario::DeepResult => "let a = 0;\nfor i in 0..ctx.depth { a = [take(a)]; }\na",
+        // rhai copies a value wherever it is put (a captured variable is
+        // shared, but reading it into a list copies it), so this builds the
+        // full tree: the memory limit stops it inside the script instead of
+        // in the result conversion.
+        Scenario::DagResult => "let x = [];\nfor i in 0..ctx.levels { x = [x, x]; }\nx",
+        Scenario::NonFiniteResult => "#{ n: 0.0 / 0.0 }",
         other => {
             return Err(Error::Unsupported {
                 message: format!("no Rhai script for {other:?}"),

@@ -1,0 +1,59 @@
+//! `serde_json` → rhai: the eval's input as the map scripts see as `ctx`.
+
+use polyscript_core::data::{self, Budget, DataError, IntOrFloat};
+use polyscript_core::{Map, Value};
+use rhai::Dynamic;
+
+/// The input map as a rhai object map (depth 1 is the map itself).
+pub(crate) fn to_rhai(input: &Map, budget: &mut Budget) -> Result<Dynamic, DataError> {
+    budget.enter(1)?;
+    budget.charge_value()?;
+    map(input, 1, budget).map(Dynamic::from_map)
+}
+
+fn map(input: &Map, depth: u32, budget: &mut Budget) -> Result<rhai::Map, DataError> {
+    data::with_stack(|| {
+        let mut out = rhai::Map::new();
+        for (key, value) in input {
+            budget.charge_bytes(key.len())?;
+            let value = convert(value, depth, budget).map_err(|e| e.at_key(key.as_str()))?;
+            out.insert(key.as_str().into(), value);
+        }
+        Ok(out)
+    })
+}
+
+fn array(input: &[Value], depth: u32, budget: &mut Budget) -> Result<rhai::Array, DataError> {
+    data::with_stack(|| {
+        let mut out = rhai::Array::with_capacity(input.len());
+        for (index, value) in input.iter().enumerate() {
+            out.push(convert(value, depth, budget).map_err(|e| e.at_index(index))?);
+        }
+        Ok(out)
+    })
+}
+
+/// One value inside a container at `depth`.
+fn convert(value: &Value, depth: u32, budget: &mut Budget) -> Result<Dynamic, DataError> {
+    budget.charge_value()?;
+    Ok(match value {
+        Value::String(s) => {
+            budget.charge_bytes(s.len())?;
+            Dynamic::from(rhai::ImmutableString::from(s.as_str()))
+        }
+        Value::Number(n) => match data::i64_from_json(n)? {
+            IntOrFloat::Int(i) => Dynamic::from_int(i),
+            IntOrFloat::Float(f) => Dynamic::from_float(f),
+        },
+        Value::Bool(b) => Dynamic::from_bool(*b),
+        Value::Null => Dynamic::UNIT,
+        Value::Object(m) => {
+            budget.enter(depth + 1)?;
+            Dynamic::from_map(map(m, depth + 1, budget)?)
+        }
+        Value::Array(a) => {
+            budget.enter(depth + 1)?;
+            Dynamic::from_array(array(a, depth + 1, budget)?)
+        }
+    })
+}

@@ -1,0 +1,389 @@
+//! [`EvalStack`]: the native stack an instance runs its evals on.
+//!
+//! rhai walks values recursively in plain Rust code that calls no hook:
+//! cloning (every read of a variable), dropping, hashing (`switch`) a value
+//! nested *n* deep takes *n* nested native calls. A script can nest values as
+//! deep as its memory allows (an array level is 40 bytes, a closure capturing
+//! the previous one 120 bytes), and those walks need up to ~250 bytes of stack
+//! per level (measured on debug builds), so on a thread's own 2 MiB stack a
+//! script of a few thousand levels — well within any memory limit — would
+//! abort the process with a stack overflow.
+//!
+//! So each instance reserves its own stack, sized from the limits: a *data
+//! reserve* of [`DATA_STACK_PER_MEMORY_BYTE`] × the memory limit, enough for
+//! rhai to clone or drop the deepest value the memory limit lets a script
+//! build, plus [`CALL_STACK`] for the script's own calls. The eval runs on it
+//! (`psm::on_stack`, a few instructions per switch); `on_progress` stops the
+//! script with a call-depth error when its recursion reaches the data reserve,
+//! and the recursive built-ins polyscript overrides do the same
+//! ([`budget::ensure_stack`](crate::budget::ensure_stack)). The memory is
+//! reserved, not committed (`MAP_NORESERVE`): only pages a deep eval touches
+//! become resident, and those are given back after the eval
+//! ([`RECLAIM_ABOVE`]).
+//!
+//! Where the stack cannot be switched (not Unix, or the platform has no
+//! `psm` support) or reserved (`mmap` refused), evals run on the calling
+//! thread's stack: the call-depth guard still holds, but rhai's walks over
+//! values nested deeper than that stack allows are not protected.
+
+use crate::budget;
+
+/// Stack reserved for the script's own calls (its recursion through script
+/// functions, closures and callbacks): ~7 KiB per rhai call level in debug
+/// builds, so this holds thousands of levels.
+pub(crate) const CALL_STACK: usize = 64 << 20;
+
+/// Stack bytes reserved per byte of the memory limit: the deepest value a
+/// script can afford is ~40 bytes a level, and rhai's deepest walk over it
+/// (cloning) takes up to ~212 bytes of stack a level; 8 leaves room.
+pub(crate) const DATA_STACK_PER_MEMORY_BYTE: u64 = 8;
+
+/// The data reserve when the accounting allocator is not installed: values
+/// are then only bounded by rhai's per-value size limits, so reserve more.
+pub(crate) const UNMETERED_DATA_STACK_PER_MEMORY_BYTE: u64 = 16;
+
+/// Smallest and largest data reserve. Without a memory limit the largest.
+pub(crate) const MIN_DATA_STACK: usize = 16 << 20;
+/// See [`MIN_DATA_STACK`].
+pub(crate) const MAX_DATA_STACK: usize = 4 << 30;
+
+/// On a thread's own stack, the guard stops the script this far from its end.
+const THREAD_STACK_RESERVE: usize = 256 << 10;
+
+/// Stack bytes the top of the stack keeps resident between evals; an eval
+/// that went deeper gets the pages below given back to the OS afterwards.
+pub(crate) const RECLAIM_ABOVE: usize = 1 << 20;
+
+/// The data reserve for an eval with `memory_bytes` of memory.
+pub(crate) fn data_reserve(memory_bytes: Option<u64>, metered: bool) -> usize {
+    let per_byte = if metered {
+        DATA_STACK_PER_MEMORY_BYTE
+    } else {
+        UNMETERED_DATA_STACK_PER_MEMORY_BYTE
+    };
+    memory_bytes
+        .map_or(MAX_DATA_STACK as u64, |m| m.saturating_mul(per_byte))
+        .clamp(MIN_DATA_STACK as u64, MAX_DATA_STACK as u64) as usize
+}
+
+/// The stack of one instance (or none, where it cannot be had).
+#[derive(Debug)]
+pub(crate) struct EvalStack {
+    region: Option<region::Region>,
+}
+
+impl EvalStack {
+    /// A stack with room for `data_reserve` bytes plus [`CALL_STACK`].
+    pub(crate) fn new(data_reserve: usize) -> EvalStack {
+        EvalStack {
+            region: region::Region::map(data_reserve + CALL_STACK),
+        }
+    }
+
+    /// Whether evals run on the instance's own stack.
+    #[cfg(test)]
+    pub(crate) fn is_own(&self) -> bool {
+        self.region.is_some()
+    }
+
+    /// Runs `f` on this stack, giving it the stack floor below which the
+    /// script must stop so that `data_reserve` bytes stay free. Grows the
+    /// stack first if it is too small for that (a per-call memory limit
+    /// above the instance's).
+    pub(crate) fn run<R>(&mut self, data_reserve: usize, f: impl FnOnce(usize) -> R) -> R {
+        if let Some(region) = &self.region
+            && region.size() < data_reserve + CALL_STACK
+        {
+            self.region = region::Region::map(data_reserve + CALL_STACK);
+        }
+        match &mut self.region {
+            Some(region) => {
+                let floor = region.base() + data_reserve;
+                region.run(move || f(floor))
+            }
+            None => f(thread_floor()),
+        }
+    }
+
+    /// Runs `f` (a drop of a value that may be nested deep) on this stack.
+    pub(crate) fn drop_on<T>(&mut self, value: T) {
+        match &mut self.region {
+            Some(region) => region.run(move || drop(value)),
+            None => drop(value),
+        }
+    }
+}
+
+/// The stack floor on the calling thread's own stack (0: unknown).
+fn thread_floor() -> usize {
+    match stacker::remaining_stack() {
+        Some(left) => (budget::stack_address() - left.min(budget::stack_address()))
+            .saturating_add(THREAD_STACK_RESERVE),
+        None => 0,
+    }
+}
+
+#[cfg(unix)]
+psm::psm_stack_manipulation! {
+    yes {
+        mod region {
+            //! An `mmap`ed stack with a guard page below it.
+
+            use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+
+            use super::RECLAIM_ABOVE;
+
+            /// A byte pattern no stack frame writes by chance.
+            const CANARY: [u64; 8] = [0x5CA1_AB1E_0DDB_A11C; 8];
+
+            #[derive(Debug)]
+            pub(crate) struct Region {
+                /// The whole mapping, guard page first.
+                mapping: *mut u8,
+                mapping_len: usize,
+                /// Usable bytes above the guard page.
+                size: usize,
+                page: usize,
+            }
+
+            // SAFETY: the region is plain memory owned by this value; it is
+            // only used through `&mut self` (`run`) or read by address.
+            unsafe impl Send for Region {}
+            // SAFETY: `&Region` gives no access to the memory.
+            unsafe impl Sync for Region {}
+
+            impl Region {
+                /// Reserves `size` bytes (rounded up to pages), or halves the
+                /// request until the OS agrees (down to 4 MiB); `None` if not
+                /// even that can be had.
+                pub(crate) fn map(size: usize) -> Option<Region> {
+                    // The floor and the canary assume a stack that grows
+                    // down, as on every platform rhai runs on in practice.
+                    if psm::StackDirection::new() != psm::StackDirection::Descending {
+                        return None;
+                    }
+                    // SAFETY: sysconf has no preconditions.
+                    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+                        .ok()
+                        .filter(|p| p.is_power_of_two())
+                        .unwrap_or(4096);
+                    let mut size = size.next_multiple_of(page);
+                    loop {
+                        if let Some(region) = Self::try_map(size, page) {
+                            return Some(region);
+                        }
+                        if size <= 4 << 20 {
+                            tracing::warn!(
+                                "polyscript-rhai could not reserve an eval stack; \
+                                 evals run on the calling thread's stack"
+                            );
+                            return None;
+                        }
+                        size = (size / 2).next_multiple_of(page);
+                    }
+                }
+
+                fn try_map(size: usize, page: usize) -> Option<Region> {
+                    let mapping_len = size.checked_add(page)?;
+                    #[cfg(any(target_os = "linux", target_os = "android"))]
+                    let flags = libc::MAP_PRIVATE
+                        | libc::MAP_ANONYMOUS
+                        | libc::MAP_NORESERVE
+                        | libc::MAP_STACK;
+                    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+                    let flags = libc::MAP_PRIVATE | libc::MAP_ANON;
+                    // SAFETY: an anonymous private mapping at an address of
+                    // the kernel's choice touches no existing memory.
+                    let mapping = unsafe {
+                        libc::mmap(
+                            std::ptr::null_mut(),
+                            mapping_len,
+                            libc::PROT_READ | libc::PROT_WRITE,
+                            flags,
+                            -1,
+                            0,
+                        )
+                    };
+                    if mapping == libc::MAP_FAILED {
+                        return None;
+                    }
+                    let region = Region {
+                        mapping: mapping.cast(),
+                        mapping_len,
+                        size,
+                        page,
+                    };
+                    // SAFETY: the first page of our own mapping becomes the
+                    // guard page: an overflow faults instead of running into
+                    // other memory.
+                    if unsafe { libc::mprotect(mapping, page, libc::PROT_NONE) } != 0 {
+                        return None; // `region` unmaps on drop
+                    }
+                    #[cfg(any(target_os = "linux", target_os = "android"))]
+                    // SAFETY: advice on our own mapping. A huge page would
+                    // make the first eval commit 2 MiB instead of a few KiB.
+                    unsafe {
+                        libc::madvise(mapping, mapping_len, libc::MADV_NOHUGEPAGE);
+                    }
+                    region.write_canary();
+                    Some(region)
+                }
+
+                /// Lowest usable address.
+                pub(crate) fn base(&self) -> usize {
+                    self.mapping as usize + self.page
+                }
+
+                /// Usable bytes.
+                pub(crate) fn size(&self) -> usize {
+                    self.size
+                }
+
+                fn canary(&self) -> *mut [u64; 8] {
+                    (self.base() + self.size - RECLAIM_ABOVE - size_of::<[u64; 8]>())
+                        as *mut [u64; 8]
+                }
+
+                fn write_canary(&self) {
+                    // SAFETY: inside our mapping, above the guard page, not
+                    // in use by any frame (no eval is running).
+                    unsafe { self.canary().write_volatile(CANARY) };
+                }
+
+                /// Runs `f` on this stack; a panic in `f` resumes here.
+                pub(crate) fn run<R>(&mut self, f: impl FnOnce() -> R) -> R {
+                    // SAFETY: `base` is page-aligned and `size` a multiple of
+                    // the page size; the closure does not unwind (panics are
+                    // caught and resumed after the switch back).
+                    let outcome = unsafe {
+                        psm::on_stack(self.base() as *mut u8, self.size, move || {
+                            catch_unwind(AssertUnwindSafe(f))
+                        })
+                    };
+                    self.reclaim();
+                    match outcome {
+                        Ok(value) => value,
+                        Err(payload) => resume_unwind(payload),
+                    }
+                }
+
+                /// Gives back the pages of a deep eval: if a frame reached
+                /// the canary below the top [`RECLAIM_ABOVE`] bytes, the pages
+                /// below that are discarded (they read as zero if touched
+                /// again).
+                fn reclaim(&self) {
+                    // SAFETY: as in `write_canary`.
+                    if unsafe { self.canary().read_volatile() } == CANARY {
+                        return;
+                    }
+                    let below = self.base() + self.size - RECLAIM_ABOVE - self.page;
+                    // SAFETY: advice on the unused lower part of our own
+                    // mapping (no eval is running on it).
+                    unsafe {
+                        libc::madvise(
+                            self.base() as *mut libc::c_void,
+                            below - self.base(),
+                            libc::MADV_DONTNEED,
+                        );
+                    }
+                    self.write_canary();
+                }
+            }
+
+            impl Drop for Region {
+                fn drop(&mut self) {
+                    // SAFETY: unmaps exactly the mapping made in `try_map`;
+                    // nothing runs on it any more.
+                    unsafe {
+                        libc::munmap(self.mapping.cast(), self.mapping_len);
+                    }
+                }
+            }
+        }
+    }
+    no {
+        mod region {
+            //! No stack switching on this platform.
+
+            #[derive(Debug)]
+            pub(crate) enum Region {}
+
+            impl Region {
+                pub(crate) fn map(_size: usize) -> Option<Region> {
+                    None
+                }
+                pub(crate) fn base(&self) -> usize {
+                    match *self {}
+                }
+                pub(crate) fn size(&self) -> usize {
+                    match *self {}
+                }
+                pub(crate) fn run<R>(&mut self, _f: impl FnOnce() -> R) -> R {
+                    match *self {}
+                }
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+mod region {
+    //! No stack switching on this platform.
+
+    #[derive(Debug)]
+    pub(crate) enum Region {}
+
+    impl Region {
+        pub(crate) fn map(_size: usize) -> Option<Region> {
+            None
+        }
+        pub(crate) fn base(&self) -> usize {
+            match *self {}
+        }
+        pub(crate) fn size(&self) -> usize {
+            match *self {}
+        }
+        pub(crate) fn run<R>(&mut self, _f: impl FnOnce() -> R) -> R {
+            match *self {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_reserve_scales_with_memory_and_is_clamped() {
+        assert_eq!(data_reserve(Some(64 << 20), true), 512 << 20);
+        assert_eq!(data_reserve(Some(64 << 20), false), 1 << 30);
+        assert_eq!(data_reserve(Some(1024), true), MIN_DATA_STACK);
+        assert_eq!(data_reserve(None, true), MAX_DATA_STACK);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn deep_recursion_fits_on_the_eval_stack_and_pages_are_reclaimed() {
+        fn depth(n: u64) -> u64 {
+            let pad = std::hint::black_box([n; 16]);
+            if n == 0 { 0 } else { 1 + depth(pad[0] - 1) }
+        }
+        let mut stack = EvalStack::new(MIN_DATA_STACK);
+        if !stack.is_own() {
+            return;
+        }
+        // ~200 bytes a level: 100 000 levels need ~20 MiB, far more than a
+        // test thread's 2 MiB.
+        let got = stack.run(MIN_DATA_STACK, |floor| {
+            assert!(floor > 0);
+            depth(100_000)
+        });
+        assert_eq!(got, 100_000);
+        // A panic on the stack comes back as a panic.
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            stack.run(MIN_DATA_STACK, |_| panic!("boom"))
+        }));
+        assert!(caught.is_err());
+        assert_eq!(stack.run(MIN_DATA_STACK, |_| 7), 7);
+    }
+}
