@@ -12,19 +12,20 @@ use crate::program::{self, JsProgram};
 /// callbacks) recurses on it, bounded by the recursion limit.
 pub const DEFAULT_STACK_SIZE: usize = 64 * 1024 * 1024;
 
-/// Default number of boa VM "cycles" between two deadline/cancel checks
-/// (≈0.5 ms of a tight loop in release). Measured on a 10^6-iteration loop:
-/// 256 → +33 %, 4096 → +25 %, 65 536 → no measurable cost against boa's
-/// plain, non-interruptible `Script::evaluate`.
+/// Former default of [`JsEngineBuilder::yield_budget`], which no longer has
+/// an effect (kept so code that names it still builds).
 pub const DEFAULT_YIELD_BUDGET: u32 = 65_536;
+
+/// Default of [`JsEngineBuilder::max_source_bytes`]: 1 MiB of source.
+pub const DEFAULT_MAX_SOURCE_BYTES: usize = 1024 * 1024;
 
 /// Engine options, shared by every instance.
 #[derive(Debug, Clone)]
 pub(crate) struct JsConfig {
     pub(crate) console: bool,
     pub(crate) stack_size: usize,
-    pub(crate) yield_budget: u32,
     pub(crate) thread_mode: ThreadMode,
+    pub(crate) max_source_bytes: usize,
 }
 
 impl Default for JsConfig {
@@ -32,8 +33,8 @@ impl Default for JsConfig {
         JsConfig {
             console: true,
             stack_size: DEFAULT_STACK_SIZE,
-            yield_budget: DEFAULT_YIELD_BUDGET,
             thread_mode: ThreadMode::default(),
+            max_source_bytes: DEFAULT_MAX_SOURCE_BYTES,
         }
     }
 }
@@ -90,10 +91,22 @@ impl JsEngineBuilder {
         self
     }
 
-    /// boa VM "cycles" between two deadline/cancellation checks (default
-    /// [`DEFAULT_YIELD_BUDGET`], at least 1). Smaller reacts sooner, costs more.
-    pub fn yield_budget(mut self, budget: u32) -> Self {
-        self.config.yield_budget = budget.max(1);
+    /// No effect; kept so that code calling it still builds. Evals used to
+    /// check their deadline every `budget` VM cycles; they are now stopped
+    /// through an interrupt flag the VM reads before every instruction (see
+    /// the crate docs, "Limits").
+    pub fn yield_budget(self, budget: u32) -> Self {
+        let _ = budget;
+        self
+    }
+
+    /// The largest script (in bytes of source) [`compile`](Engine::compile)
+    /// accepts (default [`DEFAULT_MAX_SOURCE_BYTES`]): a bigger one is an
+    /// [`Error::Compile`](polyscript_core::Error::Compile) saying so.
+    /// Parsing and compiling take memory and time in proportion to the
+    /// source (see the crate docs, "Limits").
+    pub fn max_source_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_source_bytes = bytes;
         self
     }
 
@@ -113,10 +126,10 @@ impl Engine for JsEngine {
         EngineKind::JavaScript
     }
 
-    fn compile(&self, source: &Source, _limits: &Limits) -> Result<JsProgram> {
+    fn compile(&self, source: &Source, limits: &Limits) -> Result<JsProgram> {
         let _span =
             tracing::debug_span!("compile", engine = "js", script_id = %source.id()).entered();
-        program::compile(source)
+        program::compile(source, &self.config, limits)
     }
 
     fn instantiate(&self, program: &JsProgram, _limits: &Limits) -> Result<JsInstance> {

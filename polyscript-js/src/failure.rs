@@ -1,6 +1,7 @@
 //! What can go wrong inside the worker thread, sent back to the caller, and
 //! how it becomes a [`polyscript_core::Error`].
 
+use polyscript_core::data::{DataError, Direction};
 use polyscript_core::{EngineKind, Error, Guard, LimitKind, Location, ScriptId};
 
 /// A failed eval or instantiation, as the worker thread reports it. The
@@ -15,8 +16,8 @@ pub(crate) enum Failure {
     Limit(LimitKind, String),
     /// A thrown JavaScript error.
     Runtime(String, Option<Location>),
-    /// Input or result data that has no JavaScript / JSON form.
-    InvalidData(String),
+    /// Input or result data refused by the data bounds or the number rule.
+    Data(DataError, Direction),
     /// The script does not compile in this instance.
     Compile(String, Option<Location>),
     /// boa panicked (or reported an internal panic error).
@@ -39,7 +40,9 @@ impl Failure {
             Failure::Cancelled => guard.cancelled_error(),
             Failure::Limit(kind, message) => guard.limit_error(kind, message),
             Failure::Runtime(message, location) => guard.runtime_error(message, location),
-            Failure::InvalidData(message) => Error::invalid_data(message),
+            Failure::Data(error, direction) => {
+                error.into_error(direction, EngineKind::JavaScript, guard.script_id())
+            }
             other => other.into_setup_error(guard.script_id()),
         }
     }
@@ -60,7 +63,7 @@ impl Failure {
                 message,
                 location,
             },
-            Failure::InvalidData(message) => Error::invalid_data(message),
+            Failure::Data(error, direction) => error.into_error(direction, engine, script_id),
             Failure::Timeout => Error::Timeout {
                 engine,
                 script_id,

@@ -21,6 +21,10 @@ pub(crate) struct Globals {
     sticky: Vec<PropertyKey>,
     /// The global object's prototype (`Object.prototype`).
     prototype: JsPrototype,
+    /// Bindings of the realm's global declarative environment: top-level
+    /// `let` / `const` / `class` of code run by an indirect `eval` land
+    /// there (not on the global object), and none can be removed.
+    lexical_bindings: u32,
 }
 
 impl Globals {
@@ -42,6 +46,7 @@ impl Globals {
             global.define_property_or_throw(key.clone(), lock, context)?;
         }
         Ok(Globals {
+            lexical_bindings: context.realm().scope().num_bindings(),
             prototype: global.prototype(),
             global,
             locked: keys.into_iter().collect(),
@@ -58,8 +63,9 @@ impl Globals {
     /// Undoes what an eval did to the global object: clears `ctx`, resets
     /// the sticky `var`s, deletes added properties. `Ok(false)` when the
     /// state cannot be brought back (global made non-extensible, prototype
-    /// swapped, `ctx` or a `var` made read-only or an accessor, ...): the
-    /// instance must then be rebuilt.
+    /// swapped, `ctx` or a `var` made read-only or an accessor, a global
+    /// `let` declared through an indirect `eval`, ...): the instance must
+    /// then be rebuilt.
     ///
     /// Built-ins need no check: they are non-configurable and non-writable,
     /// so no script can delete, replace or redefine them. Hence the global
@@ -71,6 +77,7 @@ impl Globals {
         if !global.set(js_string!("ctx"), JsValue::undefined(), false, context)?
             || !global.is_extensible(context)?
             || global.prototype() != self.prototype
+            || context.realm().scope().num_bindings() != self.lexical_bindings
         {
             return Ok(false);
         }

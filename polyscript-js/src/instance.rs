@@ -25,20 +25,20 @@ pub enum ThreadMode {
     /// an eval costs about what the engine itself costs, and threads scale.
     ///
     /// Each thread holds at most 16 idle contexts (one per program, least
-    /// recently used dropped first). The deadline and cancel token are
-    /// checked between slices of the script; code running inside one native
-    /// call (e.g. an `Array.prototype.forEach` callback) does not yield, so
-    /// there the `operations` limit (boa's per-call-frame loop-iteration
-    /// limit) is what stops a runaway loop. An eval with a deadline but no
-    /// `operations` limit therefore runs as in [`ThreadMode::Dedicated`], on
-    /// a worker thread the instance starts for it. (Cancellation alone, with
-    /// neither limit, is honoured between slices only.)
+    /// recently used dropped first). The deadline and the cancel token stop
+    /// the script wherever it is, inside native calls too (the shared
+    /// watchdog thread raises the context's interrupt flag). Only an eval
+    /// that needs more native stack than the calling thread has left (a
+    /// large or unlimited `call_depth`) runs on a worker thread the instance
+    /// starts for it, as in [`ThreadMode::Dedicated`].
     #[default]
     CallerThread,
     /// Each instance owns a worker thread that holds its context; an eval is
-    /// a hand-off to it and back (≈2–3 µs). The caller returns
-    /// `Timeout`/`Cancelled` at most half a second after the deadline even
-    /// when the script is stuck inside a native call, abandoning that worker.
+    /// a hand-off to it and back (≈2–3 µs). Deadlines and cancellation stop
+    /// the script on the worker as in caller-thread mode; the caller also
+    /// watches them, and gives a worker that has not replied half a second
+    /// after the deadline up (a safety net: no script is known to get past
+    /// the interrupt flag).
     Dedicated,
 }
 
@@ -97,16 +97,12 @@ impl JsInstance {
                 config,
                 worker,
             } => {
-                // Without an operation limit only the deadline can stop a
-                // loop inside a native callback, and only a worker's caller
-                // can walk away from it.
-                // And an eval that may need more native stack than this
-                // thread has left runs on the worker's big stack: a new stack
-                // segment per eval (mmap + munmap) cost ≈16 µs.
-                let needs_worker = (guard.limits().operations.is_none()
-                    && guard.deadline().is_some())
-                    || !stack::enough_for(guard.limits().call_depth);
-                if !needs_worker {
+                // An eval that may need more native stack than this thread
+                // has left runs on the worker's big stack: a new stack
+                // segment per eval (mmap + munmap) cost ≈16 µs. Every other
+                // eval runs here: deadlines and cancellation reach it through
+                // the interrupt flag wherever it is (see `watchdog.rs`).
+                if stack::enough_for(guard.limits().call_depth) {
                     return eval_here(program, config, input, guard, self.script_id);
                 }
                 let worker = match worker {

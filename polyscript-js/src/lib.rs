@@ -181,14 +181,20 @@ mod errors;
 mod failure;
 mod globals;
 mod instance;
+mod interrupt;
+mod jobs;
 mod local;
+mod lockdown;
 mod memory;
 mod program;
 mod runtime;
 mod stack;
+mod watchdog;
 mod worker;
 
-pub use engine::{DEFAULT_STACK_SIZE, DEFAULT_YIELD_BUDGET, JsEngine, JsEngineBuilder};
+pub use engine::{
+    DEFAULT_MAX_SOURCE_BYTES, DEFAULT_STACK_SIZE, DEFAULT_YIELD_BUDGET, JsEngine, JsEngineBuilder,
+};
 pub use instance::{JsInstance, ThreadMode};
 pub use program::JsProgram;
 

@@ -1,10 +1,18 @@
-//! The memory limit. boa 0.22 has no heap limit and no public allocation
-//! statistics, so `Limits::memory_bytes` is applied to the sizes of the values
-//! the allocating built-ins produce (see the crate docs, "Memory limit").
+//! The memory limit's checks inside the JavaScript built-ins, and the host
+//! hooks that tie boa to the eval's interrupt state (see the crate docs,
+//! "Limits", for what holds in each mode).
+//!
+//! With polyscript's accounting allocator installed, every byte the eval's
+//! thread allocates is counted (`interrupt.rs`), so only the built-ins that
+//! allocate in proportion to an argument *in one step* need a check before
+//! they run: `'x'.repeat(2 ** 28)` would otherwise allocate and fill a
+//! quarter of a gigabyte before the next interrupt point. Without the
+//! allocator these pre-checks compare each value with the whole limit, and
+//! a few more wrappers check the size of what the growing built-ins produce.
+//!
+//! The wrappers are installed before the intrinsics are frozen
+//! (`lockdown.rs`), so no script can remove or replace them.
 
-use std::cell::{Cell, RefCell};
-
-use boa_engine::error::PanicError;
 use boa_engine::object::FunctionObjectBuilder;
 use boa_engine::property::PropertyDescriptor;
 use boa_engine::{
@@ -12,48 +20,160 @@ use boa_engine::{
     js_string,
 };
 
-thread_local! {
-    /// The memory budget of the eval running on this (worker) thread.
-    static LIMIT: Cell<u64> = const { Cell::new(u64::MAX) };
-    /// Set when a check failed: the message for `LimitExceeded(Memory)`.
-    static EXCEEDED: RefCell<Option<String>> = const { RefCell::new(None) };
-}
+use crate::interrupt;
 
-/// Bytes counted per string code unit (UTF-16; an upper bound for Latin-1).
-const BYTES_PER_CODE_UNIT: u64 = 2;
 /// Bytes counted per array element (one `JsValue`).
 const BYTES_PER_ELEMENT: u64 = size_of::<JsValue>() as u64;
 
-/// Starts an eval with `limit` bytes (`None`: unlimited) on this thread.
-pub(crate) fn begin(limit: Option<u64>) {
-    LIMIT.with(|l| l.set(limit.unwrap_or(u64::MAX)));
-    EXCEEDED.with(|e| e.borrow_mut().take());
+/// boa's own cap on an `ArrayBuffer` (1.5 GiB).
+const BOA_MAX_BUFFER: u64 = 1_610_612_736;
+
+/// Bytes a string of `units` code units takes (Latin-1 strings one byte per
+/// unit, others two).
+fn string_bytes(units: u64, latin1: bool) -> u64 {
+    if latin1 {
+        units
+    } else {
+        units.saturating_mul(2)
+    }
 }
 
-/// The message of the memory check that stopped the eval, if one did.
-pub(crate) fn take_exceeded() -> Option<String> {
-    EXCEEDED.with(|e| e.borrow_mut().take())
-}
-
-fn limit() -> u64 {
-    LIMIT.with(Cell::get)
-}
-
-/// Fails the eval (uncatchably: an engine error, not a JS exception) when
-/// `bytes` exceed the limit.
+/// Fails the eval (uncatchably) with `LimitExceeded(Memory)` when `bytes`
+/// are more than the eval may still allocate.
 fn charge(bytes: u64, what: &str) -> JsResult<()> {
-    let limit = limit();
-    if bytes <= limit {
+    let left = interrupt::memory_left();
+    if bytes <= left {
         return Ok(());
     }
-    let message = format!("{what} would need about {bytes} bytes; the limit is {limit} bytes");
-    EXCEEDED.with(|e| *e.borrow_mut() = Some(message.clone()));
-    Err(JsError::from(PanicError::new(message)))
+    Err(interrupt::memory_exceeded(format!(
+        "{what} would need about {bytes} bytes; {left} are left of the memory limit"
+    )))
 }
 
-fn check_value(value: &JsValue, context: &mut Context) -> JsResult<()> {
+/// `this` converted once (`RequireObjectCoercible` + `ToString`), so the
+/// original built-in gets a string and runs no conversion a second time.
+/// `None` for `null` / `undefined`: the original throws its own TypeError.
+fn this_string(this: &JsValue, context: &mut Context) -> JsResult<Option<JsString>> {
+    if this.is_null_or_undefined() {
+        return Ok(None);
+    }
+    this.to_string(context).map(Some)
+}
+
+/// `String.prototype.repeat(count)`: `this.length * count` before it runs.
+fn pre_repeat(
+    this: &JsValue,
+    args: &[JsValue],
+    orig: &JsObject,
+    cx: &mut Context,
+) -> JsResult<JsValue> {
+    let Some(s) = this_string(this, cx)? else {
+        return orig.call(this, args, cx);
+    };
+    let count = args.first().cloned().unwrap_or_default().to_number(cx)?;
+    if count.is_finite() && count >= 1.0 {
+        let units = (s.len() as f64 * count.trunc()).min(u64::MAX as f64) as u64;
+        charge(
+            string_bytes(units, s.as_str().is_latin1()),
+            "String.prototype.repeat",
+        )?;
+    }
+    orig.call(&s.into(), &[count.into()], cx)
+}
+
+/// `padStart` / `padEnd(maxLength, fill)`: `maxLength` before it runs.
+fn pre_pad(
+    this: &JsValue,
+    args: &[JsValue],
+    orig: &JsObject,
+    cx: &mut Context,
+) -> JsResult<JsValue> {
+    let Some(s) = this_string(this, cx)? else {
+        return orig.call(this, args, cx);
+    };
+    let max_length = args.first().cloned().unwrap_or_default().to_length(cx)?;
+    let fill = args.get(1).cloned().unwrap_or_default();
+    let latin1 = s.as_str().is_latin1() && fill.as_string().is_none_or(|f| f.as_str().is_latin1());
+    charge(
+        string_bytes(max_length, latin1),
+        "String.prototype.padStart/padEnd",
+    )?;
+    orig.call(&s.into(), &[(max_length as f64).into(), fill], cx)
+}
+
+/// `String.prototype.concat(...args)`: the sum of the lengths before it
+/// runs (`s.concat(s, s, s, …)` would build the whole result in one step).
+fn pre_concat(
+    this: &JsValue,
+    args: &[JsValue],
+    orig: &JsObject,
+    cx: &mut Context,
+) -> JsResult<JsValue> {
+    let Some(s) = this_string(this, cx)? else {
+        return orig.call(this, args, cx);
+    };
+    let mut units = s.len() as u64;
+    let mut latin1 = s.as_str().is_latin1();
+    let mut strings = Vec::with_capacity(args.len());
+    for arg in args {
+        let string = arg.to_string(cx)?;
+        units = units.saturating_add(string.len() as u64);
+        latin1 &= string.as_str().is_latin1();
+        strings.push(JsValue::from(string));
+    }
+    charge(string_bytes(units, latin1), "String.prototype.concat")?;
+    orig.call(&s.into(), &strings, cx)
+}
+
+/// Without the accounting allocator: `Array.prototype.fill` on a long
+/// array would store that many elements.
+fn pre_fill(
+    this: &JsValue,
+    args: &[JsValue],
+    orig: &JsObject,
+    cx: &mut Context,
+) -> JsResult<JsValue> {
+    if let Some(object) = this.as_object() {
+        let length = object.get(js_string!("length"), cx)?.to_length(cx)?;
+        charge(
+            length.saturating_mul(BYTES_PER_ELEMENT),
+            "Array.prototype.fill",
+        )?;
+    }
+    orig.call(this, args, cx)
+}
+
+/// Without the accounting allocator: the size of what a built-in returned.
+fn post_result(
+    this: &JsValue,
+    args: &[JsValue],
+    orig: &JsObject,
+    cx: &mut Context,
+) -> JsResult<JsValue> {
+    let result = orig.call(this, args, cx)?;
+    check_size(&result, cx)?;
+    Ok(result)
+}
+
+/// Without the accounting allocator: the size of the receiver afterwards
+/// (`push`, `unshift`, `splice` grow `this`).
+fn post_this(
+    this: &JsValue,
+    args: &[JsValue],
+    orig: &JsObject,
+    cx: &mut Context,
+) -> JsResult<JsValue> {
+    let result = orig.call(this, args, cx)?;
+    check_size(this, cx)?;
+    Ok(result)
+}
+
+fn check_size(value: &JsValue, context: &mut Context) -> JsResult<()> {
     if let Some(s) = value.as_string() {
-        charge(s.len() as u64 * BYTES_PER_CODE_UNIT, "a string")?;
+        charge(
+            string_bytes(s.len() as u64, s.as_str().is_latin1()),
+            "a string",
+        )?;
     } else if let Some(obj) = value.as_object()
         && obj.is_array()
     {
@@ -63,99 +183,49 @@ fn check_value(value: &JsValue, context: &mut Context) -> JsResult<()> {
     Ok(())
 }
 
-fn this_len(this: &JsValue, context: &mut Context) -> JsResult<u64> {
-    match this.as_string() {
-        Some(s) => Ok(s.len() as u64),
-        None => Ok(this.to_string(context)?.len() as u64),
-    }
-}
-
-/// After the call: the result's size.
-fn post_result(
-    this: &JsValue,
-    args: &[JsValue],
-    orig: &JsObject,
-    cx: &mut Context,
-) -> JsResult<JsValue> {
-    let result = orig.call(this, args, cx)?;
-    check_value(&result, cx)?;
-    Ok(result)
-}
-
-/// After the call: the receiver's size (push, unshift, splice grow `this`).
-fn post_this(
-    this: &JsValue,
-    args: &[JsValue],
-    orig: &JsObject,
-    cx: &mut Context,
-) -> JsResult<JsValue> {
-    let result = orig.call(this, args, cx)?;
-    check_value(this, cx)?;
-    Ok(result)
-}
-
-/// Before `String.prototype.repeat(count)`: `this.length * count`.
-fn pre_repeat(
-    this: &JsValue,
-    args: &[JsValue],
-    orig: &JsObject,
-    cx: &mut Context,
-) -> JsResult<JsValue> {
-    let count = args.first().cloned().unwrap_or_default().to_number(cx)?;
-    if count.is_finite() && count > 0.0 {
-        let units = (this_len(this, cx)? as f64 * count).min(u64::MAX as f64) as u64;
-        charge(
-            units.saturating_mul(BYTES_PER_CODE_UNIT),
-            "String.prototype.repeat",
-        )?;
-    }
-    orig.call(this, args, cx)
-}
-
-/// Before `padStart` / `padEnd(maxLength)`: `maxLength`.
-fn pre_pad(
-    this: &JsValue,
-    args: &[JsValue],
-    orig: &JsObject,
-    cx: &mut Context,
-) -> JsResult<JsValue> {
-    let len = args.first().cloned().unwrap_or_default().to_length(cx)?;
-    charge(
-        len.saturating_mul(BYTES_PER_CODE_UNIT),
-        "String.prototype.pad",
-    )?;
-    orig.call(this, args, cx)
-}
-
 type Wrapper = fn(&JsValue, &[JsValue], &JsObject, &mut Context) -> JsResult<JsValue>;
 
-/// The checked built-ins: (prototype is String's?, method, check).
-const CHECKED: &[(bool, &str, Wrapper)] = &[
-    (true, "concat", post_result),
-    (true, "repeat", pre_repeat),
-    (true, "padStart", pre_pad),
-    (true, "padEnd", pre_pad),
-    (true, "replace", post_result),
-    (true, "replaceAll", post_result),
-    (false, "concat", post_result),
-    (false, "join", post_result),
-    (false, "flat", post_result),
-    (false, "map", post_result),
-    (false, "push", post_this),
-    (false, "unshift", post_this),
-    (false, "splice", post_this),
+/// Which prototype a wrapped method is on.
+#[derive(Clone, Copy)]
+enum On {
+    String,
+    Array,
+}
+
+/// Checked in both modes: one step allocates in proportion to an argument.
+const PRE_CHECKED: &[(On, &str, Wrapper)] = &[
+    (On::String, "repeat", pre_repeat),
+    (On::String, "padStart", pre_pad),
+    (On::String, "padEnd", pre_pad),
+    (On::String, "concat", pre_concat),
 ];
 
-/// Replaces the allocating built-ins with checked wrappers (same name and
-/// length, same attributes) that call the original.
-pub(crate) fn install(context: &mut Context) -> JsResult<()> {
+/// Checked only without the accounting allocator (with it, what these
+/// allocate is counted as it grows).
+const FALLBACK_CHECKED: &[(On, &str, Wrapper)] = &[
+    (On::String, "replace", post_result),
+    (On::String, "replaceAll", post_result),
+    (On::Array, "fill", pre_fill),
+    (On::Array, "concat", post_result),
+    (On::Array, "join", post_result),
+    (On::Array, "flat", post_result),
+    (On::Array, "map", post_result),
+    (On::Array, "push", post_this),
+    (On::Array, "unshift", post_this),
+    (On::Array, "splice", post_this),
+];
+
+/// Replaces the allocating built-ins with checked wrappers (same name,
+/// length and attributes) that call the original. `metered`: the
+/// accounting allocator is installed.
+pub(crate) fn install(context: &mut Context, metered: bool) -> JsResult<()> {
     let string_proto = context.intrinsics().constructors().string().prototype();
     let array_proto = context.intrinsics().constructors().array().prototype();
-    for &(on_string, name, wrapper) in CHECKED {
-        let proto = if on_string {
-            &string_proto
-        } else {
-            &array_proto
+    let fallback: &[(On, &str, Wrapper)] = if metered { &[] } else { FALLBACK_CHECKED };
+    for &(on, name, wrapper) in PRE_CHECKED.iter().chain(fallback) {
+        let proto = match on {
+            On::String => &string_proto,
+            On::Array => &array_proto,
         };
         let key = JsString::from(name);
         let original = proto.get(key.clone(), context)?;
@@ -185,13 +255,35 @@ pub(crate) fn install(context: &mut Context) -> JsResult<()> {
     Ok(())
 }
 
-/// Host hooks: `ArrayBuffer` sizes are capped by the memory limit.
+/// boa's host hooks for a polyscript context.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct SandboxHooks;
 
 impl HostHooks for SandboxHooks {
+    /// `ArrayBuffer` (and typed array) sizes are capped by the memory the
+    /// eval has left.
     fn max_buffer_size(&self, _context: &mut Context) -> u64 {
-        // boa's default cap (1.5 GiB), lowered to the eval's memory limit.
-        limit().min(1_610_612_736)
+        interrupt::memory_left().min(BOA_MAX_BUFFER)
+    }
+
+    /// A buffer over that cap ends the eval with `LimitExceeded(Memory)`
+    /// (boa would throw a catchable RangeError).
+    fn buffer_too_large(&self, size: u64, _context: &mut Context) -> JsError {
+        if size <= BOA_MAX_BUFFER {
+            let left = interrupt::memory_left();
+            interrupt::memory_exceeded(format!(
+                "an ArrayBuffer of {size} bytes is more than the {left} bytes left of the memory limit"
+            ))
+        } else {
+            boa_engine::JsNativeError::range()
+                .with_message("cannot allocate a buffer that exceeds the maximum buffer size")
+                .into()
+        }
+    }
+
+    /// The VM found the interrupt flag raised: stop, or (after a garbage
+    /// collection freed enough memory) go on.
+    fn interrupt_requested(&self, _context: &mut Context) -> bool {
+        interrupt::decide()
     }
 }

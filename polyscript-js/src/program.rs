@@ -1,14 +1,19 @@
 //! Compile step: validate the script once and prepare the text every
-//! instance parses (see the crate docs, "Isolation").
+//! instance parses (see the crate docs, "Compile once, isolate every eval").
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use boa_engine::ast::declaration::Declaration;
 use boa_engine::ast::scope::Scope;
 use boa_engine::ast::{Position, StatementListItem};
 use boa_engine::interner::Interner;
 use boa_engine::parser::{Error as ParseError, Parser, Source as JsSource};
-use polyscript_core::{EngineKind, Error, Location, Result, ScriptId, Source};
+use polyscript_core::alloc::MemoryMeter;
+use polyscript_core::{EngineKind, Error, Limits, Location, Result, ScriptId, Source};
+
+use crate::engine::JsConfig;
+use crate::stack;
 
 /// Text put before the script on its first line: an opening block brace.
 const OPEN: &str = "{";
@@ -61,8 +66,11 @@ impl JsProgram {
 }
 
 /// Parses `source`, reports syntax errors with their position, and builds the
-/// wrapped text.
-pub(crate) fn compile(source: &Source) -> Result<JsProgram> {
+/// wrapped text. Bounded: the source size by the engine's
+/// `max_source_bytes`, nesting by boa's parser limit, the memory the parser
+/// takes by `limits.memory_bytes` (with the accounting allocator), the
+/// native stack by a dedicated segment.
+pub(crate) fn compile(source: &Source, config: &JsConfig, limits: &Limits) -> Result<JsProgram> {
     let text = source.text()?;
     let compile_error = |message: String, location: Option<Location>| Error::Compile {
         engine: EngineKind::JavaScript,
@@ -70,21 +78,32 @@ pub(crate) fn compile(source: &Source) -> Result<JsProgram> {
         message,
         location,
     };
+    if text.len() > config.max_source_bytes {
+        return Err(compile_error(
+            format!(
+                "the script is {} bytes, more than the {} bytes this engine accepts \
+                 (JsEngineBuilder::max_source_bytes)",
+                text.len(),
+                config.max_source_bytes
+            ),
+            None,
+        ));
+    }
 
     // 1. The script as written: its own syntax errors, and whether it
     //    declares `function main`.
-    let mut interner = Interner::default();
-    let script = Parser::new(JsSource::from_bytes(text))
-        .parse_script(&Scope::new_global(), &mut interner)
-        .map_err(|e| {
-            let location = parse_error_location(&e).map(|p| Location::new(p.0, p.1));
-            compile_error(format!("SyntaxError: {e}"), location)
-        })?;
-    let has_main = script.statements().statements().iter().any(|item| {
-        matches!(item, StatementListItem::Declaration(decl)
-            if matches!(decl.as_ref(), Declaration::FunctionDeclaration(f)
-                if interner.resolve_expect(f.name().sym()).utf8() == Some("main")))
-    });
+    let (has_main, strict) = parse(text, limits, |script, interner| {
+        let has_main = script.statements().statements().iter().any(|item| {
+            matches!(item, StatementListItem::Declaration(decl)
+                if matches!(decl.as_ref(), Declaration::FunctionDeclaration(f)
+                    if interner.resolve_expect(f.name().sym()).utf8() == Some("main")))
+        });
+        (has_main, script.strict())
+    })
+    .map_err(|e| {
+        let (message, position) = describe(&e, text);
+        compile_error(message, position.map(|(l, c)| Location::new(l, c)))
+    })?;
 
     // 2. The wrapped text. A hashbang line is only valid at the very start,
     //    so it becomes a comment of the same length.
@@ -92,7 +111,6 @@ pub(crate) fn compile(source: &Source) -> Result<JsProgram> {
         Some(rest) => format!("//{rest}"),
         None => text.to_owned(),
     };
-    let strict = script.strict();
     let prefix = if strict {
         format!("'use strict';{OPEN}")
     } else {
@@ -111,28 +129,128 @@ pub(crate) fn compile(source: &Source) -> Result<JsProgram> {
 
     // 3. The wrapped text must parse too: a block has a few early errors a
     //    script does not (e.g. two top-level functions with the same name).
-    let mut interner = Interner::default();
-    Parser::new(JsSource::from_bytes(&program.wrapped))
-        .parse_script(&Scope::new_global(), &mut interner)
-        .map_err(|e| {
-            let location = parse_error_location(&e).map(|(l, c)| program.unwrap_location(l, c));
-            compile_error(
-                format!("SyntaxError: {e} (top-level declarations are block-scoped per eval)"),
-                location,
-            )
-        })?;
+    parse(&program.wrapped, limits, |_, _| ()).map_err(|e| {
+        let (message, position) = describe(&e, &program.wrapped);
+        compile_error(
+            format!("SyntaxError: {message} (top-level declarations are block-scoped per eval)"),
+            position.map(|(l, c)| program.unwrap_location(l, c)),
+        )
+    })?;
     Ok(program)
 }
 
-/// Line and column of a parser error, where it has one.
-fn parse_error_location(error: &ParseError) -> Option<(u32, u32)> {
-    let position: Position = match error {
-        ParseError::Expected { span, .. } | ParseError::Unexpected { span, .. } => span.start(),
-        ParseError::General { position, .. } => *position,
-        ParseError::Lex {
-            err: boa_engine::parser::lexer::Error::Syntax(_, position),
-        } => *position,
-        _ => return None,
+/// Why a parse failed: the parser's error, or the memory limit.
+enum ParseFailure {
+    Syntax(ParseError),
+    Memory(u64),
+}
+
+impl std::fmt::Display for ParseFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParseFailure::Syntax(e) => e.fmt(f),
+            ParseFailure::Memory(limit) => write!(
+                f,
+                "parsing the script needs more than the memory limit ({limit} bytes, Limits::memory_bytes)"
+            ),
+        }
+    }
+}
+
+/// Parses `text` as a script and hands the AST to `inspect`, on a stack
+/// segment big enough for the deepest nesting the parser allows, with the
+/// parser's memory metered against `limits.memory_bytes`.
+fn parse<T>(
+    text: &str,
+    limits: &Limits,
+    inspect: impl FnOnce(&boa_engine::ast::Script, &Interner) -> T,
+) -> std::result::Result<T, ParseFailure> {
+    stack::for_compile(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let meter = limits
+            .memory_bytes
+            .and_then(|limit| MemoryMeter::start_with_flag(limit, Arc::clone(&flag)));
+        let mut interner = Interner::default();
+        let mut parser = Parser::new(JsSource::from_bytes(text));
+        parser.set_interrupt_flag(Some(flag));
+        let parsed = parser.parse_script(&Scope::new_global(), &mut interner);
+        if let Some(meter) = &meter
+            && meter.exceeded()
+        {
+            return Err(ParseFailure::Memory(meter.limit()));
+        }
+        let script = parsed.map_err(ParseFailure::Syntax)?;
+        Ok(inspect(&script, &interner))
+    })
+}
+
+/// A parse failure as a message without its location (which goes into the
+/// error's `location`), and that location when the parser knows it.
+fn describe(failure: &ParseFailure, text: &str) -> (String, Option<(u32, u32)>) {
+    let error = match failure {
+        ParseFailure::Syntax(error) => error,
+        ParseFailure::Memory(_) => return (failure.to_string(), None),
     };
-    Some((position.line_number(), position.column_number()))
+    let (message, position) = match error {
+        ParseError::Expected {
+            expected,
+            found,
+            context,
+            span,
+        } => {
+            let expected = match &**expected {
+                [single] => format!("token '{single}'"),
+                many => format!(
+                    "one of {}",
+                    many.iter()
+                        .map(|t| format!("'{t}'"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            (
+                format!("expected {expected}, got '{found}' in {context}"),
+                Some(span.start()),
+            )
+        }
+        ParseError::Unexpected {
+            found,
+            span,
+            message,
+        } => (
+            format!("unexpected token '{found}', {message}"),
+            Some(span.start()),
+        ),
+        ParseError::General { message, position } => (message.to_string(), Some(*position)),
+        ParseError::Lex {
+            err: boa_engine::parser::lexer::Error::Syntax(message, position),
+        } => (message.to_string(), Some(*position)),
+        ParseError::AbruptEnd => {
+            let end = end_of(text);
+            (
+                "unexpected end of the script".to_owned(),
+                Some(Position::new(end.0, end.1)),
+            )
+        }
+        other => (other.to_string(), None),
+    };
+    (
+        format!("SyntaxError: {message}"),
+        position.map(|p| (p.line_number(), p.column_number())),
+    )
+}
+
+/// Line and column just past the end of `text`.
+fn end_of(text: &str) -> (u32, u32) {
+    let line = text.lines().count().max(1);
+    let last = if text.ends_with('\n') {
+        ""
+    } else {
+        text.lines().last().unwrap_or("")
+    };
+    let line = if text.ends_with('\n') { line + 1 } else { line };
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(last.chars().count() + 1).unwrap_or(u32::MAX),
+    )
 }

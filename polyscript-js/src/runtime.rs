@@ -1,24 +1,28 @@
 //! One boa `Context` with the script parsed and compiled once; lives on the
 //! thread that made it (boa's GC heap is thread-local).
 
-use std::future::Future;
 use std::path::Path;
-use std::pin::pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::{Poll, Waker};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use boa_engine::job::IdleJobExecutor;
+use boa_engine::object::builtins::JsPromise;
 use boa_engine::property::Attribute;
-use boa_engine::{Context, JsValue, Script, Source as JsSource, js_string};
+use boa_engine::{Context, JsError, JsValue, Script, Source as JsSource, js_string};
 use polyscript_core::clock::Instant;
+use polyscript_core::data::{Budget, Direction};
 use polyscript_core::{CancelToken, Limits, Map, Value};
 
+use crate::convert::{input, result};
 use crate::engine::JsConfig;
 use crate::failure::Failure;
 use crate::globals::Globals;
+use crate::interrupt::{self, Reason};
+use crate::jobs::{self, Jobs, Settled};
+use crate::lockdown::Tamed;
 use crate::program::JsProgram;
-use crate::{console, convert, errors, memory};
+use crate::watchdog::Slot;
+use crate::{console, errors, lockdown, memory, stack};
 
 /// Recursion limit used when `Limits::call_depth` is `None` (boa needs one:
 /// native re-entry recurses on the Rust stack).
@@ -40,53 +44,66 @@ pub(crate) struct Reply {
     pub(crate) clean: bool,
 }
 
-/// The context, the compiled script and the global baseline.
+/// The context, the compiled script, the global baseline and the
+/// interrupt plumbing.
 pub(crate) struct Runtime {
     context: Context,
     script: Script,
     globals: Globals,
     program: JsProgram,
-    budget: u32,
+    jobs: Rc<Jobs>,
+    /// The context's interrupt flag (boa's `set_interrupt_flag`).
+    flag: Arc<AtomicBool>,
+    /// The flag's watchdog registration.
+    slot: Arc<Slot>,
+    /// Built-in properties made accessors by the lockdown.
+    tamed: Tamed,
 }
 
 impl Runtime {
-    /// Builds the context, installs the sandbox globals and parses + compiles
-    /// the script once.
+    /// Builds the context, installs the sandbox globals, freezes the
+    /// built-ins and parses + compiles the script once.
     pub(crate) fn new(mut program: JsProgram, config: &JsConfig) -> Result<Self, Failure> {
         // The runtime keeps the program's text and origin for its errors,
         // but not its identity: threads' caches hold runtimes and detect a
         // dropped program by that identity having no strong owner left.
         program.identity = Arc::new(());
-        let setup =
-            |e: boa_engine::JsError| Failure::Panic(format!("cannot set up a boa context: {e}"));
+        let setup = |e: JsError| Failure::Panic(format!("cannot set up a boa context: {e}"));
+        let jobs = Rc::new(Jobs::default());
         let mut context = Context::builder()
             .host_hooks(Rc::new(memory::SandboxHooks))
-            .job_executor(Rc::new(IdleJobExecutor))
+            .job_executor(Rc::clone(&jobs))
             .build()
             .map_err(setup)?;
+        let flag = Arc::new(AtomicBool::new(false));
+        context.set_interrupt_flag(Some(Arc::clone(&flag)));
         context
             .register_global_property(js_string!("ctx"), JsValue::undefined(), Attribute::WRITABLE)
             .map_err(setup)?;
         if config.console {
             console::install(&mut context).map_err(setup)?;
         }
-        memory::install(&mut context).map_err(setup)?;
+        memory::install(&mut context, polyscript_core::alloc::is_installed()).map_err(setup)?;
+        let tamed = lockdown::freeze_builtins(&mut context, &["ctx"]).map_err(setup)?;
 
         let path = Path::new(&program.origin);
         let source = JsSource::from_bytes(program.wrapped.as_bytes()).with_path(path);
-        let script = Script::parse(source, None, &mut context)
-            .and_then(|script| script.codeblock(&mut context).map(|_| script))
-            .map_err(|e| {
-                let text = e.to_string();
-                Failure::Compile(text, None)
-            })?;
+        let script = stack::for_compile(|| {
+            Script::parse(source, None, &mut context)
+                .and_then(|script| script.codeblock(&mut context).map(|_| script))
+        })
+        .map_err(|e| Failure::Compile(e.to_string(), None))?;
         let globals = Globals::lock(&mut context).map_err(setup)?;
+        let slot = Slot::new(Arc::clone(&flag));
         Ok(Runtime {
             context,
             script,
             globals,
             program,
-            budget: config.yield_budget,
+            jobs,
+            flag,
+            slot,
+            tamed,
         })
     }
 
@@ -108,11 +125,28 @@ impl Runtime {
                     .map_or(UNLIMITED_CALL_DEPTH, |d| d as usize),
             );
         }
-        memory::begin(limits.memory_bytes);
+        self.context.reset_loop_iteration_count();
+        self.flag.store(false, Ordering::Relaxed);
+        self.slot.arm(deadline, cancel);
+        let scope = interrupt::begin(&self.slot, &self.flag, limits.memory_bytes);
 
-        let outcome = self.run(input, deadline, cancel);
-        let fatal = matches!(&outcome, Err(f) if f.poisons());
-        if fatal {
+        let outcome = self.run(input, &limits);
+
+        let reason = scope.finish();
+        self.slot.disarm();
+        self.jobs.clear();
+        // The watchdog no longer touches the flag: lower it for the restore
+        // below (and the next eval).
+        self.flag.store(false, Ordering::Relaxed);
+        let outcome = match reason {
+            Some(Reason::Timeout) => Err(Failure::Timeout),
+            Some(Reason::Cancelled) => Err(Failure::Cancelled),
+            Some(Reason::Memory(message)) => {
+                Err(Failure::Limit(polyscript_core::LimitKind::Memory, message))
+            }
+            None => outcome,
+        };
+        if matches!(&outcome, Err(f) if f.poisons()) {
             return Reply {
                 outcome,
                 clean: false,
@@ -122,50 +156,46 @@ impl Runtime {
         Reply { outcome, clean }
     }
 
-    fn run(
-        &mut self,
-        input: &Map,
-        deadline: Option<Instant>,
-        cancel: &CancelToken,
-    ) -> Result<Value, Failure> {
-        let input = convert::to_js(input, &mut self.context).map_err(Failure::InvalidData)?;
+    fn run(&mut self, input: &Map, limits: &Limits) -> Result<Value, Failure> {
+        let mut budget = Budget::for_limits(limits);
+        let input = input::to_js(input, &mut budget, &mut self.context)
+            .map_err(|e| Failure::Data(e, Direction::Input))?;
         match self.globals.set_ctx(input, &mut self.context) {
             Ok(true) => {}
             Ok(false) => return Err(Failure::Panic("cannot set ctx".into())),
-            Err(e) => return Err(Failure::Panic(format!("cannot set ctx: {e}"))),
+            Err(e) => return Err(self.classify(&e)),
         }
 
-        let completion = {
-            let future = self
-                .script
-                .evaluate_async_with_budget(&mut self.context, self.budget);
-            drive(future, deadline, cancel)?
+        let completion = self
+            .script
+            .evaluate(&mut self.context)
+            .map_err(|e| self.classify(&e))?;
+        let value = self.await_promise(completion)?;
+
+        let mut budget = Budget::for_limits(limits);
+        result::from_js(&value, &mut budget, &mut self.context).map_err(|e| match e {
+            result::ResultError::Data(e) => Failure::Data(e, Direction::Result),
+            result::ResultError::Js(e) => self.classify(&e),
+        })
+    }
+
+    /// A promise the script completed with, settled (running its jobs);
+    /// any other value as it is.
+    fn await_promise(&mut self, completion: JsValue) -> Result<JsValue, Failure> {
+        let Some(promise) = completion
+            .as_object()
+            .and_then(|o| JsPromise::from_object(o.clone()).ok())
+        else {
+            return Ok(completion);
         };
-        match completion {
-            Ok(value) => convert::from_js(&value, &mut self.context).map_err(Failure::InvalidData),
-            Err(error) => Err(errors::classify(error, &self.program, &mut self.context)),
+        match jobs::settle(&promise, &self.jobs, &mut self.context) {
+            Ok(Settled::Fulfilled(value)) => Ok(value),
+            Ok(Settled::Rejected(reason)) => Err(self.classify(&JsError::from_opaque(reason))),
+            Err(e) => Err(self.classify(&e)),
         }
     }
-}
 
-/// Polls boa's budgeted evaluation; between two slices (every `budget` VM
-/// "cycles") checks cancellation and the deadline.
-fn drive<T>(
-    future: impl Future<Output = T>,
-    deadline: Option<Instant>,
-    cancel: &CancelToken,
-) -> Result<T, Failure> {
-    let mut future = pin!(future);
-    let mut cx = std::task::Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
-            return Ok(value);
-        }
-        if cancel.is_cancelled() {
-            return Err(Failure::Cancelled);
-        }
-        if deadline.is_some_and(Instant::has_passed) {
-            return Err(Failure::Timeout);
-        }
+    fn classify(&self, error: &JsError) -> Failure {
+        errors::classify(error, &self.program, &self.tamed)
     }
 }

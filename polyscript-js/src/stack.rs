@@ -43,3 +43,15 @@ pub(crate) fn with_stack<R>(need: usize, f: impl FnOnce() -> R) -> R {
         _ => stacker::grow(need, f),
     }
 }
+
+/// Native stack parsing and compiling a script may need: boa's parser
+/// recurses per level of nesting (at most `boa_parser::DEFAULT_MAX_NESTING`
+/// levels, a polyscript patch), and so do the passes that walk the AST after
+/// it. Reserved address space: only the pages used cost memory.
+const COMPILE_STACK: usize = 64 * 1024 * 1024;
+
+/// Runs `f` (a parse or compile) with [`COMPILE_STACK`] bytes of stack: on
+/// the current stack when that much is left, else on a new segment.
+pub(crate) fn for_compile<R>(f: impl FnOnce() -> R) -> R {
+    with_stack(COMPILE_STACK, f)
+}

@@ -91,6 +91,8 @@ impl Script {
     ) -> JsResult<Self> {
         let path = src.path().map(Path::to_path_buf);
         let mut parser = Parser::new(src);
+        // polyscript patch: the parse stops when the host interrupts.
+        parser.set_interrupt_flag(context.interrupt_flag().cloned());
         parser.set_identifier(context.next_parser_identifier());
         if context.is_strict() {
             parser.set_strict();

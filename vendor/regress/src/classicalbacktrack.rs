@@ -73,6 +73,12 @@ pub(crate) struct MatchAttempter<'a, Input: InputIndexer> {
     re: &'a CompiledRegex,
     bts: Vec<BacktrackInsn<Input>>,
     s: State<Input::Position>,
+    /// polyscript patch: backtracking steps so far (wrapping), to look at
+    /// the host's interrupt flag every `interrupt::CHECK_INTERVAL` steps.
+    steps: u32,
+    /// polyscript patch: the host interrupted this match; every further
+    /// attempt fails at once.
+    interrupted: bool,
 }
 
 impl<'a, Input: InputIndexer> MatchAttempter<'a, Input> {
@@ -84,6 +90,8 @@ impl<'a, Input: InputIndexer> MatchAttempter<'a, Input> {
                 loops: vec![LoopData::new(entry); re.loops as usize],
                 groups: vec![GroupData::new(); re.groups as usize],
             },
+            steps: 0,
+            interrupted: false,
         }
     }
 
@@ -632,6 +640,10 @@ impl<'a, Input: InputIndexer> MatchAttempter<'a, Input> {
         mut pos: Input::Position,
         dir: Dir,
     ) -> Option<Input::Position> {
+        // polyscript patch: an interrupted match stays failed.
+        if self.interrupted {
+            return None;
+        }
         debug_assert!(
             self.bts.len() == 1,
             "Should be only initial exhausted backtrack insn"
@@ -980,6 +992,21 @@ impl<'a, Input: InputIndexer> MatchAttempter<'a, Input> {
 
             // This after the backtrack loop.
             // A break 'backtrack will jump here.
+            //
+            // polyscript patch: every `CHECK_INTERVAL` backtracking steps
+            // (counted across start positions and lookarounds), give up if
+            // the host raised its interrupt flag.
+            #[cfg(feature = "std")]
+            {
+                self.steps = self.steps.wrapping_add(1);
+                if self.steps % crate::interrupt::CHECK_INTERVAL == 0
+                    && crate::interrupt::interrupted()
+                {
+                    self.interrupted = true;
+                    self.bts.truncate(1);
+                    return None;
+                }
+            }
             if self.try_backtrack(input, &mut ip, &mut pos, dir) {
                 continue 'nextinsn;
             } else {

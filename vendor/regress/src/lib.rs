@@ -163,6 +163,10 @@ compile_error!(
 extern crate alloc;
 
 pub use crate::api::*;
+// polyscript patch: host interrupts of backtracking matches (needs `std`
+// for the thread-local flag).
+#[cfg(feature = "std")]
+pub use crate::interrupt::with_interrupt_flag;
 
 #[macro_use]
 mod util;
@@ -177,6 +181,8 @@ mod emit;
 mod exec;
 mod indexing;
 mod insn;
+#[cfg(feature = "std")]
+mod interrupt;
 mod ir;
 // UTF-16 never matches against bytes, so the byte-oriented literal lowering is
 // UTF-8 only. See `emit_code_point_sequence` for the UTF-16 path.

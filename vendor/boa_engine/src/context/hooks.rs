@@ -1,5 +1,5 @@
 use crate::{
-    Context, JsResult, JsString, JsValue,
+    Context, JsError, JsNativeError, JsResult, JsString, JsValue,
     builtins::{Promise, promise::OperationType},
     context::intrinsics::Intrinsics,
     job::JobCallback,
@@ -222,6 +222,27 @@ pub trait HostHooks {
     /// [specification]: https://tc39.es/ecma262/#sec-resizable-arraybuffer-guidelines
     fn max_buffer_size(&self, _context: &mut Context) -> u64 {
         1_610_612_736 // 1.5 GiB
+    }
+
+    /// polyscript patch: the error for a buffer of `size` bytes that is
+    /// larger than [`Self::max_buffer_size`] allows. By default the
+    /// `RangeError` the specification asks for; a host that bounds memory
+    /// may return an uncatchable error instead.
+    fn buffer_too_large(&self, size: u64, _context: &mut Context) -> JsError {
+        let _ = size;
+        JsNativeError::range()
+            .with_message("cannot allocate a buffer that exceeds the maximum buffer size")
+            .into()
+    }
+
+    /// polyscript patch: called when the VM finds the interrupt flag
+    /// ([`Context::set_interrupt_flag`]) raised. `true` (the default) ends
+    /// the execution with the uncatchable
+    /// [`RuntimeLimitError::Interrupted`](crate::error::RuntimeLimitError::Interrupted);
+    /// `false` goes on (the host has lowered the flag, e.g. after a garbage
+    /// collection brought memory use back under its limit).
+    fn interrupt_requested(&self, _context: &mut Context) -> bool {
+        true
     }
 }
 

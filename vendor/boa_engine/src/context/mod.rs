@@ -595,6 +595,42 @@ impl Context {
         &mut self.vm.runtime_limits
     }
 
+    /// polyscript patch: sets (or, with `None`, removes) the interrupt flag.
+    ///
+    /// Any thread may raise the flag. The VM reads it (one relaxed load)
+    /// before every instruction, in every execution loop, including the
+    /// nested ones native functions start for callbacks, getters and
+    /// `valueOf`; object internal methods (`[[Get]]`, `[[Set]]`,
+    /// `[[HasProperty]]`, `[[Delete]]`, `[[OwnPropertyKeys]]`) read it too, so
+    /// a native loop over properties also stops; and so does regex matching
+    /// (every few thousand backtracking steps). When it is found raised,
+    /// [`HostHooks::interrupt_requested`](crate::context::HostHooks::interrupt_requested)
+    /// decides: by default the execution ends with the uncatchable
+    /// [`RuntimeLimitError::Interrupted`](crate::error::RuntimeLimitError::Interrupted),
+    /// which no `catch` or `finally` sees. The host lowers the flag itself.
+    #[inline]
+    pub fn set_interrupt_flag(
+        &mut self,
+        flag: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    ) {
+        self.vm.interrupt = flag;
+    }
+
+    /// polyscript patch: the interrupt flag set with [`Self::set_interrupt_flag`].
+    #[inline]
+    #[must_use]
+    pub fn interrupt_flag(&self) -> Option<&std::sync::Arc<std::sync::atomic::AtomicBool>> {
+        self.vm.interrupt.as_ref()
+    }
+
+    /// polyscript patch: the loop iteration limit ([`RuntimeLimits`]) counts
+    /// the iterations of every loop in every frame together; this starts the
+    /// count again from zero (e.g. before each evaluation).
+    #[inline]
+    pub fn reset_loop_iteration_count(&mut self) {
+        self.vm.loop_iteration_count = 0;
+    }
+
     /// Returns `true` if this context can be suspended by an `Atomics.wait` call.
     #[inline]
     #[must_use]

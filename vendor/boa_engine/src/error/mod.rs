@@ -314,6 +314,10 @@ pub enum RuntimeLimitError {
     /// Error for reaching the maximum stack size
     #[error("reached the maximum stack size on this execution")]
     StackSize,
+    /// polyscript patch: the host raised the interrupt flag
+    /// ([`Context::set_interrupt_flag`](crate::Context::set_interrupt_flag)).
+    #[error("the host interrupted this execution")]
+    Interrupted,
 }
 
 /// Internal panic error.
@@ -719,6 +723,34 @@ impl JsError {
         match &self.inner {
             Repr::Opaque(_) | Repr::Native(_) => None,
             Repr::Engine(err) => Some(err),
+        }
+    }
+
+    /// polyscript patch: the line and column where this error was thrown:
+    /// the innermost script frame of the backtrace captured when it was
+    /// thrown (what `Display` prints first), or, for an error object that
+    /// travelled as a value (a promise's rejection reason), the backtrace it
+    /// keeps. No script code runs and the thrown value is not displayed.
+    /// Native frames are skipped.
+    #[must_use]
+    pub fn thrown_at(&self) -> Option<(u32, u32)> {
+        fn position(entry: &ShadowEntry) -> Option<(u32, u32)> {
+            match entry {
+                ShadowEntry::Bytecode { pc, source_info } => source_info
+                    .map()
+                    .find(*pc)
+                    .map(|position| (position.line_number(), position.column_number())),
+                ShadowEntry::Native { .. } => None,
+            }
+        }
+        if let Some(backtrace) = &self.backtrace {
+            return backtrace.iter().rev().find_map(position);
+        }
+        let object = self.as_opaque()?.as_object()?;
+        let error = object.downcast_ref::<Error>()?;
+        match &error.stack.0 {
+            ErrorStack::Backtrace(backtrace) => backtrace.iter().rev().find_map(position),
+            ErrorStack::Position(entry) => position(entry),
         }
     }
 

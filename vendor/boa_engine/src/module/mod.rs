@@ -278,6 +278,8 @@ impl Module {
         let realm = realm.unwrap_or_else(|| context.realm().clone());
 
         let mut parser = Parser::new(src);
+        // polyscript patch: the parse stops when the host interrupts.
+        parser.set_interrupt_flag(context.interrupt_flag().cloned());
         parser.set_identifier(context.next_parser_identifier());
         let (module, source) =
             parser.parse_module_with_source(realm.scope(), context.interner_mut())?;

@@ -854,6 +854,27 @@ impl JsObject {
         Ok(false)
     }
 
+    /// polyscript patch: public `IsArray ( argument )`, which follows proxies
+    /// to their target (`JsObject::is_array` does not).
+    ///
+    /// # Errors
+    ///
+    /// A `TypeError` for a revoked proxy.
+    pub fn is_array_following_proxies(&self) -> JsResult<bool> {
+        self.is_array_abstract()
+    }
+
+    /// polyscript patch: public `EnumerableOwnProperties ( O, key )`: the
+    /// object's own enumerable string keys, in property order (what
+    /// `Object.keys` and `JSON.stringify` list).
+    ///
+    /// # Errors
+    ///
+    /// Whatever `[[OwnPropertyKeys]]` or `[[GetOwnProperty]]` throws (a proxy's traps).
+    pub fn enumerable_own_string_keys(&self, context: &mut Context) -> JsResult<Vec<JsValue>> {
+        self.enumerable_own_property_names(PropertyNameKind::Key, context)
+    }
+
     /// Abstract operation [`GetFunctionRealm`][spec].
     ///
     /// [spec]: https://tc39.es/ecma262/#sec-getfunctionrealm

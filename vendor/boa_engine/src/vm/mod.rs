@@ -18,6 +18,11 @@ use crate::{
 use boa_gc::{Finalize, Gc, Trace, custom_trace};
 use shadow_stack::ShadowStack;
 use std::{future::Future, ops::ControlFlow, path::Path, pin::Pin, task};
+// polyscript patch: the interrupt flag.
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
 
 #[cfg(feature = "trace")]
 use crate::sys::time::Instant;
@@ -95,6 +100,17 @@ pub struct Vm {
     pub(crate) host_call_depth: usize,
 
     pub(crate) shadow_stack: ShadowStack,
+
+    /// polyscript patch: the host's interrupt flag (see
+    /// [`Context::set_interrupt_flag`]), read once per instruction and once
+    /// per object internal method.
+    pub(crate) interrupt: Option<Arc<AtomicBool>>,
+
+    /// polyscript patch: loop iterations counted across every frame (upstream
+    /// counts per call frame, so a loop inside a callback called by a native
+    /// function started from zero each call); reset by
+    /// [`Context::reset_loop_iteration_count`].
+    pub(crate) loop_iteration_count: u64,
 
     #[cfg(feature = "trace")]
     pub(crate) trace: bool,
@@ -421,6 +437,8 @@ impl Vm {
             native_active_function: None,
             host_call_depth: 0,
             shadow_stack: ShadowStack::default(),
+            interrupt: None,
+            loop_iteration_count: 0,
             #[cfg(feature = "trace")]
             trace: false,
             #[cfg(feature = "trace")]
@@ -778,6 +796,18 @@ impl Context {
     where
         F: FnOnce(&mut Context, Opcode) -> ControlFlow<CompletionRecord>,
     {
+        // polyscript patch: one relaxed load per instruction. When the host
+        // raised its interrupt flag (and the host hook confirms), the script
+        // unwinds with an uncatchable error: `try`/`catch`/`finally` do not
+        // run, whichever loop (`run` or `run_async_with_budget`, nested under
+        // a native call or not) executes this instruction.
+        if let Some(flag) = &self.vm.interrupt
+            && flag.load(Ordering::Relaxed)
+            && let Err(err) = self.interrupt_requested()
+        {
+            return self.handle_error(err);
+        }
+
         #[cfg(feature = "fuzz")]
         {
             use crate::error::EngineError;
@@ -1030,6 +1060,37 @@ impl Context {
         }
 
         Ok(())
+    }
+
+    /// polyscript patch: `Err` (uncatchable) when the host's interrupt flag is
+    /// raised and its [`HostHooks::interrupt_requested`] hook confirms.
+    /// Object internal methods call this, so native functions looping over
+    /// properties (`Array.prototype.fill` on `{ length: 2 ** 53 - 1 }`,
+    /// `JSON.stringify` of a shared structure) stop too; a host's own loops
+    /// over script values may call it as well.
+    ///
+    /// # Errors
+    ///
+    /// [`RuntimeLimitError::Interrupted`] when the execution must stop.
+    ///
+    /// [`HostHooks::interrupt_requested`]: crate::context::HostHooks::interrupt_requested
+    #[inline(always)]
+    pub fn check_interrupt(&mut self) -> JsResult<()> {
+        match &self.vm.interrupt {
+            Some(flag) if flag.load(Ordering::Relaxed) => self.interrupt_requested(),
+            _ => Ok(()),
+        }
+    }
+
+    /// polyscript patch: the flag is raised; asks the host whether to stop.
+    #[cold]
+    #[inline(never)]
+    fn interrupt_requested(&mut self) -> JsResult<()> {
+        if self.host_hooks().interrupt_requested(self) {
+            Err(RuntimeLimitError::Interrupted.into())
+        } else {
+            Ok(())
+        }
     }
 }
 

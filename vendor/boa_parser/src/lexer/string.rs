@@ -4,7 +4,6 @@ use crate::lexer::{Cursor, Error, Token, TokenKind, Tokenizer, token::EscapeSequ
 use crate::source::ReadChar;
 use boa_ast::{LinearSpan, Position, PositionGroup, Span};
 use boa_interner::Interner;
-use std::io::{self, ErrorKind};
 
 /// String literal lexing.
 ///
@@ -144,10 +143,9 @@ impl StringLiteral {
                     buf.push_code_point(ch);
                 }
                 _ => {
-                    return Err(Error::from(io::Error::new(
-                        ErrorKind::UnexpectedEof,
-                        "unterminated string literal",
-                    )));
+                    // polyscript patch: a syntax error at the literal's
+                    // start (upstream: an I/O error without a position).
+                    return Err(Error::syntax("unterminated string literal", start_pos));
                 }
             }
         }
@@ -164,12 +162,11 @@ impl StringLiteral {
     where
         R: ReadChar,
     {
-        let escape_ch = cursor.next_char()?.ok_or_else(|| {
-            Error::from(io::Error::new(
-                ErrorKind::UnexpectedEof,
-                "unterminated escape sequence in literal",
-            ))
-        })?;
+        // polyscript patch: a syntax error with a position (upstream: an
+        // I/O error without one).
+        let escape_ch = cursor
+            .next_char()?
+            .ok_or_else(|| Error::syntax("unterminated escape sequence in literal", start_pos))?;
 
         let escape_value = match escape_ch {
             0x0062 /* b */ => (Some(0x0008 /* <BS> */), EscapeSequence::OTHER),
@@ -250,7 +247,11 @@ impl StringLiteral {
         if cursor.next_if(0x7B /* { */)? {
             // TODO: use bytes for a bit better performance (using stack)
             let mut code_point_buf = Vec::with_capacity(6);
-            cursor.take_until(0x7D /* } */, &mut code_point_buf)?;
+            // polyscript patch: a syntax error with a position (upstream: an
+            // I/O error without one).
+            cursor
+                .take_until(0x7D /* } */, &mut code_point_buf)
+                .map_err(|_| Error::syntax("unterminated Unicode escape sequence", start_pos))?;
 
             let mut s = String::with_capacity(code_point_buf.len());
             for c in code_point_buf {

@@ -6,7 +6,6 @@ use crate::{
 };
 use boa_ast::PositionGroup;
 use boa_interner::{Interner, Sym};
-use std::io::{self, ErrorKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TemplateString {
@@ -190,11 +189,10 @@ impl<R> Tokenizer<R> for TemplateLiteral {
     {
         let mut buf = Vec::new();
         loop {
+            // polyscript patch: a syntax error at the literal's start
+            // (upstream: an I/O error without a position).
             let ch = cursor.next_char()?.ok_or_else(|| {
-                Error::from(io::Error::new(
-                    ErrorKind::UnexpectedEof,
-                    "unterminated template literal",
-                ))
+                Error::syntax("unterminated template literal", start_pos.position())
             })?;
 
             match ch {
@@ -222,11 +220,13 @@ impl<R> Tokenizer<R> for TemplateLiteral {
                 }
                 // \
                 0x005C => {
+                    // polyscript patch: a syntax error with a position
+                    // (upstream: an I/O error without one).
                     let escape_ch = cursor.peek_char()?.ok_or_else(|| {
-                        Error::from(io::Error::new(
-                            ErrorKind::UnexpectedEof,
+                        Error::syntax(
                             "unterminated escape sequence in literal",
-                        ))
+                            start_pos.position(),
+                        )
                     })?;
 
                     buf.push(u16::from(b'\\'));

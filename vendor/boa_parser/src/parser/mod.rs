@@ -33,6 +33,8 @@ use rustc_hash::FxHashSet;
 use std::path::Path;
 
 use self::statement::ModuleItemList;
+// polyscript patch: the default nesting limit (see `Parser::set_max_nesting`).
+pub use self::cursor::DEFAULT_MAX_NESTING;
 
 type ScriptParseOutput = (boa_ast::Script, boa_ast::SourceText);
 type ModuleParseOutput = (boa_ast::Module, boa_ast::SourceText);
@@ -132,6 +134,31 @@ impl<'a, R: ReadChar> Parser<'a, R> {
             path: source.path,
             cursor: Cursor::new(source.reader),
         }
+    }
+
+    /// polyscript patch: the most levels of nesting the source may have
+    /// (default [`DEFAULT_MAX_NESTING`]): parentheses, brackets, braces,
+    /// blocks, unary operators, the links of a chain such as `a + b + c`
+    /// or `a.b.c`, each count one. Deeper code is a syntax error at the
+    /// level that goes past the limit, instead of a native stack overflow in
+    /// the parser or in the passes that walk the AST after it.
+    pub fn set_max_nesting(&mut self, limit: u32)
+    where
+        R: ReadChar,
+    {
+        self.cursor.set_max_nesting(limit);
+    }
+
+    /// polyscript patch: the host's interrupt flag. The parse ends with an
+    /// error soon after the flag is raised (it is looked at whenever the
+    /// source nests one level deeper, e.g. at every element of a list).
+    pub fn set_interrupt_flag(
+        &mut self,
+        flag: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    ) where
+        R: ReadChar,
+    {
+        self.cursor.set_interrupt_flag(flag);
     }
 
     /// Parse the full input as a [ECMAScript Script][spec] into the boa AST representation without source text.

@@ -954,9 +954,9 @@ pub(crate) fn create_byte_data_block(
     assert!(size <= alloc_size);
 
     if alloc_size > context.host_hooks().max_buffer_size(context) {
-        return Err(JsNativeError::range()
-            .with_message("cannot allocate a buffer that exceeds the maximum buffer size")
-            .into());
+        // polyscript patch: the host chooses the error (see
+        // `HostHooks::buffer_too_large`).
+        return Err(context.host_hooks().buffer_too_large(alloc_size, context));
     }
 
     // 1. Let db be a new Data Block value consisting of size bytes. If it is impossible to

@@ -564,11 +564,9 @@ pub(crate) fn create_shared_byte_data_block(
     context: &mut Context,
 ) -> JsResult<AlignedBox<[AtomicU8]>> {
     if size > context.host_hooks().max_buffer_size(context) {
-        return Err(JsNativeError::range()
-            .with_message(
-                "cannot allocate a buffer that exceeds the maximum buffer size".to_string(),
-            )
-            .into());
+        // polyscript patch: the host chooses the error (see
+        // `HostHooks::buffer_too_large`).
+        return Err(context.host_hooks().buffer_too_large(size, context));
     }
 
     // 1. Let db be a new Shared Data Block value consisting of size bytes. If it is impossible to

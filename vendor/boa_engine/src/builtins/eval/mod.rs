@@ -125,6 +125,8 @@ impl Eval {
         let source = Source::from_utf16(&x);
 
         let mut parser = Parser::new(source);
+        // polyscript patch: the parse stops when the host interrupts.
+        parser.set_interrupt_flag(context.interrupt_flag().cloned());
         parser.set_identifier(context.next_parser_identifier());
         if strict {
             parser.set_strict();

@@ -495,6 +495,8 @@ impl BuiltInFunctionObject {
             .flatten()
             .collect::<Vec<_>>();
             let mut parser = Parser::new(Source::from_utf16(&parameters));
+            // polyscript patch: the parse stops when the host interrupts.
+            parser.set_interrupt_flag(context.interrupt_flag().cloned());
             parser.set_identifier(context.next_parser_identifier());
 
             // 17. Let parameters be ParseText(StringToCodePoints(P), parameterSym).
@@ -544,6 +546,8 @@ impl BuiltInFunctionObject {
             // 19. Let body be ParseText(StringToCodePoints(bodyParseString), bodySym).
             // 20. If body is a List of errors, throw a SyntaxError exception.
             let mut parser = Parser::new(Source::from_utf16(&body_parse));
+            // polyscript patch: the parse stops when the host interrupts.
+            parser.set_interrupt_flag(context.interrupt_flag().cloned());
             parser.set_identifier(context.next_parser_identifier());
 
             // 19. Let body be ParseText(StringToCodePoints(bodyParseString), bodySym).

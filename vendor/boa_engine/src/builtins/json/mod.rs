@@ -260,6 +260,8 @@ impl Json {
         // 4-10. Parse and evaluate the script
         let source = Source::from_bytes(&script_string);
         let mut parser = Parser::new(source);
+        // polyscript patch: the parse stops when the host interrupts.
+        parser.set_interrupt_flag(context.interrupt_flag().cloned());
         parser.set_json_parse();
 
         // Use parse_script_with_source to get SourceText for span-based source extraction

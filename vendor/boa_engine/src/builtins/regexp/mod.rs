@@ -1157,21 +1157,30 @@ impl RegExp {
 
         // 13.b. Let inputIndex be the index into input of the character that was obtained from element lastIndex of S.
         // 13.c. Let r be matcher(input, inputIndex).
-        let r: Option<regress::Match> = match (full_unicode, input.as_str().variant()) {
-            (true | false, JsStrVariant::Latin1(_)) => {
-                // TODO: Currently regress does not support latin1 encoding.
-                let input = input.to_vec();
+        //
+        // polyscript patch: the match runs with the context's interrupt flag
+        // visible to regress, which gives up (no match) when the flag is
+        // raised; the check after it turns that into the interrupt error, so
+        // an interrupted match is never taken for a failed one.
+        let interrupt = context.interrupt_flag().cloned();
+        let r: Option<regress::Match> = regress::with_interrupt_flag(interrupt, || {
+            match (full_unicode, input.as_str().variant()) {
+                (true | false, JsStrVariant::Latin1(_)) => {
+                    // TODO: Currently regress does not support latin1 encoding.
+                    let input = input.to_vec();
 
-                // NOTE: We can use the faster ucs2 variant since there will never be two byte unicode.
-                matcher.find_from_ucs2(&input, last_index as usize).next()
+                    // NOTE: We can use the faster ucs2 variant since there will never be two byte unicode.
+                    matcher.find_from_ucs2(&input, last_index as usize).next()
+                }
+                (true, JsStrVariant::Utf16(input)) => {
+                    matcher.find_from_utf16(input, last_index as usize).next()
+                }
+                (false, JsStrVariant::Utf16(input)) => {
+                    matcher.find_from_ucs2(input, last_index as usize).next()
+                }
             }
-            (true, JsStrVariant::Utf16(input)) => {
-                matcher.find_from_utf16(input, last_index as usize).next()
-            }
-            (false, JsStrVariant::Utf16(input)) => {
-                matcher.find_from_ucs2(input, last_index as usize).next()
-            }
-        };
+        });
+        context.check_interrupt()?;
 
         let Some(match_value) = r else {
             // d. If r is failure, then

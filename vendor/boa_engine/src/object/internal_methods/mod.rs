@@ -233,6 +233,8 @@ impl JsObject {
         key: &PropertyKey,
         context: &mut InternalMethodPropertyContext<'_>,
     ) -> JsResult<bool> {
+        // polyscript patch: the host's interrupt flag (see `Context::check_interrupt`).
+        context.check_interrupt()?;
         (self.vtable().__has_property__)(self, key, context)
     }
 
@@ -252,6 +254,8 @@ impl JsObject {
         receiver: JsValue,
         context: &mut InternalMethodPropertyContext<'_>,
     ) -> JsResult<Option<JsValue>> {
+        // polyscript patch: the host's interrupt flag (see `Context::check_interrupt`).
+        context.check_interrupt()?;
         (self.vtable().__try_get__)(self, key, receiver, context)
     }
 
@@ -269,6 +273,8 @@ impl JsObject {
         receiver: JsValue,
         context: &mut InternalMethodPropertyContext<'_>,
     ) -> JsResult<JsValue> {
+        // polyscript patch: the host's interrupt flag (see `Context::check_interrupt`).
+        context.check_interrupt()?;
         (self.vtable().__get__)(self, key, receiver, context)
     }
 
@@ -287,6 +293,8 @@ impl JsObject {
         receiver: JsValue,
         context: &mut InternalMethodPropertyContext<'_>,
     ) -> JsResult<bool> {
+        // polyscript patch: the host's interrupt flag (see `Context::check_interrupt`).
+        context.check_interrupt()?;
         (self.vtable().__set__)(self, key, value, receiver, context)
     }
 
@@ -303,6 +311,8 @@ impl JsObject {
         key: &PropertyKey,
         context: &mut InternalMethodPropertyContext<'_>,
     ) -> JsResult<bool> {
+        // polyscript patch: the host's interrupt flag (see `Context::check_interrupt`).
+        context.check_interrupt()?;
         (self.vtable().__delete__)(self, key, context)
     }
 
@@ -319,6 +329,8 @@ impl JsObject {
         &self,
         context: &mut Context,
     ) -> JsResult<Vec<PropertyKey>> {
+        // polyscript patch: the host's interrupt flag (see `Context::check_interrupt`).
+        context.check_interrupt()?;
         (self.vtable().__own_property_keys__)(self, context)
     }
 

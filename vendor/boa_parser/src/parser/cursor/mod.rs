@@ -1,5 +1,7 @@
 //! Cursor implementation for the parser.
 mod buffered_lexer;
+// polyscript patch: bounded nesting, host interrupts.
+mod nesting;
 
 use crate::{
     Error,
@@ -10,6 +12,8 @@ use crate::{
 use boa_ast::{LinearPosition, PositionGroup, Punctuator, Spanned};
 use boa_interner::Interner;
 use buffered_lexer::BufferedLexer;
+pub use nesting::DEFAULT_MAX_NESTING;
+pub(super) use nesting::{Chain, NestingGuard};
 
 /// The result of a peek for a semicolon.
 #[derive(Debug)]
@@ -37,6 +41,9 @@ pub(super) struct Cursor<R> {
 
     /// Tracks the number of tagged templates that are currently being parsed.
     tagged_templates_count: u32,
+
+    /// polyscript patch: how deeply the code parsed so far nests.
+    nesting: nesting::Nesting,
 }
 
 impl<R> Cursor<R>
@@ -51,7 +58,43 @@ where
             json_parse: false,
             identifier: 0,
             tagged_templates_count: 0,
+            nesting: nesting::Nesting::default(),
         }
+    }
+
+    /// polyscript patch: the most levels of nesting a parse may reach.
+    pub(super) fn set_max_nesting(&mut self, limit: u32) {
+        self.nesting.set_limit(limit);
+    }
+
+    /// polyscript patch: the host's interrupt flag, looked at whenever the
+    /// parse nests one level deeper.
+    pub(super) fn set_interrupt_flag(
+        &mut self,
+        flag: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    ) {
+        self.nesting.set_interrupt_flag(flag);
+    }
+
+    /// polyscript patch: takes one level of nesting (see `nesting.rs`) at the
+    /// next token, until the guard is dropped.
+    pub(super) fn nested(&mut self, interner: &mut Interner) -> ParseResult<NestingGuard> {
+        let position = self.peek(0, interner)?.map_or_else(
+            || boa_ast::Position::new(1, 1),
+            |token| token.span().start(),
+        );
+        self.nesting.enter(position)
+    }
+
+    /// polyscript patch: takes one level of nesting at `position`, until the
+    /// guard is dropped.
+    pub(super) fn nested_at(&self, position: boa_ast::Position) -> ParseResult<NestingGuard> {
+        self.nesting.enter(position)
+    }
+
+    /// polyscript patch: a left-deep chain whose links each take a level.
+    pub(super) fn chain(&self) -> Chain {
+        self.nesting.chain()
     }
 
     /// Sets the goal symbol of the cursor to `Module`.

@@ -88,9 +88,12 @@ macro_rules! expression {
                     return Ok(lhs);
                 };
 
+                // polyscript patch: each link of the chain is one level of nesting (cursor/nesting.rs).
+                let mut chain = cursor.chain();
                 while let Some(tok) = cursor.peek(0, interner)? {
                     match *tok.kind() {
                         TokenKind::Punctuator(op) if $( op == $op )||* => {
+                            chain.link(tok.span().start())?;
                             cursor.advance(interner);
                             lhs = Binary::new(
                                 op.as_binary_op().expect("Could not get binary operation."),
@@ -148,9 +151,12 @@ where
     fn parse(self, cursor: &mut Cursor<R>, interner: &mut Interner) -> ParseResult<Self::Output> {
         let mut lhs = AssignmentExpression::new(self.allow_in, self.allow_yield, self.allow_await)
             .parse(cursor, interner)?;
+        // polyscript patch: each link of the chain is one level of nesting (cursor/nesting.rs).
+        let mut chain = cursor.chain();
         while let Some(tok) = cursor.peek(0, interner)? {
             match *tok.kind() {
                 TokenKind::Punctuator(Punctuator::Comma) => {
+                    chain.link(tok.span().start())?;
                     if cursor.peek(1, interner).or_abrupt()?.kind()
                         == &TokenKind::Punctuator(Punctuator::CloseParen)
                     {
@@ -262,7 +268,18 @@ where
 
         let mut previous = self.previous;
 
+        // polyscript patch: each link of the chain (and each recursion for
+        // `||`) is one level of nesting (cursor/nesting.rs).
+        let mut chain = cursor.chain();
         while let Some(tok) = cursor.peek(0, interner)? {
+            if matches!(
+                tok.kind(),
+                TokenKind::Punctuator(
+                    Punctuator::BoolAnd | Punctuator::BoolOr | Punctuator::Coalesce
+                )
+            ) {
+                chain.link(tok.span().start())?;
+            }
             match tok.kind() {
                 TokenKind::Punctuator(Punctuator::BoolAnd) => {
                     if previous == PreviousExpr::Coalesce {

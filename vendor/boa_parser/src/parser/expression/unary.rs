@@ -70,6 +70,8 @@ where
             ),
             TokenKind::Keyword((Keyword::Delete, false)) => {
                 cursor.advance(interner);
+                // polyscript patch: one level of nesting (cursor/nesting.rs).
+                let _nesting = cursor.nested_at(token_start)?;
                 let position = cursor.peek(0, interner).or_abrupt()?.span().start();
                 let target = self.parse(cursor, interner)?.try_into_expression()?;
 
@@ -99,6 +101,8 @@ where
             }
             TokenKind::Keyword((Keyword::Void, false)) => {
                 cursor.advance(interner);
+                // polyscript patch: one level of nesting (cursor/nesting.rs).
+                let _nesting = cursor.nested_at(token_start)?;
                 let target = self.parse(cursor, interner)?.try_into_expression()?;
                 let target_span_end = target.span().end();
                 Ok(Unary::new(
@@ -110,6 +114,8 @@ where
             }
             TokenKind::Keyword((Keyword::TypeOf, false)) => {
                 cursor.advance(interner);
+                // polyscript patch: one level of nesting (cursor/nesting.rs).
+                let _nesting = cursor.nested_at(token_start)?;
 
                 let target = self.parse(cursor, interner)?.try_into_expression()?;
                 let target_span_end = target.span().end();
@@ -122,6 +128,8 @@ where
             }
             TokenKind::Punctuator(Punctuator::Add) => {
                 cursor.advance(interner);
+                // polyscript patch: one level of nesting (cursor/nesting.rs).
+                let _nesting = cursor.nested_at(token_start)?;
 
                 let target = self.parse(cursor, interner)?.try_into_expression()?;
                 let target_span_end = target.span().end();
@@ -134,6 +142,8 @@ where
             }
             TokenKind::Punctuator(Punctuator::Sub) => {
                 cursor.advance(interner);
+                // polyscript patch: one level of nesting (cursor/nesting.rs).
+                let _nesting = cursor.nested_at(token_start)?;
 
                 let target = self.parse(cursor, interner)?.try_into_expression()?;
                 let target_span_end = target.span().end();
@@ -146,6 +156,8 @@ where
             }
             TokenKind::Punctuator(Punctuator::Neg) => {
                 cursor.advance(interner);
+                // polyscript patch: one level of nesting (cursor/nesting.rs).
+                let _nesting = cursor.nested_at(token_start)?;
 
                 let target = self.parse(cursor, interner)?.try_into_expression()?;
                 let target_span_end = target.span().end();
@@ -158,6 +170,8 @@ where
             }
             TokenKind::Punctuator(Punctuator::Not) => {
                 cursor.advance(interner);
+                // polyscript patch: one level of nesting (cursor/nesting.rs).
+                let _nesting = cursor.nested_at(token_start)?;
 
                 let target = self.parse(cursor, interner)?.try_into_expression()?;
                 let target_span_end = target.span().end();
@@ -175,6 +189,8 @@ where
                 ))
             }
             TokenKind::Keyword((Keyword::Await, false)) if self.allow_await.0 => {
+                // polyscript patch: one level of nesting (cursor/nesting.rs).
+                let _nesting = cursor.nested_at(token_start)?;
                 Ok((AwaitExpression::new(self.allow_yield).parse(cursor, interner)?).into())
             }
             _ => UpdateExpression::new(self.allow_yield, self.allow_await).parse(cursor, interner),

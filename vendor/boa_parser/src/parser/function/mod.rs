@@ -469,6 +469,8 @@ where
     type Output = AstFunctionBody;
 
     fn parse(self, cursor: &mut Cursor<R>, interner: &mut Interner) -> ParseResult<Self::Output> {
+        // polyscript patch: one level of nesting (cursor/nesting.rs).
+        let _nesting = cursor.nested(interner)?;
         let start = if self.parse_full_input {
             cursor
                 .peek(0, interner)?

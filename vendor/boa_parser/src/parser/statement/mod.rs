@@ -116,6 +116,8 @@ where
     type Output = ast::Statement;
 
     fn parse(self, cursor: &mut Cursor<R>, interner: &mut Interner) -> ParseResult<Self::Output> {
+        // polyscript patch: one level of nesting (cursor/nesting.rs).
+        let _nesting = cursor.nested(interner)?;
         // TODO: add BreakableStatement and divide Whiles, fors and so on to another place.
         let tok = cursor.peek(0, interner).or_abrupt()?;
 
@@ -514,6 +516,8 @@ where
     type Output = ObjectPattern;
 
     fn parse(self, cursor: &mut Cursor<R>, interner: &mut Interner) -> ParseResult<Self::Output> {
+        // polyscript patch: one level of nesting (cursor/nesting.rs).
+        let _nesting = cursor.nested(interner)?;
         let start = cursor
             .expect(
                 TokenKind::Punctuator(Punctuator::OpenBlock),
@@ -762,6 +766,8 @@ where
     type Output = ArrayPattern;
 
     fn parse(self, cursor: &mut Cursor<R>, interner: &mut Interner) -> ParseResult<Self::Output> {
+        // polyscript patch: one level of nesting (cursor/nesting.rs).
+        let _nesting = cursor.nested(interner)?;
         let start = cursor
             .expect(
                 TokenKind::Punctuator(Punctuator::OpenBracket),

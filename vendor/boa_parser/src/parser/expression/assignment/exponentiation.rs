@@ -83,7 +83,10 @@ where
         if let Some(tok) = cursor.peek(0, interner)?
             && tok.kind() == &TokenKind::Punctuator(Punctuator::Exp)
         {
+            let position = boa_ast::Spanned::span(tok).start();
             cursor.advance(interner);
+            // polyscript patch: one level of nesting (cursor/nesting.rs).
+            let _nesting = cursor.nested_at(position)?;
             return Ok(Binary::new(
                 ArithmeticOp::Exp.into(),
                 lhs,

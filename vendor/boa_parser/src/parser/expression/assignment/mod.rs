@@ -88,6 +88,8 @@ where
     type Output = Expression;
 
     fn parse(self, cursor: &mut Cursor<R>, interner: &mut Interner) -> ParseResult<Expression> {
+        // polyscript patch: one level of nesting (cursor/nesting.rs).
+        let _nesting = cursor.nested(interner)?;
         cursor.set_goal(InputElement::RegExp);
 
         match cursor.peek(0, interner).or_abrupt()?.kind() {

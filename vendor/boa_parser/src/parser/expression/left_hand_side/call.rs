@@ -119,7 +119,18 @@ where
     fn parse(self, cursor: &mut Cursor<R>, interner: &mut Interner) -> ParseResult<Self::Output> {
         let mut lhs = self.call;
 
+        // polyscript patch: each link of the chain is one level of nesting (cursor/nesting.rs).
+        let mut chain = cursor.chain();
         while let Some(token) = cursor.peek(0, interner)?.cloned() {
+            if matches!(
+                token.kind(),
+                TokenKind::Punctuator(
+                    Punctuator::OpenParen | Punctuator::Dot | Punctuator::OpenBracket
+                ) | TokenKind::TemplateNoSubstitution { .. }
+                    | TokenKind::TemplateMiddle { .. }
+            ) {
+                chain.link(token.span().start())?;
+            }
             let lhs_span_start = lhs.span().start();
             match token.kind() {
                 TokenKind::Punctuator(Punctuator::OpenParen) => {

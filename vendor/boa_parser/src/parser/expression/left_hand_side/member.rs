@@ -137,6 +137,8 @@ where
                         }
                     }
                 } else {
+                    // polyscript patch: one level of nesting (cursor/nesting.rs).
+                    let _nesting = cursor.nested_at(position)?;
                     let lhs_inner = self.parse(cursor, interner)?.try_into_expression()?;
                     let (args, args_span) = match cursor.peek(0, interner)? {
                         Some(next)
@@ -235,7 +237,17 @@ where
 
         cursor.set_goal(InputElement::TemplateTail);
 
+        // polyscript patch: each link of the chain is one level of nesting (cursor/nesting.rs).
+        let mut chain = cursor.chain();
         while let Some(tok) = cursor.peek(0, interner)? {
+            if matches!(
+                tok.kind(),
+                TokenKind::Punctuator(Punctuator::Dot | Punctuator::OpenBracket)
+                    | TokenKind::TemplateNoSubstitution { .. }
+                    | TokenKind::TemplateMiddle { .. }
+            ) {
+                chain.link(tok.span().start())?;
+            }
             match tok.kind() {
                 TokenKind::Punctuator(Punctuator::Dot) => {
                     cursor

@@ -156,6 +156,8 @@ where
     );
 
     fn parse(self, cursor: &mut Cursor<R>, interner: &mut Interner) -> ParseResult<Self::Output> {
+        // polyscript patch: one level of nesting (cursor/nesting.rs).
+        let _nesting = cursor.nested(interner)?;
         let token = cursor.peek(0, interner).or_abrupt()?;
         let super_ref = match token.kind() {
             TokenKind::Keyword((Keyword::Extends, true)) => {
