@@ -58,9 +58,12 @@ pub(crate) fn split_location<'m>(message: &'m str, chunk: &str) -> (Option<Locat
     }
 }
 
-/// Whether Lua itself ran out of stack (Lua stack or C stack).
+/// Whether Lua itself ran out of stack: its own "stack overflow" (Lua
+/// stack) or "C stack overflow", or "error in error handling" (what a
+/// recursion in message handlers ends with). Not a library function's
+/// "stack overflow (string slice too long)": that is an argument too big.
 fn is_stack_overflow(message: &str) -> bool {
-    message.contains("stack overflow") || message.contains("error in error handling")
+    message.ends_with("stack overflow") || message.contains("error in error handling")
 }
 
 /// A compile-time (syntax) error in the chunk named `chunk`.

@@ -83,8 +83,20 @@ G.print = print_fn
 G.pcall = function(...)
   return pass(rawpcall(...))
 end
-G.xpcall = function(...)
-  return pass(rawxpcall(...))
+-- A message handler runs where the error was raised; for an error the
+-- instruction hook raised (the eval was stopped), that is inside the hook,
+-- where Lua runs no hooks: the script's handler could then loop for ever.
+-- So once the eval is stopped, handlers are skipped.
+G.xpcall = function(f, handler, ...)
+  if type(handler) ~= "function" then
+    return pass(rawxpcall(f, handler, ...)) -- Lua's own argument error
+  end
+  return pass(rawxpcall(f, function(e)
+    if stops_on(e) then
+      return e
+    end
+    return handler(e)
+  end, ...))
 end
 
 G.rawset = function(t, k, v)
@@ -174,12 +186,55 @@ math.randomseed = function(...)
 end
 G.math = readonly(math, "math")
 
+local INTERRUPTED = "polyscript: eval interrupted"
+local rawcreate, rawresume, rawclose, rawstatus =
+  real.coroutine.create, real.coroutine.resume, real.coroutine.close, real.coroutine.status
+
 local co = copy(real.coroutine)
 co.resume = function(...)
-  return pass(real.coroutine.resume(...))
+  return pass(rawresume(...))
 end
+-- Closing runs the coroutine's to-be-closed variables. A coroutine that the
+-- stopped eval's hook killed keeps Lua's "no hooks" flag (the error left the
+-- hook by longjmp), so its `__close` would run unstoppable: refuse.
 co.close = function(...)
-  return pass(real.coroutine.close(...))
+  if stops_on(nil) then
+    rawerror(INTERRUPTED, 0)
+  end
+  return pass(rawclose(...))
+end
+-- Lua's `coroutine.wrap` closes a coroutine that failed at once, which for
+-- one the hook stopped is the same trap; this one is Lua's `auxwrap` on top
+-- of the guarded resume and close.
+local function wrapped(c, ok, ...)
+  if ok then
+    return ...
+  end
+  local err = ...
+  if stops_on(err) then
+    rawerror(err, 0)
+  end
+  if rawstatus(c) == "dead" then
+    local closed, close_err = rawclose(c)
+    if not closed then
+      err = close_err
+    end
+  end
+  if type(err) == "string" then
+    rawerror(err, 2) -- with the caller's position, as Lua's wrap does
+  end
+  rawerror(err, 0)
+end
+co.wrap = function(...)
+  local f = ...
+  if type(f) ~= "function" then
+    local got = select("#", ...) == 0 and "no value" or type(f)
+    rawerror("bad argument #1 to 'wrap' (function expected, got " .. got .. ")", 2)
+  end
+  local c = rawcreate(f)
+  return function(...)
+    return wrapped(c, rawresume(c, ...))
+  end
 end
 G.coroutine = readonly(co, "coroutine")
 

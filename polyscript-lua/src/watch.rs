@@ -3,17 +3,25 @@
 //! instructions (the pattern matcher, the table functions), and from the
 //! sandbox's protected calls.
 //!
-//! The hook is installed once per Lua state (as a *global* hook, so
-//! coroutines the script creates inherit it); each eval only re-arms the
-//! shared [`Watch`] with its [`Guard`]'s deadline, token and limits. While an
-//! eval is armed, the thread running it knows its watch (a thread-local
-//! pointer), so native functions can [`poll`] it without any per-call
-//! lookup.
+//! The hook is a C function set once per Lua state with `lua_sethook`
+//! (coroutines inherit it from the thread that creates them); each eval only
+//! re-arms the shared [`Watch`] with its [`Guard`]'s deadline, token and
+//! limits. While an eval is armed, the thread running it knows its watch (a
+//! thread-local pointer), so the hook and native functions can [`poll`] it
+//! without any per-call lookup.
+//!
+//! The hook is not mlua's: an error raised from mlua's hook callback first
+//! truncates the running function's stack (`lua_settop`), which runs its
+//! to-be-closed variables' `__close` right there, inside the hook, where Lua
+//! runs no hooks: `local x <close> = ...` with a looping `__close` then
+//! never ends. This hook raises with `lua_error` alone, so `__close` runs
+//! later, at the protected call that catches the error, with hooks on.
 
 use std::cell::Cell;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use mlua::{HookTriggers, Lua, VmState};
+use mlua::Lua;
+use mlua::ffi::{self, lua_Debug, lua_State};
 use polyscript_core::clock::Instant;
 use polyscript_core::{CancelToken, Error, Guard, LimitKind};
 
@@ -21,9 +29,8 @@ use polyscript_core::{CancelToken, Error, Guard, LimitKind};
 /// `MEMERRMSG`).
 const MEMORY_ERROR: &[u8] = b"not enough memory";
 
-/// The error every check raises once the eval has been stopped.
-pub(crate) const INTERRUPTED: &str = "polyscript: eval interrupted";
-/// [`INTERRUPTED`] for C code.
+/// The error every check raises once the eval has been stopped (what the
+/// caller sees is the limit's own error, not this).
 pub(crate) const INTERRUPTED_C: &std::ffi::CStr = c"polyscript: eval interrupted";
 
 /// Why an eval was stopped.
@@ -65,6 +72,8 @@ impl Trip {
 
 #[derive(Debug, Default)]
 struct Armed {
+    /// Instructions between two hook calls (set once, at install).
+    every: u32,
     deadline: Option<Instant>,
     cancel: Option<CancelToken>,
     operations: Option<u64>,
@@ -93,16 +102,46 @@ impl Armed {
         None
     }
 
-    fn check(&mut self, lua: &Lua, every: u32) -> Option<Trip> {
-        if let Some(trip) = self.check_budget(u64::from(every)) {
+    /// The hook's checks: the budget (charged one hook interval) and the
+    /// call depth of `l`.
+    fn check(&mut self, l: *mut lua_State) -> Option<Trip> {
+        if let Some(trip) = self.check_budget(u64::from(self.every)) {
             return Some(trip);
         }
-        if let Some(depth) = self.call_depth
-            && lua.inspect_stack(depth as usize, |_| ()).is_some()
-        {
-            return Some(Trip::CallDepth(depth));
+        if let Some(depth) = self.call_depth {
+            let mut ar = std::mem::MaybeUninit::<lua_Debug>::uninit();
+            let level = std::ffi::c_int::try_from(depth).unwrap_or(std::ffi::c_int::MAX);
+            // SAFETY: lua_getstack only fills `ar` (when the level exists).
+            if unsafe { ffi::lua_getstack(l, level, ar.as_mut_ptr()) } != 0 {
+                return Some(Trip::CallDepth(depth));
+            }
         }
         None
+    }
+}
+
+/// The count hook: checks the armed eval's watch, and raises once it is
+/// stopped (again on every call, until the script is unwound; the
+/// sandbox's protected calls rethrow meanwhile).
+unsafe extern "C-unwind" fn count_hook(l: *mut lua_State, _ar: *mut lua_Debug) {
+    let current = CURRENT.with(Cell::get);
+    if current.is_null() {
+        return;
+    }
+    let stopped = {
+        // SAFETY: as in `poll`.
+        let mut armed = lock(unsafe { &*current });
+        if armed.trip.is_none() {
+            armed.trip = armed.check(l);
+        }
+        armed.trip.is_some()
+    };
+    if stopped {
+        // SAFETY: the lock is released; nothing here needs dropping.
+        unsafe {
+            ffi::lua_pushstring(l, INTERRUPTED_C.as_ptr());
+            ffi::lua_error(l);
+        }
     }
 }
 
@@ -158,7 +197,7 @@ impl Steps {
 
 /// Charges `steps` native steps to the eval running on this thread and
 /// checks its deadline, token and operation budget. `Err(())` when the eval
-/// has been stopped (now or earlier): the caller raises [`INTERRUPTED`].
+/// has been stopped (now or earlier): the caller raises [`INTERRUPTED_C`].
 /// Outside an armed eval (a plain Lua state) it always succeeds.
 pub(crate) fn poll(steps: u64) -> Result<(), ()> {
     let current = CURRENT.with(Cell::get);
@@ -213,18 +252,21 @@ impl Watch {
 
     /// Installs the hook on `lua`, checking every `every` instructions.
     pub(crate) fn install(&self, lua: &Lua, every: u32) -> mlua::Result<()> {
-        let watch = self.clone();
-        let every = every.max(1);
-        lua.set_global_hook(
-            HookTriggers::new().every_nth_instruction(every),
-            move |lua, _debug| watch.tick(lua, every),
-        )
+        let every = every.clamp(1, i32::MAX as u32);
+        self.lock().every = every;
+        crate::raw::with_raw_state(lua, (), |l| {
+            // SAFETY: `l` is the main state; coroutines created later
+            // inherit the hook.
+            unsafe { ffi::lua_sethook(l, Some(count_hook), ffi::LUA_MASKCOUNT, every as _) }
+        })
     }
 
     /// Arms the watch for one eval on this thread.
     pub(crate) fn arm(&self, guard: &Guard<'_>) -> ArmedEval<'_> {
         let limits = guard.limits();
-        *self.lock() = Armed {
+        let mut armed = self.lock();
+        *armed = Armed {
+            every: armed.every,
             deadline: guard.deadline(),
             cancel: Some(guard.cancel_token().clone()),
             operations: limits.operations,
@@ -233,6 +275,7 @@ impl Watch {
             memory: limits.memory_bytes,
             trip: None,
         };
+        drop(armed);
         let previous = CURRENT.with(|c| c.replace(Arc::as_ptr(&self.0)));
         ArmedEval {
             watch: self,
@@ -257,18 +300,6 @@ impl Watch {
         false
     }
 
-    fn tick(&self, lua: &Lua, every: u32) -> mlua::Result<VmState> {
-        let mut armed = self.lock();
-        if armed.trip.is_none() {
-            armed.trip = armed.check(lua, every);
-        }
-        match armed.trip {
-            // Keeps failing on every tick until the script is unwound; the
-            // sandbox's pcall/xpcall/coroutine.resume rethrow meanwhile.
-            Some(_) => Err(mlua::Error::runtime(INTERRUPTED)),
-            None => Ok(VmState::Continue),
-        }
-    }
 }
 
 /// Whether `error` is what Lua raises when its allocator refuses memory:

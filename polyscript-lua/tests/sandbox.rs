@@ -150,3 +150,32 @@ fn print_works_and_returns_nothing() {
         json!(1)
     );
 }
+
+#[test]
+fn coroutine_wrap_behaves_as_lua_s_own() {
+    // The sandbox's wrap is Lua's auxwrap on top of guarded resume and close;
+    // the same scripts in a plain Lua state must give the same answers.
+    let cases = [
+        "local f = coroutine.wrap(function(a) local b = coroutine.yield(a + 1) return b * 2 end)\n\
+         return table.concat({f(1), f(10)}, ',')",
+        "local f = coroutine.wrap(function() error('boom') end)\nlocal ok, e = pcall(f)\nreturn e",
+        "local f = coroutine.wrap(function() error('boom') end)\n\
+         local ok, e = pcall(function() f() end)\nreturn e",
+        "local f = coroutine.wrap(function() end)\nf()\nlocal ok, e = pcall(function() f() end)\nreturn e",
+        "local f = coroutine.wrap(function() error({}) end)\nlocal ok, e = pcall(f)\nreturn type(e)",
+        "local closed = false\n\
+         local f = coroutine.wrap(function() local x <close> = setmetatable({}, {__close = function() closed = true end}) error('x') end)\n\
+         pcall(f)\nreturn tostring(closed)",
+        "local f = coroutine.wrap(function() local x <close> = setmetatable({}, {__close = function() error('y', 0) end}) error('x', 0) end)\n\
+         local ok, e = pcall(f)\nreturn e",
+        "local ok, e = pcall(function() coroutine.wrap(1) end)\nreturn e",
+        "local f\nf = coroutine.wrap(function() return pcall(f) end)\nreturn tostring(select(2, f()))",
+        "local f = coroutine.wrap(function(...) return select('#', ...), select(2, ...) end)\n\
+         return table.concat({f(nil, 2, nil)}, ',', 1, 2)",
+    ];
+    let plain = polyscript_lua::mlua::Lua::new();
+    for case in cases {
+        let want: String = plain.load(case).set_name("=script").eval().unwrap();
+        assert_eq!(run(case, json!({})).unwrap(), json!(want), "{case}");
+    }
+}
