@@ -137,18 +137,14 @@ impl Engine for LuaEngine {
     ) -> polyscript_core::Result<Value> {
         let armed = instance.watch().arm(guard);
         let outcome = instance.run(input, guard.limits());
-        let trip = armed.disarm();
-        let reset = instance.reset();
-        if let Some(trip) = trip {
+        if let Some(trip) = armed.disarm() {
             return Err(trip.into_error(guard));
         }
-        let value = outcome.map_err(|failure| match failure {
+        outcome.map_err(|failure| match failure {
             Failure::Input(e) => errors::data(e, Direction::Input, guard),
-            Failure::Script(e) => errors::runtime(&e, guard, &program.name),
+            Failure::Script(e) | Failure::Reset(e) => errors::runtime(&e, guard, &program.name),
             Failure::Output(e) => errors::data(e, Direction::Result, guard),
-        })?;
-        reset.map_err(|e| errors::runtime(&e, guard, &program.name))?;
-        Ok(value)
+        })
     }
 
     /// A state is thrown away after a panic or a memory error (also one the

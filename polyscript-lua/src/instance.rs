@@ -71,6 +71,8 @@ pub(crate) enum Failure {
     Script(mlua::Error),
     /// The result could not become JSON.
     Output(DataError),
+    /// The state could not be reset after the eval.
+    Reset(mlua::Error),
 }
 
 impl LuaInstance {
@@ -166,7 +168,8 @@ impl LuaInstance {
     }
 
     /// Runs the chunk once with `input` as `ctx`, the state limited to
-    /// `limits.memory_bytes` while the chunk runs, and converts its result.
+    /// `limits.memory_bytes` while the chunk runs, converts its result, and
+    /// resets the state for the next eval (see [`reset`](Self::reset)).
     ///
     /// The limit is on only for the call. With a limit set, mlua runs every
     /// value it creates from Rust in Lua's protected mode (so an allocation
@@ -174,6 +177,9 @@ impl LuaInstance {
     /// the conversions are bounded by their own budget against the same
     /// limit instead. Memory the input takes still counts against the limit
     /// once the chunk runs: the limit is on the whole state's allocations.
+    ///
+    /// A successful eval enters the state directly twice (input; result and
+    /// reset together), each a single protected call.
     pub(crate) fn run(&self, input: &Map, limits: &Limits) -> Result<Value, Failure> {
         convert::input::set_ctx(
             &self.lua,
@@ -183,26 +189,53 @@ impl LuaInstance {
             Budget::for_limits(limits),
         )
         .map_err(Failure::Input)?;
-        let result = {
-            let _limited =
-                MemoryLimit::set(&self.lua, limits.memory_bytes).map_err(Failure::Script)?;
-            self.chunk.call::<mlua::Value>(())
+        // The limit is lifted when `_limited` drops, at the end of the arm.
+        let result = match MemoryLimit::set(&self.lua, limits.memory_bytes) {
+            Ok(_limited) => self.chunk.call::<mlua::Value>(()),
+            Err(e) => Err(e),
         };
-        let value = result.map_err(Failure::Script)?;
-        convert::output::to_json(&self.lua, value, &self.array_mt, Budget::for_limits(limits))
-            .map_err(Failure::Output)
+        let value = match result {
+            Ok(value) => value,
+            Err(e) => {
+                self.reset().map_err(Failure::Reset)?;
+                return Err(Failure::Script(e));
+            }
+        };
+        let budget = Budget::for_limits(limits);
+        let converted = with_raw_state(
+            &self.lua,
+            (value, &self.array_mt, &self.env, &self.chunk),
+            |l| {
+                // SAFETY: the result and the array metatable are at 1 and 2,
+                // as `read_result` needs; the env and the chunk at 3 and 4.
+                unsafe {
+                    let json = convert::output::read_result(l, budget);
+                    // A failed conversion leaves its walk on the stack.
+                    mlua::ffi::lua_settop(l, 4);
+                    clear_and_rebind(l, 3, 4);
+                    json
+                }
+            },
+        )
+        .map_err(Failure::Reset)?;
+        self.reseed_if_needed().map_err(Failure::Reset)?;
+        converted.map_err(Failure::Output)
     }
 
     /// Forgets everything the eval left: its globals (with no memory limit
     /// set: unprotected, see [`run`](Self::run)), a replaced `_ENV` (a
     /// script may assign the chunk's `_ENV` upvalue, which would otherwise
     /// outlive the eval), and a seeded random generator.
-    pub(crate) fn reset(&self) -> mlua::Result<()> {
+    fn reset(&self) -> mlua::Result<()> {
         with_raw_state(&self.lua, (&self.env, &self.chunk), |l| {
             // SAFETY: the env table is at 1 and the chunk at 2; clearing
             // existing keys and setting an upvalue raise no Lua error.
-            unsafe { clear_and_rebind(l) }
+            unsafe { clear_and_rebind(l, 1, 2) }
         })?;
+        self.reseed_if_needed()
+    }
+
+    fn reseed_if_needed(&self) -> mlua::Result<()> {
         if self.seeded.swap(false, Ordering::Relaxed) {
             self.randomseed.call::<()>(())?;
         }
@@ -210,28 +243,27 @@ impl LuaInstance {
     }
 }
 
-/// Empties the table at 1 and makes it the `_ENV` (first upvalue) of the
-/// function at 2.
-unsafe fn clear_and_rebind(l: *mut mlua::ffi::lua_State) {
+/// Empties the table at stack slot `env` and makes it the `_ENV` (first
+/// upvalue) of the function at slot `chunk`.
+unsafe fn clear_and_rebind(l: *mut mlua::ffi::lua_State, env: c_int, chunk: c_int) {
     use mlua::ffi;
-    const ENV: c_int = 1;
-    const CHUNK: c_int = 2;
     // SAFETY: see the caller; assigning nil to existing keys during a
-    // traversal is allowed and allocates nothing.
+    // traversal is allowed and allocates nothing. Three slots: a C function
+    // always has LUA_MINSTACK (20) above its arguments.
     unsafe {
         ffi::lua_pushnil(l);
-        while ffi::lua_next(l, ENV) != 0 {
+        while ffi::lua_next(l, env) != 0 {
             ffi::lua_pop(l, 1);
             ffi::lua_pushvalue(l, -1);
             ffi::lua_pushnil(l);
-            ffi::lua_rawset(l, ENV);
+            ffi::lua_rawset(l, env);
         }
-        if !ffi::lua_getupvalue(l, CHUNK, 1).is_null() {
-            let same = ffi::lua_rawequal(l, -1, ENV) != 0;
+        if !ffi::lua_getupvalue(l, chunk, 1).is_null() {
+            let same = ffi::lua_rawequal(l, -1, env) != 0;
             ffi::lua_pop(l, 1);
             if !same {
-                ffi::lua_pushvalue(l, ENV);
-                ffi::lua_setupvalue(l, CHUNK, 1);
+                ffi::lua_pushvalue(l, env);
+                ffi::lua_setupvalue(l, chunk, 1);
             }
         }
     }

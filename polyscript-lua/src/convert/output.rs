@@ -6,11 +6,12 @@ use mlua::ffi::{self, lua_State};
 use polyscript_core::data::{self, Budget, DataError, DataErrorKind};
 use polyscript_core::{Map, Value};
 
-use crate::raw::{ensure_stack, with_raw_state};
+use crate::raw::ensure_stack;
 
-/// Stack slots of the arguments inside the protected call.
-const RESULT: c_int = 1;
-const ARRAY_MT: c_int = 2;
+/// Stack slots of the result and the array metatable inside the protected
+/// call.
+pub(crate) const RESULT: c_int = 1;
+pub(crate) const ARRAY_MT: c_int = 2;
 
 /// The tables on the path from the result to the one being read: a table
 /// met again on its own path is a cycle. A linked list on the native stack
@@ -33,27 +34,16 @@ impl Path<'_> {
     }
 }
 
-/// Converts `value` (the chunk's first result) into JSON within `budget`.
-pub(crate) fn to_json(
-    lua: &mlua::Lua,
-    value: mlua::Value,
-    array_mt: &mlua::Table,
-    mut budget: Budget,
-) -> Result<Value, DataError> {
-    // Scalars need no trip into the state.
-    match &value {
-        mlua::Value::Nil => return Ok(Value::Null),
-        mlua::Value::Boolean(b) => return Ok(Value::Bool(*b)),
-        mlua::Value::Integer(i) => return Ok(Value::from(*i)),
-        mlua::Value::Number(n) => return data::float_to_json(*n),
-        _ => {}
-    }
-    with_raw_state(lua, (value, array_mt), |l| {
-        // SAFETY: `l` is the state inside the protected call, with the
-        // value at RESULT and the array metatable at ARRAY_MT.
-        unsafe { read_value(l, RESULT, 0, &mut budget, None) }
-    })
-    .map_err(|e| DataError::other(format!("cannot read the result: {e}")))?
+/// Converts the value at stack slot 1 (the chunk's first result) into JSON
+/// within `budget`; the array metatable is at slot 2. `l` is a state inside
+/// a protected call (see [`with_raw_state`](crate::raw::with_raw_state)).
+///
+/// # Safety
+///
+/// `l` must be such a state, with those two values in those slots.
+pub(crate) unsafe fn read_result(l: *mut lua_State, mut budget: Budget) -> Result<Value, DataError> {
+    // SAFETY: as the caller promises.
+    unsafe { read_value(l, RESULT, 0, &mut budget, None) }
 }
 
 /// The value at stack index `idx` (absolute), inside a container at `depth`.
