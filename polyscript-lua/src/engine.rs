@@ -14,18 +14,21 @@ use crate::instance::{Failure, LuaInstance};
 /// The Lua 5.4 engine (vendored; no system Lua needed).
 ///
 /// * `compile` parses the script once and keeps its bytecode (with line
-///   information); syntax errors are [`Error::Compile`] with the line.
+///   information); syntax errors are [`Error::Compile`] with the line (Lua
+///   gives no column).
 /// * `instantiate` builds a sandboxed Lua state and loads that bytecode: no
 ///   instance, and no eval, ever parses the source again.
 /// * `eval` sets the global `ctx`, calls the chunk and converts what it
 ///   `return`s. Every eval starts from an empty global environment whose
 ///   reads fall back to the read-only sandbox libraries.
 ///
-/// Limits: memory is the state's allocator limit; the deadline, cancellation,
-/// operations (counted in Lua instructions) and call depth are checked by an
-/// instruction-count hook every [`check_interval`](LuaEngineBuilder::check_interval)
-/// instructions. Lua's own "stack overflow" also ends as
-/// `LimitExceeded(CallDepth)`.
+/// Limits: memory is the state's allocator limit (and the conversions'
+/// budget); the deadline, cancellation, operations (Lua instructions, plus
+/// the steps of the library functions that loop in C) and call depth are
+/// checked by an instruction-count hook every
+/// [`check_interval`](LuaEngineBuilder::check_interval) instructions and by
+/// those functions every 1000 steps. Lua's own "stack overflow" also ends as
+/// `LimitExceeded(CallDepth)`. See the [crate docs](crate).
 #[derive(Debug, Clone, Copy)]
 pub struct LuaEngine {
     grants: Grants,

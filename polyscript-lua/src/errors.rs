@@ -52,8 +52,14 @@ pub(crate) fn split_location<'m>(message: &'m str, chunk: &str) -> (Option<Locat
         return (None, message);
     };
     let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-    match (after[..digits].parse::<u32>(), after[digits..].strip_prefix(':')) {
-        (Ok(line), Some(rest)) => (Some(Location::line(line)), rest.strip_prefix(' ').unwrap_or(rest)),
+    match (
+        after[..digits].parse::<u32>(),
+        after[digits..].strip_prefix(':'),
+    ) {
+        (Ok(line), Some(rest)) => (
+            Some(Location::line(line)),
+            rest.strip_prefix(' ').unwrap_or(rest),
+        ),
         _ => (None, message),
     }
 }
@@ -95,8 +101,7 @@ pub(crate) fn runtime(err: &mlua::Error, guard: &Guard<'_>, chunk: &str) -> Erro
     // A memory error that reached the top through `coroutine.wrap` is a
     // plain runtime error carrying Lua's memory message.
     let memory = matches!(err, mlua::Error::MemoryError(_))
-        || (guard.limits().memory_bytes.is_some()
-            && watch::is_memory_error_text(text.as_bytes()));
+        || (guard.limits().memory_bytes.is_some() && watch::is_memory_error_text(text.as_bytes()));
     if memory {
         return guard.limit_error(LimitKind::Memory, text);
     }
@@ -127,7 +132,10 @@ mod tests {
             split_location("boom greet.lua:3: x", "greet.lua"),
             (None, "boom greet.lua:3: x")
         );
-        assert_eq!(split_location("other.lua:3: boom", "greet.lua"), (None, "other.lua:3: boom"));
+        assert_eq!(
+            split_location("other.lua:3: boom", "greet.lua"),
+            (None, "other.lua:3: boom")
+        );
         assert_eq!(
             split_location("script:5: script:3: nested", "script"),
             (Some(Location::line(5)), "script:3: nested")

@@ -10,11 +10,11 @@ use mlua::{Function, Lua, LuaOptions, StdLib, Table, Variadic};
 use polyscript_core::data::{Budget, DataError};
 use polyscript_core::{Limits, Map, Value};
 
+use crate::bounded;
 use crate::builder::Grants;
 use crate::convert;
 use crate::engine::LuaProgram;
 use crate::raw::with_raw_state;
-use crate::bounded;
 use crate::watch::Watch;
 
 const SANDBOX: &str = include_str!("sandbox.lua");
@@ -104,7 +104,7 @@ impl LuaInstance {
                         cut -= 1;
                     }
                     line.truncate(cut);
-                    line.push_str("…");
+                    line.push('…');
                     break;
                 }
             }

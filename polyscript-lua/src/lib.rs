@@ -18,58 +18,138 @@
 //! # Ok::<(), polyscript_core::Error>(())
 //! ```
 //!
+//! Only the chunk's first return value is the result.
+//!
 //! # Values
 //!
-//! Data crosses through mlua's serde support:
+//! Data crosses directly between JSON and the Lua C API (no serde layer),
+//! with these rules, the same in both directions where both apply:
 //!
-//! * JSON integers are Lua integers and JSON floats Lua floats, both ways
-//!   (`3.0` stays a float, `3` an integer; `3 / 1` in Lua is the float `3.0`).
-//! * JSON lists arrive as sequences carrying mlua's array metatable and so
-//!   come back as lists, even empty ones. A table **without** that metatable
-//!   is a list when it has a non-zero length (`#t > 0`) and a map otherwise:
-//!   an empty plain table `{}` is an empty **map**. Use the global
-//!   `array(t)` (or `array()`) to return an empty list.
-//! * JSON `null` is the global `null` (mlua's null light userdata); a
-//!   returned `nil` is `null` too. Map keys come back sorted.
-//! * Functions, coroutines and userdata cannot be returned (an
-//!   [`Error::InvalidData`](polyscript_core::Error::InvalidData)).
+//! | JSON | in Lua (`ctx`) | back to JSON (the result) |
+//! |---|---|---|
+//! | `null` | the global `null` (a light userdata) | `null`; a returned `nil` is `null` too |
+//! | `true`, `false` | boolean | boolean |
+//! | integer in `i64` range | integer, exact | integer, exact |
+//! | integer above `i64::MAX` | `InvalidData` naming its path (never rounded) | — |
+//! | float (`-0.0` included) | float, exact (`3.0` stays a float) | float, exact |
+//! | — | NaN, ±infinity | `InvalidData` naming the path |
+//! | string | string | string, if it is UTF-8; otherwise `InvalidData` naming the path (Lua strings are bytes; no lossy conversion) |
+//! | list | a table `1..n` with the array metatable | a table whose keys are exactly `1..n` is a list; an empty table with the array metatable is `[]` |
+//! | map | a table with string keys | a table with only string keys is a map, keys sorted; an empty plain table `{}` is `{}` |
+//! | — | any other table: both list and map keys (`{1, 2, x = 3}`), a sparse list (`{[1] = 'a', [3] = 'c'}`, `{1, nil, 3}`), keys `<= 0`, float, boolean or table keys | `InvalidData` naming the table's path and the offending key: never truncated |
+//! | — | a table that contains itself | `InvalidData` (a cycle) naming where it repeats; a table shared in several places is fine (converted once per place) |
+//! | — | functions, coroutines, userdata | `InvalidData` naming the path |
+//!
+//! * Use the global `array(t)` (or `array()`) to return an empty list. The
+//!   array metatable is protected: `getmetatable(list)` is `false`, and a
+//!   list's metatable cannot be replaced.
+//! * Nesting is bounded by [`Limits::data_depth`](polyscript_core::Limits)
+//!   both ways (`ctx` itself is level 1): deeper data is `InvalidData` naming
+//!   the path (`ctx.a[0][0]…`, `result[0][0]…`). Converting the input and
+//!   the result is charged, value by value and byte by byte, against
+//!   [`Limits::memory_bytes`](polyscript_core::Limits): a result that shares
+//!   a table many times (`x = {x, x}` forty times) ends in
+//!   `LimitExceeded(Memory)` after converting at most the limit's worth.
+//!   This is the number rule of [`polyscript_core::data`] for Lua.
 //!
 //! # Isolation
 //!
-//! Each eval runs in an empty global environment (`_ENV`) whose reads fall
-//! back to the sandbox library table; what one eval assigns to globals is
-//! gone in the next, the libraries (`string`, `math`, ...) are read-only, and
-//! the environment's and the string metatable are protected.
+//! Nothing an eval does is visible to the next on the same state:
+//!
+//! * Each eval runs in an empty global environment (`_ENV`) whose reads fall
+//!   back to the sandbox; after the eval it is emptied, and the chunk's
+//!   `_ENV` is bound back to it (a script may assign `_ENV`).
+//! * The libraries (`string`, `table`, `math`, `utf8`, `coroutine`, `os`,
+//!   `io` when granted) are read-only views: assignments fail, `rawset` on
+//!   them fails, `pairs` iterates them through a closure that hands out no
+//!   table (and `next(string)` is `nil`), their metatables, the
+//!   environment's, the string metatable (so string methods always use the
+//!   real functions) and the array metatable are protected.
+//! * Nothing an eval sets up runs after it: scripts cannot set `__gc`
+//!   (`setmetatable` refuses a metatable with one: a finalizer would run at
+//!   some later collection, in another eval, and Lua runs finalizers with
+//!   hooks off, so one that loops would hang it); weak tables and pending
+//!   coroutines become unreachable with the environment (a suspended
+//!   coroutine's to-be-closed variables are never run); `math.randomseed`
+//!   in one eval gets the generator reseeded at random for the next.
+//! * Under the `io` grant, the default input and output files are state of
+//!   the process; under the `os` grant, `os.setlocale` changes the C locale
+//!   of the whole process (number formatting in every state, for one).
 //!
 //! # Sandbox
 //!
 //! See [`LuaEngineBuilder`] for what scripts get by default and the grants
-//! (`allow_io`, `allow_os`, `allow_env`). `print` goes to `tracing` (target
-//! `polyscript_lua::print`, level INFO).
+//! (`allow_io`, `allow_os`, `allow_env`); `debug` is never available (it
+//! reaches every upvalue, metatable and the registry). `print` goes to
+//! `tracing` (target `polyscript_lua::print`, level INFO), one line of at
+//! most 64 KiB. `load` takes text only and runs in the script's environment
+//! by default; long chunks are fed to the parser in pieces so the deadline
+//! is checked while it parses. `collectgarbage` allows `collect`, `count`,
+//! `step` and `isrunning`.
 //!
 //! # Limits
 //!
-//! Memory is the Lua allocator's limit (`LimitExceeded(Memory)`, and the state
-//! is discarded), on while the chunk runs and counting everything the state
-//! holds, `ctx` included (converting the input and the result happens with
-//! the limit off: mlua would otherwise run each conversion step in protected
-//! mode, ~20% of a small eval); deadline, cancellation, operations (Lua instructions) and
-//! call depth are checked by an instruction hook. `pcall`, `xpcall` and
-//! `coroutine.resume` cannot swallow an interrupted eval.
+//! * **Memory** is the Lua allocator's limit (`LimitExceeded(Memory)`, and
+//!   the state is discarded), on while the chunk runs and counting everything
+//!   the state holds, `ctx` included; the conversions are bounded by their
+//!   budget (above). A memory error the script catches (`pcall`, `xpcall`,
+//!   `coroutine.resume`/`wrap`) ends the eval all the same: it can only be
+//!   told apart by its message, so a script's own `error("not enough
+//!   memory", 0)` does too. (A `__close` handler that raises its own error
+//!   while a memory error unwinds replaces it; such an eval then ends at its
+//!   deadline.)
+//! * **Deadline, cancellation, operations and call depth** are checked by an
+//!   instruction-count hook every
+//!   [`check_interval`](LuaEngineBuilder::check_interval) instructions
+//!   (operations count Lua instructions), and by the library functions that
+//!   loop in C (below), which count their steps as operations and check
+//!   every 1000. An eval that was stopped stays stopped: `pcall`, `xpcall`,
+//!   `coroutine.resume`, `coroutine.wrap` and `coroutine.close` rethrow, and
+//!   `xpcall` handlers are skipped. Lua's own "stack overflow" and "C stack
+//!   overflow" are `LimitExceeded(CallDepth)`.
+//!
+//! # Bounded library functions
+//!
+//! Some library functions loop in C, where no instruction hook runs: the
+//! pattern matcher (`string.find`, `match`, `gmatch`, `gsub`) backtracks
+//! exponentially on patterns such as `("a*"):rep(25) .. "b"`, `string.rep`
+//! of an empty string loops `n` times, and `table.insert`, `remove`, `move`,
+//! `concat` and `sort` loop as often as a range or a `__len` says, calling
+//! metamethods that may be C functions themselves. These ten functions are
+//! polyscript's own ports of `lstrlib.c` and `ltablib.c` (the matcher in
+//! Rust, the rest on the Lua C API), with a step counter that checks the
+//! eval's deadline, token and operation budget; their results and error
+//! messages are Lua 5.4's (the tests compare them with the vendored C code
+//! on a corpus and on generated cases). A thread or a pattern filter could
+//! not do this: an abandoned thread keeps its CPU and the state, and no
+//! static rule tells a slow pattern from a fine one. Plain `string.find`
+//! uses a linear-time search. Character classes are those of the C locale
+//! (ASCII), whatever the process's locale.
+//! [`install_bounded_functions`] installs them in any mlua state.
+//!
+//! # Errors
+//!
+//! Compile and runtime errors carry the line as their
+//! [`Location`](polyscript_core::Location) (Lua reports no columns, so there
+//! are none), and the message without Lua's `chunk:line:` prefix, so the
+//! position is said once: `lua compile error in script df6c0b94f28a at line
+//! 3: unexpected symbol near 'return'`. The chunk is named after the source
+//! file (the last segment of a URL), or `script`; positions in other chunks
+//! (code the script `load`s) stay in the message.
 
+mod bounded;
 mod builder;
 mod convert;
 mod engine;
 mod errors;
 mod instance;
 mod raw;
-mod bounded;
 mod watch;
 
+pub use bounded::install_bounded_functions;
 pub use builder::LuaEngineBuilder;
 pub use engine::{LuaEngine, LuaProgram};
 pub use instance::LuaInstance;
-pub use bounded::install_bounded_functions;
 
 /// The mlua crate this engine is built on, for code that needs its own API.
 pub use mlua;

@@ -35,7 +35,9 @@ where
     // into Lua: a panic is caught here and resumed outside.
     unsafe {
         lua.exec_raw::<()>(args, |l| {
-            out = Some(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(l))));
+            out = Some(std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+                || f(l),
+            )));
             ffi::lua_settop(l, 0);
         })?;
     }

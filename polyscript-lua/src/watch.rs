@@ -57,7 +57,9 @@ impl Trip {
             Trip::Cancelled => guard.cancelled_error(),
             Trip::Operations(limit) => guard.limit_error(
                 LimitKind::Operations,
-                format!("more than {limit} operations (Lua instructions and pattern-matching steps)"),
+                format!(
+                    "more than {limit} operations (Lua instructions and pattern-matching steps)"
+                ),
             ),
             Trip::CallDepth(limit) => {
                 guard.limit_error(LimitKind::CallDepth, format!("call depth above {limit}"))
@@ -211,12 +213,18 @@ pub(crate) fn poll(steps: u64) -> Result<(), ()> {
     if armed.trip.is_none() {
         armed.trip = armed.check_budget(steps);
     }
-    if armed.trip.is_some() { Err(()) } else { Ok(()) }
+    if armed.trip.is_some() {
+        Err(())
+    } else {
+        Ok(())
+    }
 }
 
 fn lock(mutex: &Mutex<Armed>) -> MutexGuard<'_, Armed> {
     // A poisoned lock only means a panic elsewhere; the data is plain.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The per-instance state the checks read; cheap to clone (one `Arc`).
@@ -299,7 +307,6 @@ impl Watch {
         }
         false
     }
-
 }
 
 /// Whether `error` is what Lua raises when its allocator refuses memory:

@@ -35,7 +35,11 @@ fn a_dag_result_is_a_memory_limit_fast() {
         }) => assert!(message.contains("converting the result"), "{message}"),
         other => panic!("expected LimitExceeded(Memory), got {other:?}"),
     }
-    assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 /// The DAG's conversion stays near the memory limit: run in a child process
@@ -72,7 +76,11 @@ fn a_dag_result_keeps_resident_memory_bounded() {
         return;
     }
     let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "a_dag_result_keeps_resident_memory_bounded", "--nocapture"])
+        .args([
+            "--exact",
+            "a_dag_result_keeps_resident_memory_bounded",
+            "--nocapture",
+        ])
         .env(CHILD, "1")
         .output()
         .unwrap();
@@ -120,7 +128,10 @@ fn deep_input_is_invalid_data_with_the_path() {
     .unwrap();
     let (path, _) = invalid_data(eval(&ev, json!({ "a": nested_list(40) })));
     assert!(path.starts_with("ctx.a[0][0]"), "{path}");
-    assert_eq!(eval(&ev, json!({ "a": nested_list(14) })).unwrap(), json!(1));
+    assert_eq!(
+        eval(&ev, json!({ "a": nested_list(14) })).unwrap(),
+        json!(1)
+    );
 }
 
 #[test]
@@ -138,7 +149,11 @@ fn cycles_are_invalid_data_with_the_path() {
 #[test]
 fn shared_values_that_are_not_cycles_are_fine() {
     assert_eq!(
-        run("local s = {1} return { a = s, b = s, c = {s, s} }", json!({})).unwrap(),
+        run(
+            "local s = {1} return { a = s, b = s, c = {s, s} }",
+            json!({})
+        )
+        .unwrap(),
         json!({"a": [1], "b": [1], "c": [[1], [1]]})
     );
 }
@@ -175,7 +190,10 @@ fn the_number_rule_in_lua() {
 fn strings_must_be_utf8_and_keys_strings_or_list_indices() {
     for (script, want_path) in [
         ("return string.char(0xff)", "result"),
-        ("return { name = 'ok', bad = string.char(0xc3) }", "result.bad"),
+        (
+            "return { name = 'ok', bad = string.char(0xc3) }",
+            "result.bad",
+        ),
         ("return { [string.char(0xff)] = 1 }", "result"),
         ("return { [true] = 1 }", "result"),
         ("return { [1.5] = 1 }", "result"),
@@ -203,5 +221,8 @@ fn the_result_conversion_counts_against_the_memory_limit() {
         }) => {}
         other => panic!("expected LimitExceeded(Memory), got {other:?}"),
     }
-    assert_eq!(eval(&ev, json!({"n": 2})).unwrap(), json!(["item 1", "item 2"]));
+    assert_eq!(
+        eval(&ev, json!({"n": 2})).unwrap(),
+        json!(["item 1", "item 2"])
+    );
 }

@@ -11,7 +11,9 @@ use polyscript_lua::LuaEngine;
 fn compile_error(source: Source) -> (String, Option<Location>, String) {
     match Evaluator::new(LuaEngine::new(), source) {
         Err(err @ Error::Compile { .. }) => {
-            let Error::Compile { message, .. } = &err else { unreachable!() };
+            let Error::Compile { message, .. } = &err else {
+                unreachable!()
+            };
             (message.clone(), err.location(), err.to_string())
         }
         other => panic!("expected a compile error, got {other:?}"),
@@ -47,8 +49,14 @@ fn errors_of_other_chunks_keep_their_position() {
     // A chunk the script loads is another chunk: its position is part of
     // the message, not the script's location.
     let got = run("local _, err = load('x = = 1')\nreturn err", json!({})).unwrap();
-    assert_eq!(got, json!("[string \"x = = 1\"]:1: unexpected symbol near '='"));
-    match run("local f = load('local t = nil; return t.x')\nreturn f()", json!({})) {
+    assert_eq!(
+        got,
+        json!("[string \"x = = 1\"]:1: unexpected symbol near '='")
+    );
+    match run(
+        "local f = load('local t = nil; return t.x')\nreturn f()",
+        json!({}),
+    ) {
         Err(Error::Runtime {
             message, location, ..
         }) => {
@@ -64,7 +72,9 @@ fn runtime_error_has_the_line_once() {
     match run("local a = 1\nlocal b = nil\nreturn b.x + a\n", json!({})) {
         Err(err @ Error::Runtime { .. }) => {
             assert_eq!(err.location(), Some(Location::line(3)));
-            let Error::Runtime { message, .. } = &err else { unreachable!() };
+            let Error::Runtime { message, .. } = &err else {
+                unreachable!()
+            };
             assert_eq!(message, "attempt to index a nil value (local 'b')");
             assert!(!err.to_string().contains("stack traceback"), "{err}");
         }
@@ -80,7 +90,9 @@ fn error_with_a_message_keeps_it() {
     ) {
         Err(err @ Error::Runtime { .. }) => {
             assert_eq!(err.location(), Some(Location::line(2)));
-            let Error::Runtime { message, .. } = &err else { unreachable!() };
+            let Error::Runtime { message, .. } = &err else {
+                unreachable!()
+            };
             assert_eq!(message, "boom: bad input");
         }
         other => panic!("expected a runtime error, got {other:?}"),
@@ -111,7 +123,9 @@ fn pattern_errors_read_like_lua_with_the_caller_line() {
     match run("local s = 'x'\nreturn s:find('(%')", json!({})) {
         Err(err @ Error::Runtime { .. }) => {
             assert_eq!(err.location(), Some(Location::line(2)));
-            let Error::Runtime { message, .. } = &err else { unreachable!() };
+            let Error::Runtime { message, .. } = &err else {
+                unreachable!()
+            };
             assert_eq!(message, "malformed pattern (ends with '%')");
         }
         other => panic!("expected a runtime error, got {other:?}"),

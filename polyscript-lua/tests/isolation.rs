@@ -208,10 +208,8 @@ fn without_addresses(value: &polyscript_core::Value) -> String {
 
 #[test]
 fn a_seeded_generator_is_reseeded_for_the_next_eval() {
-    let ev = evaluator(
-        "if ctx.seed then math.randomseed(42) end\nreturn math.random(1, 1 << 40)",
-    )
-    .unwrap();
+    let ev = evaluator("if ctx.seed then math.randomseed(42) end\nreturn math.random(1, 1 << 40)")
+        .unwrap();
     let first_after_42 = eval(&ev, json!({"seed": true})).unwrap();
     let next = eval(&ev, json!({"seed": false})).unwrap();
     assert_ne!(next, first_after_42);

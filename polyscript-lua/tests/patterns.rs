@@ -128,7 +128,11 @@ impl States {
             if bounded {
                 install_bounded_functions(&lua).unwrap();
             }
-            let driver = lua.load(DRIVER).set_name("=driver").into_function().unwrap();
+            let driver = lua
+                .load(DRIVER)
+                .set_name("=driver")
+                .into_function()
+                .unwrap();
             (lua, driver)
         };
         States {
@@ -145,7 +149,11 @@ impl States {
         ];
         // Trailing "no value" arguments are left out (Lua tells "no value"
         // from nil), so the driver packs exactly the given ones.
-        let given = case.args.iter().rposition(|a| !matches!(a, Arg::None)).map_or(0, |i| i + 1);
+        let given = case
+            .args
+            .iter()
+            .rposition(|a| !matches!(a, Arg::None))
+            .map_or(0, |i| i + 1);
         args.extend(case.args[..given].iter().map(|a| a.value(lua)));
         driver
             .call::<String>(mlua::MultiValue::from_iter(args))
@@ -191,17 +199,98 @@ fn corpus() -> Vec<Case> {
         "1.5e10 -3 0x1F +7",
     ];
     let patterns = [
-        "o", "l+", "l*", "l-", "l?", "^h", "d$", "^$", ".", ".-", "(.)", "()", "()o()",
-        "%a+", "%d+", "%l+", "%s+", "%u+", "%w+", "%x+", "%p+", "%c+", "%g+",
-        "%A+", "%D+", "%L+", "%S+", "%U+", "%W+", "%X+", "%P+", "%C+", "%G+", "%z", "%Z+",
-        "[aeiou]", "[^aeiou]+", "[a-f]+", "[%a_][%w_]*", "[%]]", "[]]", "[^]]+", "[a-]", "[-a]",
-        "[%d%.eE+-]+", "[\0-\x1f]", "%b()", "%b[]", "%b{}", "%b\"\"", "%f[%a]%a+", "%f[%A]",
-        "%f[%w]%w+", "%f[\0]", "%f[^\0]", "(%a+)%s*=%s*(%a+)", "(a)(b)(c)%3%2%1", "(abc)%1+",
-        "((a)(b))", "(h)(e)(l)(l)(o)", "%.", "%%", "a.b", "x%zy", "^(%s*)(.-)(%s*)$",
-        "([^,]*)", "(.-),", "%s*$", "^%s*", "(%d+)%.?(%d*)", "$", "^", "(()a()b?)",
+        "o",
+        "l+",
+        "l*",
+        "l-",
+        "l?",
+        "^h",
+        "d$",
+        "^$",
+        ".",
+        ".-",
+        "(.)",
+        "()",
+        "()o()",
+        "%a+",
+        "%d+",
+        "%l+",
+        "%s+",
+        "%u+",
+        "%w+",
+        "%x+",
+        "%p+",
+        "%c+",
+        "%g+",
+        "%A+",
+        "%D+",
+        "%L+",
+        "%S+",
+        "%U+",
+        "%W+",
+        "%X+",
+        "%P+",
+        "%C+",
+        "%G+",
+        "%z",
+        "%Z+",
+        "[aeiou]",
+        "[^aeiou]+",
+        "[a-f]+",
+        "[%a_][%w_]*",
+        "[%]]",
+        "[]]",
+        "[^]]+",
+        "[a-]",
+        "[-a]",
+        "[%d%.eE+-]+",
+        "[\0-\x1f]",
+        "%b()",
+        "%b[]",
+        "%b{}",
+        "%b\"\"",
+        "%f[%a]%a+",
+        "%f[%A]",
+        "%f[%w]%w+",
+        "%f[\0]",
+        "%f[^\0]",
+        "(%a+)%s*=%s*(%a+)",
+        "(a)(b)(c)%3%2%1",
+        "(abc)%1+",
+        "((a)(b))",
+        "(h)(e)(l)(l)(o)",
+        "%.",
+        "%%",
+        "a.b",
+        "x%zy",
+        "^(%s*)(.-)(%s*)$",
+        "([^,]*)",
+        "(.-),",
+        "%s*$",
+        "^%s*",
+        "(%d+)%.?(%d*)",
+        "$",
+        "^",
+        "(()a()b?)",
         // Malformed patterns and bad capture use: Lua's errors.
-        "%", "[a", "[^", "[]", "(", ")", "a)", "(()", "%b", "%bx", "%f", "%fx", "%1", "(a)%2",
-        "(a%1)", "%0", "[%", "((((((((((((((((((((((((((((((((((a))))))))))))))))))))))))))))))))))",
+        "%",
+        "[a",
+        "[^",
+        "[]",
+        "(",
+        ")",
+        "a)",
+        "(()",
+        "%b",
+        "%bx",
+        "%f",
+        "%fx",
+        "%1",
+        "(a)%2",
+        "(a%1)",
+        "%0",
+        "[%",
+        "((((((((((((((((((((((((((((((((((a))))))))))))))))))))))))))))))))))",
     ];
     for subject in subjects {
         for pattern in patterns {
@@ -219,34 +308,74 @@ fn corpus() -> Vec<Case> {
         }
     }
     // init, plain, anchors, empty matches.
-    for init in [-100, -5, -1, 0, 1, 2, 5, 19, 20, 21, 22, 100, i64::MIN, i64::MAX] {
+    for init in [
+        -100,
+        -5,
+        -1,
+        0,
+        1,
+        2,
+        5,
+        19,
+        20,
+        21,
+        22,
+        100,
+        i64::MIN,
+        i64::MAX,
+    ] {
         for pattern in ["o", "", "^", "^h", "l*", "()", ".", "o w"] {
             cases.push(case("find", vec![s("hello world"), s(pattern), Int(init)]));
-            cases.push(case("find", vec![s("hello world"), s(pattern), Int(init), Bool(true)]));
+            cases.push(case(
+                "find",
+                vec![s("hello world"), s(pattern), Int(init), Bool(true)],
+            ));
             cases.push(case("match", vec![s("hello world"), s(pattern), Int(init)]));
-            cases.push(case("gmatch", vec![s("hello world"), s(pattern), Int(init)]));
+            cases.push(case(
+                "gmatch",
+                vec![s("hello world"), s(pattern), Int(init)],
+            ));
         }
     }
     for plain in ["a.b", "%d", "(", "[", "^a", "a$", "", "x\0y"] {
         for p4 in [Bool(true), Bool(false), Nil, Int(0), s("")] {
-            cases.push(case("find", vec![s("xa.b(%d[^a$x\0y"), s(plain), Nil, p4.clone()]));
-            cases.push(case("find", vec![s("xa.b(%d[^a$x\0y"), s(plain), Int(3), p4]));
+            cases.push(case(
+                "find",
+                vec![s("xa.b(%d[^a$x\0y"), s(plain), Nil, p4.clone()],
+            ));
+            cases.push(case(
+                "find",
+                vec![s("xa.b(%d[^a$x\0y"), s(plain), Int(3), p4],
+            ));
         }
     }
     // gsub: replacement strings, max n, anchors.
     for repl in [
         "", "x", "%0", "%1", "%2", "%%", "%", "a%", "%a", "[%1|%0]", "%9", "%1%1", "\0",
     ] {
-        for pattern in ["", "o", "(o)", "(l)(l)", "()l", "^h", "^(h)", "l*", "x*", "(", "%"] {
+        for pattern in [
+            "", "o", "(o)", "(l)(l)", "()l", "^h", "^(h)", "l*", "x*", "(", "%",
+        ] {
             cases.push(case("gsub", vec![s("hello world"), s(pattern), s(repl)]));
         }
     }
     for n in [-1, 0, 1, 2, 3, 100] {
         cases.push(case("gsub", vec![s("hello world"), s("o"), s("0"), Int(n)]));
         cases.push(case("gsub", vec![s("hello world"), s(""), s("-"), Int(n)]));
-        cases.push(case("gsub", vec![s("abc"), s("%w"), s("%0%0"), Float(n as f64)]));
+        cases.push(case(
+            "gsub",
+            vec![s("abc"), s("%w"), s("%0%0"), Float(n as f64)],
+        ));
     }
-    for mode in ["func", "func_nil", "func_false", "func_table", "func_number", "func_count", "table"] {
+    for mode in [
+        "func",
+        "func_nil",
+        "func_false",
+        "func_table",
+        "func_number",
+        "func_count",
+        "table",
+    ] {
         for pattern in ["%w+", "(%w)(%w)", "()", "", "(a)()", "(%w+)=(%w+)"] {
             cases.push(Case {
                 function: "gsub",
@@ -271,7 +400,7 @@ fn corpus() -> Vec<Case> {
     cases.push(case("find", vec![s("abc"), s("b"), s("x")]));
     cases.push(case("match", vec![s("abc"), Nil]));
     cases.push(case("gmatch", vec![Nil, s("a")]));
-    cases.push(case("gmatch", vec![s("abc"), s(".")  , Float(1.5)]));
+    cases.push(case("gmatch", vec![s("abc"), s("."), Float(1.5)]));
     cases.push(case("gsub", vec![s("abc"), s("b")]));
     cases.push(case("gsub", vec![s("abc"), s("b"), Bool(true)]));
     cases.push(case("gsub", vec![s("abc"), s("b"), s("x"), s("y")]));
@@ -342,10 +471,10 @@ fn empty_repetition_is_instant_where_c_would_spin() {
 
 fn pattern_token() -> impl Strategy<Value = &'static str> {
     prop::sample::select(vec![
-        "a", "b", "c", "(", ")", ".", " ", "%a", "%d", "%s", "%w", "%p", "%l", "%u", "%x",
-        "%c", "%g", "%A", "%S", "%W", "[ab]", "[^a]", "[a-c]", "[%d%s]", "[]]", "[^]]", "[",
-        "]", "%b()", "%bab", "%f[%w]", "%f[^a]", "%f[a]", "()", "%1", "%2", "%0", "*", "+", "-",
-        "?", "^", "$", "%", "%b", "%f", "%z", "%%", "%.", "\0",
+        "a", "b", "c", "(", ")", ".", " ", "%a", "%d", "%s", "%w", "%p", "%l", "%u", "%x", "%c",
+        "%g", "%A", "%S", "%W", "[ab]", "[^a]", "[a-c]", "[%d%s]", "[]]", "[^]]", "[", "]", "%b()",
+        "%bab", "%f[%w]", "%f[^a]", "%f[a]", "()", "%1", "%2", "%0", "*", "+", "-", "?", "^", "$",
+        "%", "%b", "%f", "%z", "%%", "%.", "\0",
     ])
 }
 
@@ -399,4 +528,3 @@ proptest! {
         });
     }
 }
-

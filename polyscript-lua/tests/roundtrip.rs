@@ -130,7 +130,11 @@ fn check(value: Value) -> Result<(), TestCaseError> {
     let too_deep = depth(&value) + 1 > Limits::DEFAULT_DATA_DEPTH as usize;
     match outcome {
         Ok(got) => {
-            prop_assert!(!too_deep && !has_big_integer(&value), "accepted: {}", canonical(&value));
+            prop_assert!(
+                !too_deep && !has_big_integer(&value),
+                "accepted: {}",
+                canonical(&value)
+            );
             prop_assert_eq!(canonical(&got), canonical(&value));
         }
         Err(Error::InvalidData {

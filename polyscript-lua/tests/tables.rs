@@ -143,8 +143,15 @@ fn loops_driven_by_c_metamethods_are_bounded_by_the_eval() {
             .unwrap();
         let start = Instant::now();
         let outcome = ev.eval(&EvalContext::with_data(json!({})).unwrap());
-        assert!(matches!(outcome, Err(Error::Timeout { .. })), "{script}: {outcome:?}");
-        assert!(start.elapsed() < Duration::from_secs(4), "{script}: {:?}", start.elapsed());
+        assert!(
+            matches!(outcome, Err(Error::Timeout { .. })),
+            "{script}: {outcome:?}"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(4),
+            "{script}: {:?}",
+            start.elapsed()
+        );
         // And as operations.
         let limits = Limits::default().with_operations(100_000);
         let ev = Evaluator::builder(LuaEngine::new(), Source::from_text(script))
@@ -184,7 +191,11 @@ fn op() -> impl Strategy<Value = Op> {
 fn script(items: &[i64], ops: &[Op]) -> String {
     let mut body = format!(
         "local t = {{{}}}\nlocal out = {{}}\n",
-        items.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+        items
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     for op in ops {
         let call = match op {
@@ -194,11 +205,15 @@ fn script(items: &[i64], ops: &[Op]) -> String {
             Op::Remove(Some(p)) => format!("try(table.remove, t, {p})"),
             Op::Move(f, e, to) => format!("try(table.move, t, {f}, {e}, {to})"),
             Op::Concat(i, j) => format!("try(table.concat, t, ',', {i}, {j})"),
-            Op::Sort(desc) if *desc => "try(table.sort, t, function(a, b) return a > b end)".to_owned(),
+            Op::Sort(desc) if *desc => {
+                "try(table.sort, t, function(a, b) return a > b end)".to_owned()
+            }
             Op::Sort(_) => "try(table.sort, t)".to_owned(),
             // By a key with many ties: the order of equal keys shows the
             // algorithm's exact steps.
-            Op::SortBy(m) => format!("try(table.sort, t, function(a, b) return (a or 0) % {m} < (b or 0) % {m} end)"),
+            Op::SortBy(m) => format!(
+                "try(table.sort, t, function(a, b) return (a or 0) % {m} < (b or 0) % {m} end)"
+            ),
         };
         body.push_str(&format!("out[#out + 1] = {call} .. show(t)\n"));
     }

@@ -39,8 +39,14 @@ fn pattern_bombs_end_at_the_deadline_and_the_state_is_reused() {
         let start = Instant::now();
         let outcome = eval(&ev, json!({"bomb": true}));
         let took = start.elapsed();
-        assert!(matches!(outcome, Err(Error::Timeout { .. })), "{bomb}: {outcome:?}");
-        assert!(took < timeout + MARGIN, "{bomb}: stopped only after {took:?}");
+        assert!(
+            matches!(outcome, Err(Error::Timeout { .. })),
+            "{bomb}: {outcome:?}"
+        );
+        assert!(
+            took < timeout + MARGIN,
+            "{bomb}: stopped only after {took:?}"
+        );
         // Same state (pool of one, not discarded), clean eval.
         assert_eq!(eval(&ev, json!({"bomb": false})).unwrap(), json!("clean"));
         assert_eq!(ev.pool_stats().discarded, 0, "{bomb}");
@@ -54,7 +60,11 @@ fn pattern_bombs_count_against_the_operation_budget() {
             .with_timeout(Duration::from_secs(60))
             .with_operations(2_000_000);
         let ev = evaluator_with(LuaEngine::new(), bomb, limits).unwrap();
-        assert_eq!(limit_of(eval(&ev, json!({}))), LimitKind::Operations, "{bomb}");
+        assert_eq!(
+            limit_of(eval(&ev, json!({}))),
+            LimitKind::Operations,
+            "{bomb}"
+        );
     }
 }
 
@@ -75,7 +85,10 @@ fn pattern_bombs_can_be_cancelled() {
     let start = Instant::now();
     let outcome = ev.eval(&ctx);
     canceller.join().unwrap();
-    assert!(matches!(outcome, Err(Error::Cancelled { .. })), "{outcome:?}");
+    assert!(
+        matches!(outcome, Err(Error::Cancelled { .. })),
+        "{outcome:?}"
+    );
     assert!(start.elapsed() < MARGIN, "{:?}", start.elapsed());
 }
 
@@ -108,9 +121,7 @@ fn a_looping_gsub_replacement_is_stopped() {
 
 /// Runs `hostile` and then `clean` on the same state (pool of one).
 fn hostile_then_clean(hostile: &str, clean: &str, data: Value) -> Value {
-    let script = format!(
-        "if ctx.hostile then\n{hostile}\nreturn 'hostile done' end\n{clean}"
-    );
+    let script = format!("if ctx.hostile then\n{hostile}\nreturn 'hostile done' end\n{clean}");
     let ev = evaluator(&script).unwrap();
     let mut hostile_data = data.clone();
     hostile_data["hostile"] = json!(true);
@@ -210,7 +221,10 @@ fn a_looping_finalizer_cannot_hang_the_next_eval() {
         Limits::default().with_timeout(Duration::from_secs(2)),
     )
     .unwrap();
-    assert!(matches!(eval(&ev, json!({"hostile": true})), Err(Error::Runtime { .. })));
+    assert!(matches!(
+        eval(&ev, json!({"hostile": true})),
+        Err(Error::Runtime { .. })
+    ));
     let start = Instant::now();
     assert_eq!(eval(&ev, json!({"hostile": false})).unwrap(), json!("done"));
     assert!(start.elapsed() < MARGIN);
@@ -238,10 +252,9 @@ fn a_caught_memory_error_ends_the_eval() {
 
 #[test]
 fn a_memory_error_through_coroutine_wrap_is_a_memory_error() {
-    let ev = evaluator(
-        "coroutine.wrap(function() local s = 'x' while true do s = s .. s end end)()",
-    )
-    .unwrap();
+    let ev =
+        evaluator("coroutine.wrap(function() local s = 'x' while true do s = s .. s end end)()")
+            .unwrap();
     assert_eq!(limit_of(eval(&ev, json!({}))), LimitKind::Memory);
 }
 
@@ -260,11 +273,17 @@ fn invalid_data_at(result: polyscript_core::Result<Value>) -> (String, String) {
 fn mixed_and_sparse_tables_are_refused_not_truncated() {
     let (path, message) = invalid_data_at(common::run("return {1, 2, x = 3}", json!({})));
     assert_eq!(path, "result");
-    assert!(message.contains("both list items") && message.contains("\"x\""), "{message}");
+    assert!(
+        message.contains("both list items") && message.contains("\"x\""),
+        "{message}"
+    );
 
     let (path, message) = invalid_data_at(common::run("return {[1] = 'a', [3] = 'c'}", json!({})));
     assert_eq!(path, "result");
-    assert!(message.contains("sparse") && message.contains("index 2"), "{message}");
+    assert!(
+        message.contains("sparse") && message.contains("index 2"),
+        "{message}"
+    );
 
     let (path, _) = invalid_data_at(common::run("return {a = {b = {1, nil, 3}}}", json!({})));
     assert_eq!(path, "result.a.b");

@@ -114,7 +114,9 @@ impl<'a> MatchState<'a> {
 
     #[inline]
     fn charge(&mut self, steps: u32) -> Result<(), MatchError> {
-        self.steps.charge(steps).map_err(|()| MatchError::Interrupted)
+        self.steps
+            .charge(steps)
+            .map_err(|()| MatchError::Interrupted)
     }
 
     /// The pattern byte at `i`, 0 at (or past) the end, as C reads the NUL.
@@ -141,7 +143,7 @@ impl<'a> MatchState<'a> {
         }
         // Make sure of native stack every few levels (the recursion is at
         // most MAX_MATCH_DEPTH levels of a few small frames each).
-        if (MAX_MATCH_DEPTH - self.depth_left) % STACK_CHECK_LEVELS == 0 {
+        if (MAX_MATCH_DEPTH - self.depth_left).is_multiple_of(STACK_CHECK_LEVELS) {
             polyscript_core::data::with_stack(|| self.match_level(s, p))
         } else {
             self.match_level(s, p)
@@ -167,7 +169,11 @@ impl<'a> MatchState<'a> {
                 }
                 b')' => break self.end_capture(s, p + 1)?,
                 b'$' if p + 1 == end => {
-                    break if s == self.subject.len() { Some(s) } else { None };
+                    break if s == self.subject.len() {
+                        Some(s)
+                    } else {
+                        None
+                    };
                 }
                 L_ESC if self.pat(p + 1) == b'b' => match self.match_balance(s, p + 2)? {
                     Some(next) => {
@@ -313,7 +319,8 @@ impl<'a> MatchState<'a> {
     /// Lua's `matchbalance` (`%bxy` with `p` at `x`).
     fn match_balance(&mut self, s: usize, p: usize) -> Result<Option<usize>, MatchError> {
         if p + 1 >= self.pattern.len() {
-            return Err(MatchError::Lua(c"malformed pattern (missing arguments to '%b')",
+            return Err(MatchError::Lua(
+                c"malformed pattern (missing arguments to '%b')",
             ));
         }
         if self.sub(s) != self.pattern[p] {
@@ -357,7 +364,12 @@ impl<'a> MatchState<'a> {
     }
 
     /// Lua's `min_expand`: as few repetitions as possible.
-    fn min_expand(&mut self, mut s: usize, p: usize, ep: usize) -> Result<Option<usize>, MatchError> {
+    fn min_expand(
+        &mut self,
+        mut s: usize,
+        p: usize,
+        ep: usize,
+    ) -> Result<Option<usize>, MatchError> {
         loop {
             if let Some(res) = self.match_at(s, ep + 1)? {
                 return Ok(Some(res));
@@ -370,7 +382,12 @@ impl<'a> MatchState<'a> {
         }
     }
 
-    fn start_capture(&mut self, s: usize, p: usize, what: isize) -> Result<Option<usize>, MatchError> {
+    fn start_capture(
+        &mut self,
+        s: usize,
+        p: usize,
+        what: isize,
+    ) -> Result<Option<usize>, MatchError> {
         let level = self.level;
         if level >= MAX_CAPTURES {
             return Err(MatchError::Lua(c"too many captures"));
@@ -420,8 +437,14 @@ impl<'a> MatchState<'a> {
             return Ok(None);
         };
         // Comparing is cheap but proportional to the length: charge it.
-        self.charge(u32::try_from(len / 32).unwrap_or(u32::MAX).saturating_add(1))?;
-        if self.subject.len() - s >= len && self.subject[init..init + len] == self.subject[s..s + len] {
+        self.charge(
+            u32::try_from(len / 32)
+                .unwrap_or(u32::MAX)
+                .saturating_add(1),
+        )?;
+        if self.subject.len() - s >= len
+            && self.subject[init..init + len] == self.subject[s..s + len]
+        {
             Ok(Some(s + len))
         } else {
             Ok(None)
@@ -466,7 +489,11 @@ pub(crate) fn match_class(c: u8, class: u8) -> bool {
         b'z' => c == 0,
         _ => return class == c,
     };
-    if class.is_ascii_lowercase() { res } else { !res }
+    if class.is_ascii_lowercase() {
+        res
+    } else {
+        !res
+    }
 }
 
 /// Lua's `nospecials`: whether `pattern` has none of the magic characters,
@@ -511,13 +538,33 @@ mod tests {
 
     #[test]
     fn malformed_patterns_have_lua_messages() {
-        assert_eq!(find("a", "%"), Err(MatchError::Lua(c"malformed pattern (ends with '%')")));
-        assert_eq!(find("a", "[a"), Err(MatchError::Lua(c"malformed pattern (missing ']')")));
-        assert_eq!(find("a", "%b"), Err(MatchError::Lua(c"malformed pattern (missing arguments to '%b')")));
-        assert_eq!(find("a", "%f"), Err(MatchError::Lua(c"missing '[' after '%f' in pattern")));
+        assert_eq!(
+            find("a", "%"),
+            Err(MatchError::Lua(c"malformed pattern (ends with '%')"))
+        );
+        assert_eq!(
+            find("a", "[a"),
+            Err(MatchError::Lua(c"malformed pattern (missing ']')"))
+        );
+        assert_eq!(
+            find("a", "%b"),
+            Err(MatchError::Lua(
+                c"malformed pattern (missing arguments to '%b')"
+            ))
+        );
+        assert_eq!(
+            find("a", "%f"),
+            Err(MatchError::Lua(c"missing '[' after '%f' in pattern"))
+        );
         assert_eq!(find("a", "%1"), Err(MatchError::CaptureIndex(1)));
-        assert_eq!(find("a", "a)"), Err(MatchError::Lua(c"invalid pattern capture")));
-        assert_eq!(find(&"a".repeat(300), &"a?".repeat(300)), Err(MatchError::Lua(c"pattern too complex")));
+        assert_eq!(
+            find("a", "a)"),
+            Err(MatchError::Lua(c"invalid pattern capture"))
+        );
+        assert_eq!(
+            find(&"a".repeat(300), &"a?".repeat(300)),
+            Err(MatchError::Lua(c"pattern too complex"))
+        );
     }
 
     #[test]

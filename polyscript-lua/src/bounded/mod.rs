@@ -120,4 +120,3 @@ pub fn install_bounded_functions(lua: &Lua) -> mlua::Result<()> {
     }
     Ok(())
 }
-

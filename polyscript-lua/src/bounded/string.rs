@@ -86,8 +86,9 @@ unsafe fn raise(l: *mut lua_State, err: MatchError) -> ! {
 /// Runs pure-Rust matching code, turning a panic (a bug) into an error
 /// rather than unwinding into Lua's C frames.
 fn guarded<R>(f: impl FnOnce() -> Result<R, MatchError>) -> Result<R, MatchError> {
-    catch_unwind(AssertUnwindSafe(f))
-        .unwrap_or(Err(MatchError::Lua(c"internal error in the pattern matcher")))
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(Err(MatchError::Lua(
+        c"internal error in the pattern matcher",
+    )))
 }
 
 /// Lua's `posrelatI`: a 1-based start position, negative from the end,
@@ -103,7 +104,14 @@ fn posrelat_i(pos: i64, len: usize) -> usize {
 }
 
 /// Pushes capture `i` (Lua's `push_onecapture`).
-unsafe fn push_capture(l: *mut lua_State, ms: &MatchState<'_>, subject: &[u8], i: usize, s: usize, e: usize) {
+unsafe fn push_capture(
+    l: *mut lua_State,
+    ms: &MatchState<'_>,
+    subject: &[u8],
+    i: usize,
+    s: usize,
+    e: usize,
+) {
     // SAFETY: pushing copies; errors are raised with no Rust value to drop.
     unsafe {
         match ms.capture(i, s, e) {
@@ -116,8 +124,18 @@ unsafe fn push_capture(l: *mut lua_State, ms: &MatchState<'_>, subject: &[u8], i
 
 /// Pushes every capture (or the whole match `s..e` when there are none and
 /// `s` is given); returns how many (Lua's `push_captures`).
-unsafe fn push_captures(l: *mut lua_State, ms: &MatchState<'_>, subject: &[u8], s: Option<usize>, e: usize) -> c_int {
-    let n = if ms.level() == 0 && s.is_some() { 1 } else { ms.level() };
+unsafe fn push_captures(
+    l: *mut lua_State,
+    ms: &MatchState<'_>,
+    subject: &[u8],
+    s: Option<usize>,
+    e: usize,
+) -> c_int {
+    let n = if ms.level() == 0 && s.is_some() {
+        1
+    } else {
+        ms.level()
+    };
     // SAFETY: as `push_capture`.
     unsafe {
         ffi::luaL_checkstack(l, n as c_int, c"too many captures".as_ptr());
@@ -275,7 +293,14 @@ unsafe extern "C-unwind" fn gmatch_next(l: *mut lua_State) -> c_int {
 
 /// Appends the string replacement (argument 3) for the match `s..e`, with
 /// its `%0`-`%9` and `%%` (Lua's `add_s`).
-unsafe fn add_string(l: *mut lua_State, ms: &MatchState<'_>, subject: &[u8], b: *mut luaL_Buffer, s: usize, e: usize) {
+unsafe fn add_string(
+    l: *mut lua_State,
+    ms: &MatchState<'_>,
+    subject: &[u8],
+    b: *mut luaL_Buffer,
+    s: usize,
+    e: usize,
+) {
     // SAFETY: as the module docs say; `repl` stays on the stack (slot 3).
     unsafe {
         let repl = bytes_at(l, 3);
@@ -388,7 +413,8 @@ pub(crate) unsafe extern "C-unwind" fn str_gsub(l: *mut lua_State) -> c_int {
             match found {
                 Some(end) if end != last_match => {
                     n += 1;
-                    changed = add_value(l, &ms, subject, b, (src, end), kind) | changed;
+                    // Always call (it appends to the buffer), then note the change.
+                    changed |= add_value(l, &ms, subject, b, (src, end), kind);
                     src = end;
                     last_match = end;
                 }
@@ -426,7 +452,8 @@ unsafe fn expected(l: *mut lua_State, arg: c_int, what: &CStr) -> ! {
         } else {
             ffi::luaL_typename(l, arg)
         };
-        let message = ffi::lua_pushfstring(l, c"%s expected, got %s".as_ptr(), what.as_ptr(), typearg);
+        let message =
+            ffi::lua_pushfstring(l, c"%s expected, got %s".as_ptr(), what.as_ptr(), typearg);
         ffi::luaL_argerror(l, arg, message);
         ffi::lua_error(l)
     }

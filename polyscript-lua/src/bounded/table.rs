@@ -142,7 +142,11 @@ pub(crate) unsafe extern "C-unwind" fn move_(l: *mut lua_State) -> c_int {
         let f = ffi::luaL_checkinteger(l, 2);
         let e = ffi::luaL_checkinteger(l, 3);
         let t = ffi::luaL_checkinteger(l, 4);
-        let tt = if ffi::lua_isnoneornil(l, 5) == 0 { 5 } else { 1 };
+        let tt = if ffi::lua_isnoneornil(l, 5) == 0 {
+            5
+        } else {
+            1
+        };
         check_tab(l, 1, TAB_R);
         check_tab(l, tt, TAB_W);
         if e >= f {
@@ -310,7 +314,13 @@ fn choose_pivot(lo: c_uint, up: c_uint, rnd: c_uint) -> c_uint {
 }
 
 /// Lua's `auxsort`.
-unsafe fn aux_sort(l: *mut lua_State, mut lo: c_uint, mut up: c_uint, mut rnd: c_uint, meter: &mut Meter) {
+unsafe fn aux_sort(
+    l: *mut lua_State,
+    mut lo: c_uint,
+    mut up: c_uint,
+    mut rnd: c_uint,
+    meter: &mut Meter,
+) {
     // SAFETY: as ltablib.c.
     unsafe {
         while lo < up {

@@ -43,7 +43,12 @@ fn size_hint(len: usize, budget: &Budget) -> c_int {
         .min(c_int::MAX as usize) as c_int
 }
 
-unsafe fn push_value(l: *mut lua_State, value: &Value, depth: u32, budget: &mut Budget) -> Result<(), DataError> {
+unsafe fn push_value(
+    l: *mut lua_State,
+    value: &Value,
+    depth: u32,
+    budget: &mut Budget,
+) -> Result<(), DataError> {
     budget.charge_value()?;
     // SAFETY: pushes onto a stack with room (checked per container).
     unsafe {
@@ -65,7 +70,12 @@ unsafe fn push_value(l: *mut lua_State, value: &Value, depth: u32, budget: &mut 
     Ok(())
 }
 
-unsafe fn push_list(l: *mut lua_State, items: &[Value], depth: u32, budget: &mut Budget) -> Result<(), DataError> {
+unsafe fn push_list(
+    l: *mut lua_State,
+    items: &[Value],
+    depth: u32,
+    budget: &mut Budget,
+) -> Result<(), DataError> {
     budget.enter(depth)?;
     // SAFETY: as `push_value`; the table is at -2 while each item is set.
     unsafe {
@@ -81,7 +91,12 @@ unsafe fn push_list(l: *mut lua_State, items: &[Value], depth: u32, budget: &mut
     Ok(())
 }
 
-unsafe fn push_map(l: *mut lua_State, map: &Map, depth: u32, budget: &mut Budget) -> Result<(), DataError> {
+unsafe fn push_map(
+    l: *mut lua_State,
+    map: &Map,
+    depth: u32,
+    budget: &mut Budget,
+) -> Result<(), DataError> {
     budget.enter(depth)?;
     // SAFETY: as `push_value`; the table is at -3 while each entry is set.
     unsafe {

@@ -23,4 +23,3 @@
 
 pub(crate) mod input;
 pub(crate) mod output;
-

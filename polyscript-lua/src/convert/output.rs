@@ -41,7 +41,10 @@ impl Path<'_> {
 /// # Safety
 ///
 /// `l` must be such a state, with those two values in those slots.
-pub(crate) unsafe fn read_result(l: *mut lua_State, mut budget: Budget) -> Result<Value, DataError> {
+pub(crate) unsafe fn read_result(
+    l: *mut lua_State,
+    mut budget: Budget,
+) -> Result<Value, DataError> {
     // SAFETY: as the caller promises.
     unsafe { read_value(l, RESULT, 0, &mut budget, None) }
 }
@@ -83,7 +86,11 @@ unsafe fn read_value(
 }
 
 /// The string at `idx` as UTF-8 text, charged to `budget`.
-unsafe fn read_string(l: *mut lua_State, idx: c_int, budget: &mut Budget) -> Result<String, DataError> {
+unsafe fn read_string(
+    l: *mut lua_State,
+    idx: c_int,
+    budget: &mut Budget,
+) -> Result<String, DataError> {
     let mut len = 0;
     // SAFETY: the value at `idx` is a string (no conversion in place, which
     // would confuse `lua_next`); Lua owns the bytes while it is on the stack.
@@ -155,7 +162,8 @@ unsafe fn read_table(
                     )));
                 }
                 other => {
-                    let name = std::ffi::CStr::from_ptr(ffi::lua_typename(l, other)).to_string_lossy();
+                    let name =
+                        std::ffi::CStr::from_ptr(ffi::lua_typename(l, other)).to_string_lossy();
                     return Err(DataError::other(format!(
                         "a table with a {name} key; JSON keys are strings and lists are indexed 1..n"
                     )));
