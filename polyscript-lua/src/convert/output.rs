@@ -150,7 +150,13 @@ unsafe fn read_table(
                     items.push((k, v));
                 }
                 ffi::LUA_TSTRING => {
-                    let k = read_string(l, key, budget).map_err(|e| e.at_key("<key>"))?;
+                    // A key that is not text fails here, at the table's path.
+                    let k = read_string(l, key, budget).map_err(|e| match e.kind() {
+                        DataErrorKind::Other(message) => {
+                            DataError::other(format!("a table key: {message}"))
+                        }
+                        _ => e,
+                    })?;
                     let v = read_value(l, value, depth, budget, Some(&path))
                         .map_err(|e| e.at_key(k.as_str()))?;
                     entries.push((k, v));
