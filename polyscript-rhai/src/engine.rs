@@ -11,8 +11,8 @@ use rhai::{AST, Dynamic, Scope};
 use crate::budget::{self, Trip};
 use crate::builder::{Options, RhaiEngineBuilder};
 use crate::setup::EngineLimits;
-use crate::stack::{self, EvalStack};
-use crate::{convert, errors, setup};
+use crate::stack::{EvalStack, Sizes};
+use crate::{convert, errors, setup, teardown};
 
 /// The name under which scripts see their input.
 pub const CTX: &str = "ctx";
@@ -172,7 +172,7 @@ impl Engine for RhaiEngine {
             engine,
             ast,
             applied,
-            stack: EvalStack::new(stack::data_reserve(limits.memory_bytes, metered)),
+            stack: EvalStack::new(Sizes::for_limits(limits, metered)),
         })
     }
 
@@ -195,17 +195,11 @@ impl Engine for RhaiEngine {
         let RhaiInstance {
             engine, ast, stack, ..
         } = instance;
-        let reserve = stack::data_reserve(limits.memory_bytes, metered);
-        let value = stack.run(reserve, |floor| {
-            run(engine, ast, ctx, guard, metered, floor)
-        })?;
+        let sizes = Sizes::for_limits(limits, metered);
+        let value = stack.run(sizes, |floor| run(engine, ast, ctx, guard, metered, floor))?;
         let result = convert::from_rhai(&value, &mut Budget::for_limits(limits))
             .map_err(|e| e.into_error(Direction::Result, EngineKind::Rhai, script_id));
-        if convert::is_flat(&value) {
-            drop(value);
-        } else {
-            stack.drop_on(value);
-        }
+        teardown::dismantle([value]);
         result
     }
 
@@ -217,7 +211,8 @@ impl Engine for RhaiEngine {
 }
 
 /// One eval on the instance's stack: runs the script under the budget,
-/// drops everything it left (its scope, a thrown value) on this stack, and
+/// takes apart everything it left (its scope; a thrown value is dropped on
+/// this stack), and
 /// turns a trip — remembered whatever the script or a built-in did with it —
 /// or an error into the eval's error.
 fn run(
@@ -237,7 +232,7 @@ fn run(
     let mut scope = Scope::new();
     scope.push_constant_dynamic(CTX, ctx);
     let outcome = engine.eval_ast_with_scope::<Dynamic>(&mut scope, ast);
-    drop(scope);
+    teardown::dismantle(scope.into_iter().map(|(_, value, _)| value));
     let trip = installed.finish();
     // Once more after the script returned: its last step may have allocated
     // after the last progress check.

@@ -91,6 +91,7 @@ mod engine;
 mod errors;
 mod setup;
 mod stack;
+mod teardown;
 
 pub use builder::RhaiEngineBuilder;
 pub use engine::{CTX, RhaiEngine, RhaiInstance, RhaiProgram};

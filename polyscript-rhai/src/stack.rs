@@ -9,10 +9,11 @@
 //! script of a few thousand levels — well within any memory limit — would
 //! abort the process with a stack overflow.
 //!
-//! So each instance reserves its own stack, sized from the limits: a *data
-//! reserve* of [`DATA_STACK_PER_MEMORY_BYTE`] × the memory limit, enough for
-//! rhai to clone or drop the deepest value the memory limit lets a script
-//! build, plus [`CALL_STACK`] for the script's own calls. The eval runs on it
+//! So each instance reserves its own stack, sized from the limits
+//! ([`Sizes`]): a *data reserve* of [`DATA_STACK_PER_MEMORY_BYTE`] × the
+//! memory limit, enough for rhai to clone or drop the deepest value the memory
+//! limit lets a script build, plus room for the script's own calls
+//! ([`CALL_STACK_PER_LEVEL`] × the call-depth limit). The eval runs on it
 //! (`psm::on_stack`, a few instructions per switch); `on_progress` stops the
 //! script with a call-depth error when its recursion reaches the data reserve,
 //! and the recursive built-ins polyscript overrides do the same
@@ -26,21 +27,38 @@
 //! thread's stack: the call-depth guard still holds, but rhai's walks over
 //! values nested deeper than that stack allows are not protected.
 
+use polyscript_core::Limits;
+
 use crate::budget;
 
 /// Stack reserved for the script's own calls (its recursion through script
-/// functions, closures and callbacks): ~7 KiB per rhai call level in debug
-/// builds, so this holds thousands of levels.
-pub(crate) const CALL_STACK: usize = 64 << 20;
+/// functions, closures and callbacks) per level of the call-depth limit:
+/// ~7 KiB per rhai call level in debug builds, 13 KiB through a callback;
+/// the rest is for the recursive built-ins (printing, comparing) on nested
+/// values, ~700 bytes a level (about 23 000 levels with the default limits).
+pub(crate) const CALL_STACK_PER_LEVEL: usize = 64 << 10;
+
+/// Smallest and largest stack for the script's calls. Without a call-depth
+/// limit, the memory limit's worth (between the two): recursion then stops
+/// at the stack guard, having used no more stack than the heap it may use.
+pub(crate) const MIN_CALL_STACK: usize = 4 << 20;
+/// See [`MIN_CALL_STACK`].
+pub(crate) const MAX_CALL_STACK: usize = 256 << 20;
 
 /// Stack bytes reserved per byte of the memory limit: the deepest value a
 /// script can afford is ~40 bytes a level, and rhai's deepest walk over it
 /// (cloning) takes up to ~212 bytes of stack a level; 8 leaves room.
 pub(crate) const DATA_STACK_PER_MEMORY_BYTE: u64 = 8;
 
-/// The data reserve when the accounting allocator is not installed: values
-/// are then only bounded by rhai's per-value size limits, so reserve more.
+/// The data reserve when the accounting allocator is not installed, per
+/// byte of the memory limit: arrays are then bounded by rhai's per-value
+/// limit of `memory / 16` elements (one level each, ~212 bytes of stack).
 pub(crate) const UNMETERED_DATA_STACK_PER_MEMORY_BYTE: u64 = 16;
+
+/// ... and per operation of the budget: without the meter nothing counts the
+/// memory of closures capturing closures (~250 bytes of stack a level, at
+/// least ~6 operations a level), so the operation budget bounds their depth.
+pub(crate) const UNMETERED_DATA_STACK_PER_OPERATION: u64 = 48;
 
 /// Smallest and largest data reserve. Without a memory limit the largest.
 pub(crate) const MIN_DATA_STACK: usize = 16 << 20;
@@ -54,16 +72,49 @@ const THREAD_STACK_RESERVE: usize = 256 << 10;
 /// that went deeper gets the pages below given back to the OS afterwards.
 pub(crate) const RECLAIM_ABOVE: usize = 1 << 20;
 
-/// The data reserve for an eval with `memory_bytes` of memory.
-pub(crate) fn data_reserve(memory_bytes: Option<u64>, metered: bool) -> usize {
-    let per_byte = if metered {
-        DATA_STACK_PER_MEMORY_BYTE
+/// How an eval's stack is divided: its calls may use the top `calls` bytes;
+/// below them at least `data` bytes stay free for rhai's walks over values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Sizes {
+    pub(crate) calls: usize,
+    pub(crate) data: usize,
+}
+
+impl Sizes {
+    /// The sizes for an eval with `limits`, metered or not.
+    pub(crate) fn for_limits(limits: &Limits, metered: bool) -> Sizes {
+        let calls = match limits.call_depth {
+            Some(depth) => (depth as usize).saturating_mul(CALL_STACK_PER_LEVEL),
+            None => limits
+                .memory_bytes
+                .map_or(MAX_CALL_STACK, |m| usize::try_from(m).unwrap_or(usize::MAX)),
+        };
+        Sizes {
+            calls: calls.clamp(MIN_CALL_STACK, MAX_CALL_STACK),
+            data: data_reserve(limits, metered),
+        }
+    }
+
+    fn total(self) -> usize {
+        self.calls + self.data
+    }
+}
+
+/// The data reserve for an eval with `limits`, metered or not.
+fn data_reserve(limits: &Limits, metered: bool) -> usize {
+    let reserve = if metered {
+        limits
+            .memory_bytes
+            .map_or(u64::MAX, |m| m.saturating_mul(DATA_STACK_PER_MEMORY_BYTE))
     } else {
-        UNMETERED_DATA_STACK_PER_MEMORY_BYTE
+        match (limits.memory_bytes, limits.operations) {
+            (Some(memory), Some(ops)) => memory
+                .saturating_mul(UNMETERED_DATA_STACK_PER_MEMORY_BYTE)
+                .max(ops.saturating_mul(UNMETERED_DATA_STACK_PER_OPERATION)),
+            _ => u64::MAX,
+        }
     };
-    memory_bytes
-        .map_or(MAX_DATA_STACK as u64, |m| m.saturating_mul(per_byte))
-        .clamp(MIN_DATA_STACK as u64, MAX_DATA_STACK as u64) as usize
+    reserve.clamp(MIN_DATA_STACK as u64, MAX_DATA_STACK as u64) as usize
 }
 
 /// The stack of one instance (or none, where it cannot be had).
@@ -73,10 +124,10 @@ pub(crate) struct EvalStack {
 }
 
 impl EvalStack {
-    /// A stack with room for `data_reserve` bytes plus [`CALL_STACK`].
-    pub(crate) fn new(data_reserve: usize) -> EvalStack {
+    /// A stack of `sizes`.
+    pub(crate) fn new(sizes: Sizes) -> EvalStack {
         EvalStack {
-            region: region::Region::map(data_reserve + CALL_STACK),
+            region: region::Region::map(sizes.total()),
         }
     }
 
@@ -87,29 +138,20 @@ impl EvalStack {
     }
 
     /// Runs `f` on this stack, giving it the stack floor below which the
-    /// script must stop so that `data_reserve` bytes stay free. Grows the
-    /// stack first if it is too small for that (a per-call memory limit
-    /// above the instance's).
-    pub(crate) fn run<R>(&mut self, data_reserve: usize, f: impl FnOnce(usize) -> R) -> R {
+    /// script must stop: `sizes.calls` below the top. Grows the stack first
+    /// if it is too small for `sizes` (per-call limits above the instance's).
+    pub(crate) fn run<R>(&mut self, sizes: Sizes, f: impl FnOnce(usize) -> R) -> R {
         if let Some(region) = &self.region
-            && region.size() < data_reserve + CALL_STACK
+            && region.size() < sizes.total()
         {
-            self.region = region::Region::map(data_reserve + CALL_STACK);
+            self.region = region::Region::map(sizes.total());
         }
         match &mut self.region {
             Some(region) => {
-                let floor = region.base() + data_reserve;
+                let floor = region.base() + region.size() - sizes.calls;
                 region.run(move || f(floor))
             }
             None => f(thread_floor()),
-        }
-    }
-
-    /// Runs `f` (a drop of a value that may be nested deep) on this stack.
-    pub(crate) fn drop_on<T>(&mut self, value: T) {
-        match &mut self.region {
-            Some(region) => region.run(move || drop(value)),
-            None => drop(value),
         }
     }
 }
@@ -354,11 +396,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn data_reserve_scales_with_memory_and_is_clamped() {
-        assert_eq!(data_reserve(Some(64 << 20), true), 512 << 20);
-        assert_eq!(data_reserve(Some(64 << 20), false), 1 << 30);
-        assert_eq!(data_reserve(Some(1024), true), MIN_DATA_STACK);
-        assert_eq!(data_reserve(None, true), MAX_DATA_STACK);
+    fn the_call_part_follows_the_call_depth_or_the_memory_limit() {
+        let default = Sizes::for_limits(&Limits::default(), true);
+        assert_eq!(default.calls, 256 * CALL_STACK_PER_LEVEL);
+        let unlimited_calls = Limits::default()
+            .with_memory_bytes(8 << 20)
+            .without_call_depth_limit();
+        assert_eq!(Sizes::for_limits(&unlimited_calls, true).calls, 8 << 20);
+        assert_eq!(
+            Sizes::for_limits(&Limits::unlimited(), true).calls,
+            MAX_CALL_STACK
+        );
+    }
+
+    #[test]
+    fn data_reserve_scales_with_the_limits_and_is_clamped() {
+        let limits = Limits::default();
+        assert_eq!(data_reserve(&limits, true), 512 << 20);
+        assert_eq!(
+            data_reserve(&limits, false),
+            MAX_DATA_STACK,
+            "100M operations"
+        );
+        let few_ops = limits.with_operations(1_000_000);
+        assert_eq!(data_reserve(&few_ops, false), 1 << 30, "16 x 64 MiB");
+        assert_eq!(
+            data_reserve(&limits.with_memory_bytes(1024), true),
+            MIN_DATA_STACK
+        );
+        assert_eq!(data_reserve(&Limits::unlimited(), true), MAX_DATA_STACK);
+        assert_eq!(data_reserve(&Limits::unlimited(), false), MAX_DATA_STACK);
     }
 
     #[cfg(unix)]
@@ -368,22 +435,31 @@ mod tests {
             let pad = std::hint::black_box([n; 16]);
             if n == 0 { 0 } else { 1 + depth(pad[0] - 1) }
         }
-        let mut stack = EvalStack::new(MIN_DATA_STACK);
+        let sizes = Sizes {
+            calls: MIN_CALL_STACK,
+            data: MIN_DATA_STACK,
+        };
+        let mut stack = EvalStack::new(sizes);
         if !stack.is_own() {
             return;
         }
-        // ~200 bytes a level: 100 000 levels need ~20 MiB, far more than a
+        // ~200 bytes a level: 50 000 levels need ~10 MiB, far more than a
         // test thread's 2 MiB.
-        let got = stack.run(MIN_DATA_STACK, |floor| {
-            assert!(floor > 0);
-            depth(100_000)
+        let got = stack.run(sizes, |floor| {
+            assert!(budget::stack_address() > floor);
+            depth(50_000)
         });
-        assert_eq!(got, 100_000);
+        assert_eq!(got, 50_000);
         // A panic on the stack comes back as a panic.
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            stack.run(MIN_DATA_STACK, |_| panic!("boom"))
+            stack.run(sizes, |_| panic!("boom"))
         }));
         assert!(caught.is_err());
-        assert_eq!(stack.run(MIN_DATA_STACK, |_| 7), 7);
+        // A larger request grows the stack.
+        let bigger = Sizes {
+            calls: 2 * MIN_CALL_STACK,
+            ..sizes
+        };
+        assert_eq!(stack.run(bigger, |_| 7), 7);
     }
 }

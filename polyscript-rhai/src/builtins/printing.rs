@@ -5,6 +5,12 @@
 //! check as the text grows. rhai's own versions recurse without either, so
 //! a value nested a few thousand levels deep, or one that refers to itself
 //! through a closure, overflows the stack.
+//!
+//! One difference: rhai prints a nested array or map through whatever
+//! `to_debug` is registered for its type; these print nested arrays and maps
+//! themselves (a `to_debug` for arrays or maps registered with
+//! [`RhaiEngineBuilder::configure`](crate::RhaiEngineBuilder::configure)
+//! still prints the outermost one).
 
 use std::fmt::Write as _;
 
@@ -41,56 +47,78 @@ fn check_text(ctx: &NativeCallContext, text: &str) -> RhaiResultOf<()> {
 
 /// One element as rhai prints it inside a container: through the
 /// `to_debug` function for its type (so custom types print their own way).
-fn print_item(ctx: &NativeCallContext, value: &mut Dynamic) -> RhaiResultOf<ImmutableString> {
-    match ctx.call_native_fn_raw(FUNC_TO_DEBUG, true, &mut [value]) {
-        Ok(text) if text.is_string() => Ok(text.into_immutable_string().unwrap_or_default()),
-        Ok(other) => Ok(ctx.engine().map_type_name(other.type_name()).into()),
+/// Nested arrays and maps are printed here directly, one native call a
+/// level rather than a trip through rhai's dispatcher (which takes ~2 KiB of
+/// stack a level); their `to_debug` is this module's anyway.
+fn write_item(ctx: &NativeCallContext, out: &mut String, value: &mut Dynamic) -> RhaiResultOf<()> {
+    if !value.is_shared() {
+        if let Ok(mut array) = value.as_array_mut() {
+            return write_array(ctx, out, &mut array);
+        }
+        if let Ok(mut map) = value.as_map_mut() {
+            return write_map(ctx, out, &mut map);
+        }
+    }
+    let text = match ctx.call_native_fn_raw(FUNC_TO_DEBUG, true, &mut [value]) {
+        Ok(text) if text.is_string() => text.into_immutable_string().unwrap_or_default(),
+        Ok(other) => ctx.engine().map_type_name(other.type_name()).into(),
         // A stopped script stays stopped.
-        Err(error) if error.is_system_exception() => Err(error),
+        Err(error) if error.is_system_exception() => return Err(error),
         // What rhai does when a `to_debug` fails: the value's `Debug`, which
         // is flat for everything but containers (whose `to_debug` is ours).
         Err(_) if value.is_array() || value.is_map() || value.is_shared() => {
-            Ok(ctx.engine().map_type_name(value.type_name()).into())
+            ctx.engine().map_type_name(value.type_name()).into()
         }
         Err(_) => {
             let text = format!("{value:?}");
-            Ok(ctx.engine().map_type_name(&text).into())
+            ctx.engine().map_type_name(&text).into()
         }
+    };
+    out.push_str(&text);
+    Ok(())
+}
+
+fn write_array(ctx: &NativeCallContext, out: &mut String, array: &mut Array) -> RhaiResultOf<()> {
+    budget::ensure_stack()?;
+    let len = array.len();
+    out.push('[');
+    for (i, x) in array.iter_mut().enumerate() {
+        write_item(ctx, out, x)?;
+        if i < len - 1 {
+            out.push_str(", ");
+        }
+        check_text(ctx, out)?;
     }
+    out.push(']');
+    Ok(())
+}
+
+fn write_map(ctx: &NativeCallContext, out: &mut String, map: &mut Map) -> RhaiResultOf<()> {
+    budget::ensure_stack()?;
+    let len = map.len();
+    out.push_str("#{");
+    for (i, (k, v)) in map.iter_mut().enumerate() {
+        let _ = write!(out, "{:?}: ", k.as_str());
+        write_item(ctx, out, v)?;
+        if i < len - 1 {
+            out.push_str(", ");
+        }
+        check_text(ctx, out)?;
+    }
+    out.push('}');
+    Ok(())
 }
 
 fn format_array(ctx: NativeCallContext, array: &mut Array) -> RhaiResultOf<ImmutableString> {
-    budget::ensure_stack()?;
-    let len = array.len();
-    let mut result = String::from("[");
-    for (i, x) in array.iter_mut().enumerate() {
-        result.push_str(&print_item(&ctx, x)?);
-        if i < len - 1 {
-            result.push_str(", ");
-        }
-        check_text(&ctx, &result)?;
-    }
-    result.push(']');
-    Ok(result.into())
+    let mut out = String::new();
+    write_array(&ctx, &mut out, array)?;
+    Ok(out.into())
 }
 
 fn format_map(ctx: NativeCallContext, map: &mut Map) -> RhaiResultOf<ImmutableString> {
-    budget::ensure_stack()?;
-    let len = map.len();
-    let mut result = String::from("#{");
-    for (i, (k, v)) in map.iter_mut().enumerate() {
-        let item = print_item(&ctx, v)?;
-        let _ = write!(
-            result,
-            "{:?}: {}{}",
-            k.as_str(),
-            item,
-            if i < len - 1 { ", " } else { "" }
-        );
-        check_text(&ctx, &result)?;
-    }
-    result.push('}');
-    Ok(result.into())
+    let mut out = String::new();
+    write_map(&ctx, &mut out, map)?;
+    Ok(out.into())
 }
 
 fn to_json(ctx: NativeCallContext, map: &mut Map) -> RhaiResultOf<String> {
