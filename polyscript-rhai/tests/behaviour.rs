@@ -314,3 +314,184 @@ fn map_growth_by_new_keys_is_stopped_by_the_operation_budget() {
         "{err:?}"
     );
 }
+
+#[test]
+fn runtime_error_messages_carry_the_location_once() {
+    let err = eval("let a = 1;\n    undefined_fn();\n", json!({})).unwrap_err();
+    match &err {
+        Error::Runtime {
+            location, message, ..
+        } => {
+            assert_eq!(*location, Some(Location::new(2, 5)), "{err}");
+            assert_eq!(message, "Function not found: undefined_fn ()");
+        }
+        other => panic!("expected a runtime error, got {other:?}"),
+    }
+    let text = err.to_string();
+    assert!(text.contains("at line 2, column 5"), "{text}");
+    assert!(!text.contains("(line"), "the position twice: {text}");
+
+    // Inside a function: the innermost position is the location, the call
+    // site is named once in the message.
+    let err = eval("fn f(x) {\n  x.nope()\n}\nf(1)", json!({})).unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.location().map(|l| l.line), Some(2), "{text}");
+    assert!(
+        text.contains("in call to function 'f' (called at line 4"),
+        "{text}"
+    );
+    assert!(!text.contains("(line"), "{text}");
+}
+
+#[test]
+fn per_call_memory_and_call_depth_limits_hold_without_the_allocator() {
+    let ev = Evaluator::builder(
+        RhaiEngine::new(),
+        Source::from_text(r#"let s = ""; s.pad(4096, "x"); s += "y"; s.len()"#),
+    )
+    .pool(PoolConfig::default().with_max_size(1))
+    .build()
+    .unwrap();
+    assert_eq!(ev.eval(&EvalContext::new()).unwrap().value(), &json!(4097));
+    let tight = EvalContext::new().with_limits(Limits::default().with_memory_bytes(1024));
+    let err = ev.eval(&tight).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::LimitExceeded {
+                limit: LimitKind::Memory,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(ev.eval(&EvalContext::new()).unwrap().value(), &json!(4097));
+
+    let ev = evaluator(
+        RhaiEngine::new(),
+        "fn down(n) { if n == 0 { 0 } else { 1 + down(n - 1) } } down(20)",
+    )
+    .unwrap();
+    let shallow = EvalContext::new().with_limits(Limits::default().with_call_depth(10));
+    let err = ev.eval(&shallow).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::LimitExceeded {
+                limit: LimitKind::CallDepth,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(ev.eval(&EvalContext::new()).unwrap().value(), &json!(20));
+}
+
+#[test]
+fn an_integer_above_i64_in_the_input_is_invalid_data_naming_its_path() {
+    let err = eval("ctx.a.b", json!({"a": {"b": [1, u64::MAX]}})).unwrap_err();
+    match &err {
+        Error::InvalidData { path, message, .. } => {
+            assert_eq!(path.as_deref(), Some("ctx.a.b[1]"), "{err}");
+            assert!(message.contains("18446744073709551615"), "{message}");
+        }
+        other => panic!("expected InvalidData, got {other:?}"),
+    }
+}
+
+#[test]
+fn results_without_a_json_form_name_the_path_and_type() {
+    let err = eval("#{ list: [1, 0.0 / 0.0] }", json!({})).unwrap_err();
+    match &err {
+        Error::InvalidData { path, .. } => assert_eq!(path.as_deref(), Some("result.list[1]")),
+        other => panic!("expected InvalidData, got {other:?}"),
+    }
+    for (script, what) in [
+        ("fn f() {}\n#{ f: Fn(\"f\") }", "function pointer"),
+        ("#{ t: timestamp() }", "timestamp"),
+    ] {
+        let err = eval(script, json!({})).unwrap_err();
+        match &err {
+            Error::InvalidData { path, message, .. } => {
+                assert!(
+                    path.as_deref().is_some_and(|p| p.starts_with("result.")),
+                    "{err}"
+                );
+                assert!(message.contains(what), "{message}");
+            }
+            other => panic!("expected InvalidData, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn numbers_round_trip_exactly() {
+    let got = eval(
+        "[ctx.zero, ctx.max, ctx.min, ctx.f, 'c', blob(2, 7), ()]",
+        json!({"zero": -0.0, "max": i64::MAX, "min": i64::MIN, "f": 0.1}),
+    )
+    .unwrap();
+    let zero = got[0].as_f64().unwrap();
+    assert!(zero == 0.0 && zero.is_sign_negative(), "{got}");
+    assert_eq!(got[1], json!(i64::MAX));
+    assert_eq!(got[2], json!(i64::MIN));
+    assert_eq!(got[3], json!(0.1));
+    assert_eq!(got[4], json!("c"), "a char is a string");
+    assert_eq!(got[5], json!([7, 7]), "a BLOB is a list of bytes");
+    assert_eq!(got[6], Value::Null);
+}
+
+#[test]
+fn a_shared_result_is_flattened() {
+    let got = eval(
+        "let x = [1, 2]; let f = || x; x.push(3); #{ a: x, b: f.call() }",
+        json!({}),
+    )
+    .unwrap();
+    assert_eq!(got, json!({"a": [1, 2, 3], "b": [1, 2, 3]}));
+}
+
+#[test]
+fn a_call_depth_error_in_a_sort_comparator_is_not_swallowed() {
+    let err = eval(
+        "fn r(n) { r(n + 1) }\nlet a = [3, 1, 2];\na.sort(|x, y| r(0));\na",
+        json!({}),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::LimitExceeded {
+                limit: LimitKind::CallDepth,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+/// polyscript replaces rhai's printing, `to_json` and equality of arrays
+/// and maps (to bound their recursion): the results are rhai's own.
+#[test]
+fn printing_and_comparing_keep_rhai_formats() {
+    let script = r#"
+        let a = [1, "x\n", 'c', 2.0, -0.5e-10, (), #{k: [true, blob(2, 255)], "a b": #{}}];
+        let p = a + [Fn("f")];
+        let m = #{x: a, y: [[], #{}], z: 1.5};
+        let same = [[1, [2]], #{p: [3]}];
+        [
+            p.to_string(), p.to_debug(), `${p}`, "s" + p, m.to_string(), m.to_debug(),
+            m.to_json(), a == a, a != [1], m == m, same == [[1, [2]], #{p: [3]}],
+            same == [[1, [2]], #{p: [4]}], [1] == ["1"], #{a: [1]} != #{a: [1]},
+            [1, 2, 3].contains(2), [[1], [2]].index_of([2]), #{p: p}.to_json()
+        ]
+    "#;
+    let ours = eval(script, json!({})).unwrap();
+    let theirs = rhai::Engine::new().eval::<rhai::Dynamic>(script).unwrap();
+    let theirs: Value = rhai::serde::from_dynamic(&theirs).unwrap();
+    assert_eq!(ours, theirs);
+    assert_eq!(
+        ours[0],
+        json!(r#"[1, "x\n", c, 2.0, -5e-11, (), #{"a b": #{}, "k": [true, [ffff]]}, Fn(f)]"#)
+    );
+}

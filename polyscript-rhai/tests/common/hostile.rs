@@ -572,6 +572,14 @@ pub fn cases() -> Vec<Case> {
             TIMEOUT,
         ),
         // Deep values inside the script: none of rhai's walks may overflow.
+        // Issue 14, point 2, as reported (it aborted the host).
+        case(
+            "a 10 000-deep result built by copying",
+            "let a = []; for i in 0..10000 { a = [a]; } a",
+            roomy(),
+            DATA,
+            DATA,
+        ),
         case(
             "a deep result",
             "let a = 0; for i in 0..20000 { a = [take(a)]; } a",
