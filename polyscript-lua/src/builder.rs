@@ -1,6 +1,7 @@
 //! [`LuaEngineBuilder`]: what scripts may reach beyond the safe libraries.
 
 use mlua::StdLib;
+use polyscript_core::host::HostFunctions;
 
 use crate::engine::LuaEngine;
 
@@ -39,11 +40,12 @@ impl Grants {
 /// let engine = LuaEngine::builder().allow_env().check_interval(500).build();
 /// # let _ = engine;
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 #[must_use]
 pub struct LuaEngineBuilder {
     grants: Grants,
     check_interval: u32,
+    host_functions: HostFunctions,
 }
 
 impl Default for LuaEngineBuilder {
@@ -51,6 +53,7 @@ impl Default for LuaEngineBuilder {
         LuaEngineBuilder {
             grants: Grants::default(),
             check_interval: LuaEngine::DEFAULT_CHECK_INTERVAL,
+            host_functions: HostFunctions::new(),
         }
     }
 }
@@ -84,8 +87,17 @@ impl LuaEngineBuilder {
         self
     }
 
+    /// Offers the functions of `registry` to scripts as `host.NAME(...)`
+    /// (see [Host functions](crate#host-functions) in the crate docs).
+    /// Without a registry, `host` is an empty table. The registry is shared,
+    /// not copied: one registry can serve any number of engines.
+    pub fn host_functions(mut self, registry: HostFunctions) -> Self {
+        self.host_functions = registry;
+        self
+    }
+
     /// The configured engine.
     pub fn build(self) -> LuaEngine {
-        LuaEngine::from_parts(self.grants, self.check_interval)
+        LuaEngine::from_parts(self.grants, self.check_interval, self.host_functions)
     }
 }

@@ -3,6 +3,7 @@
 use mlua::chunk::ChunkMode;
 use mlua::{Lua, LuaOptions, StdLib};
 use polyscript_core::data::Direction;
+use polyscript_core::host::HostFunctions;
 use polyscript_core::{
     Engine, EngineKind, Error, Guard, LimitKind, Limits, Map, Origin, ScriptId, Source, Value,
 };
@@ -29,10 +30,14 @@ use crate::instance::{Failure, LuaInstance};
 /// [`check_interval`](LuaEngineBuilder::check_interval) instructions and by
 /// those functions every 1000 steps. Lua's own "stack overflow" also ends as
 /// `LimitExceeded(CallDepth)`. See the [crate docs](crate).
-#[derive(Debug, Clone, Copy)]
+///
+/// Host functions given to the [builder](LuaEngineBuilder::host_functions)
+/// are bound in every instance as `host.NAME(...)`.
+#[derive(Debug, Clone)]
 pub struct LuaEngine {
     grants: Grants,
     check_interval: u32,
+    host_functions: HostFunctions,
 }
 
 impl Default for LuaEngine {
@@ -55,11 +60,22 @@ impl LuaEngine {
         LuaEngineBuilder::default()
     }
 
-    pub(crate) fn from_parts(grants: Grants, check_interval: u32) -> Self {
+    pub(crate) fn from_parts(
+        grants: Grants,
+        check_interval: u32,
+        host_functions: HostFunctions,
+    ) -> Self {
         LuaEngine {
             grants,
             check_interval,
+            host_functions,
         }
+    }
+
+    /// The host functions scripts can call (empty unless the builder was
+    /// given some).
+    pub fn host_functions(&self) -> &HostFunctions {
+        &self.host_functions
     }
 }
 
@@ -127,8 +143,13 @@ impl Engine for LuaEngine {
         program: &LuaProgram,
         _limits: &Limits,
     ) -> polyscript_core::Result<LuaInstance> {
-        LuaInstance::new(program, self.grants, self.check_interval)
-            .map_err(|e| errors::setup(&e, program.script_id))
+        LuaInstance::new(
+            program,
+            self.grants,
+            self.check_interval,
+            &self.host_functions,
+        )
+        .map_err(|e| errors::setup(&e, program.script_id))
     }
 
     fn eval(

@@ -8,12 +8,14 @@ use std::sync::{Arc, OnceLock};
 use mlua::chunk::ChunkMode;
 use mlua::{Function, Lua, LuaOptions, StdLib, Table, Variadic};
 use polyscript_core::data::{Budget, DataError};
+use polyscript_core::host::HostFunctions;
 use polyscript_core::{Limits, Map, Value};
 
 use crate::bounded;
 use crate::builder::Grants;
 use crate::convert;
 use crate::engine::LuaProgram;
+use crate::host;
 use crate::raw::with_raw_state;
 use crate::watch::Watch;
 
@@ -81,6 +83,7 @@ impl LuaInstance {
         program: &LuaProgram,
         grants: Grants,
         check_interval: u32,
+        host_functions: &HostFunctions,
     ) -> mlua::Result<Self> {
         let lua = Lua::new_with(grants.std_libs(), LuaOptions::new())?;
         bounded::install_bounded_functions(&lua)?;
@@ -131,6 +134,7 @@ impl LuaInstance {
         flags.set("io", grants.io)?;
         flags.set("os", grants.os)?;
         flags.set("env", grants.env)?;
+        let host = host::functions_table(&lua, host_functions, &array_mt)?;
         lua.load(sandbox_bytecode()?)
             .set_name("=polyscript-sandbox")
             .set_mode(ChunkMode::Binary)
@@ -143,6 +147,7 @@ impl LuaInstance {
                 array_mt.clone(),
                 mlua::Value::NULL,
                 flags,
+                host,
             ))?;
         let chunk = lua
             .load(program.bytecode())

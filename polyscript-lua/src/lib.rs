@@ -142,6 +142,7 @@ mod builder;
 mod convert;
 mod engine;
 mod errors;
+mod host;
 mod instance;
 mod raw;
 mod watch;

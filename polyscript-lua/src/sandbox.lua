@@ -4,7 +4,8 @@
 -- bounded pattern functions), the per-instance environment table the script
 -- runs in, the Rust `print`, the Rust "does this error end the eval?" check,
 -- the Rust "a script seeded the random generator" note, the array metatable,
--- the JSON null, and the grants (a table of booleans).
+-- the JSON null, the grants (a table of booleans), and the host functions
+-- (a table of C closures by name; empty without a registry).
 -- Result: nothing; `env` gets a protected metatable whose `__index` is the
 -- sandbox table.
 --
@@ -16,7 +17,7 @@
 -- metatable). `rawset` refuses the views, and `setmetatable` refuses
 -- finalizers (`__gc` would run at some later garbage collection, in another
 -- eval or with the hook off, since Lua runs finalizers without hooks).
-local real, env, print_fn, stops_on, note_seeded, array_mt, null, grants = ...
+local real, env, print_fn, stops_on, note_seeded, array_mt, null, grants, host = ...
 
 local rawerror, rawpcall, rawxpcall, rawload = real.error, real.pcall, real.xpcall, real.load
 local select, setmetatable, next, pairs, type = real.select, real.setmetatable, real.next, real.pairs, real.type
@@ -171,6 +172,11 @@ G.null = null
 G.array = function(t)
   return setmetatable(t or {}, array_mt)
 end
+
+-- Host functions: `host.NAME(...)`. A name that is not registered reads as
+-- nil (so scripts can test for one), and calling it is Lua's "attempt to
+-- call a nil value (field 'NAME')".
+G.host = readonly(host, "host")
 
 G.string = readonly(real.string, "string")
 G.table = readonly(real.table, "table")

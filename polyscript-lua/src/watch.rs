@@ -6,9 +6,13 @@
 //! The hook is a C function set once per Lua state with `lua_sethook`
 //! (coroutines inherit it from the thread that creates them); each eval only
 //! re-arms the shared [`Watch`] with its [`Guard`]'s deadline, token and
-//! limits. While an eval is armed, the thread running it knows its watch (a
-//! thread-local pointer), so the hook and native functions can [`poll`] it
-//! without any per-call lookup.
+//! limits. While an eval is armed, the thread running it knows its watch and
+//! its guard (thread-local pointers), so the hook and native functions can
+//! [`poll`] it, and host functions reach the eval's [`Guard`]
+//! ([`current_guard`]), without any per-call lookup. Arming saves what the
+//! thread pointed at before and disarming restores it, so an eval a host
+//! function starts on the same thread (another state, with its own watch)
+//! leaves the outer eval's checks as they were.
 //!
 //! The hook is not mlua's: an error raised from mlua's hook callback first
 //! truncates the running function's stack (`lua_settop`), which runs its
@@ -18,6 +22,7 @@
 //! later, at the protected call that catches the error, with hooks on.
 
 use std::cell::Cell;
+use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use mlua::Lua;
@@ -34,7 +39,7 @@ const MEMORY_ERROR: &[u8] = b"not enough memory";
 pub(crate) const INTERRUPTED_C: &std::ffi::CStr = c"polyscript: eval interrupted";
 
 /// Why an eval was stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Trip {
     /// Past the deadline.
     Timeout,
@@ -47,6 +52,10 @@ pub(crate) enum Trip {
     /// Lua's allocator refused memory (the limit, in bytes), and the script
     /// caught the error: the eval ends anyway.
     Memory(u64),
+    /// A host call ended the eval with this error: its deadline or
+    /// cancellation (seen by the registry around the call), or a result too
+    /// large for the memory limit.
+    Host(Box<Error>),
 }
 
 impl Trip {
@@ -68,6 +77,7 @@ impl Trip {
                 LimitKind::Memory,
                 format!("not enough memory (the limit is {limit} bytes)"),
             ),
+            Trip::Host(error) => *error,
         }
     }
 }
@@ -150,6 +160,50 @@ unsafe extern "C-unwind" fn count_hook(l: *mut lua_State, _ar: *mut lua_Debug) {
 thread_local! {
     /// The watch of the eval running on this thread (null: none).
     static CURRENT: Cell<*const Mutex<Armed>> = const { Cell::new(std::ptr::null()) };
+    /// The guard of that eval (null: none). Its lifetime is erased: it is
+    /// set only by a live [`ArmedEval`], which borrows the guard and clears
+    /// the pointer when dropped.
+    static GUARD: Cell<*const Guard<'static>> = const { Cell::new(std::ptr::null()) };
+}
+
+/// The guard of the eval running on this thread, if one is armed.
+///
+/// # Safety
+///
+/// The reference must not be kept past the native call it was obtained in:
+/// the eval (and its guard) outlives every call into Lua it makes, but not
+/// longer.
+pub(crate) unsafe fn current_guard<'a>() -> Option<&'a Guard<'a>> {
+    let guard = GUARD.with(Cell::get);
+    // SAFETY: non-null only while the `ArmedEval` that borrows the guard is
+    // alive (see `GUARD`); the caller keeps the reference within that time.
+    unsafe { guard.cast::<Guard<'a>>().as_ref() }
+}
+
+/// Stops the eval running on this thread with `trip`, unless it was
+/// stopped already (the first reason wins). The caller then raises
+/// [`INTERRUPTED_C`]. Outside an armed eval it does nothing.
+pub(crate) fn stop(trip: Trip) {
+    let current = CURRENT.with(Cell::get);
+    if current.is_null() {
+        return;
+    }
+    // SAFETY: as in `poll`.
+    let mut armed = lock(unsafe { &*current });
+    if armed.trip.is_none() {
+        armed.trip = Some(trip);
+    }
+}
+
+/// Whether the eval running on this thread has been stopped (no new checks:
+/// those run in the hook and in [`poll`]).
+pub(crate) fn is_stopped() -> bool {
+    let current = CURRENT.with(Cell::get);
+    if current.is_null() {
+        return false;
+    }
+    // SAFETY: as in `poll`.
+    lock(unsafe { &*current }).trip.is_some()
 }
 
 /// Native steps between two polls of the watch (each poll charges them as
@@ -232,10 +286,16 @@ fn lock(mutex: &Mutex<Armed>) -> MutexGuard<'_, Armed> {
 pub(crate) struct Watch(Arc<Mutex<Armed>>);
 
 /// One armed eval on the current thread; disarms when dropped (also while
-/// unwinding), so no thread is left pointing at a watch.
+/// unwinding), so no thread is left pointing at a watch or a guard, and
+/// restores what the thread pointed at before (an outer eval's, when a host
+/// function runs an eval).
 pub(crate) struct ArmedEval<'a> {
     watch: &'a Watch,
     previous: *const Mutex<Armed>,
+    previous_guard: *const Guard<'static>,
+    previous_steps: u32,
+    /// The guard `GUARD` points at must outlive this value.
+    _guard: PhantomData<&'a Guard<'a>>,
 }
 
 impl ArmedEval<'_> {
@@ -250,6 +310,8 @@ impl ArmedEval<'_> {
 impl Drop for ArmedEval<'_> {
     fn drop(&mut self) {
         CURRENT.with(|c| c.set(self.previous));
+        GUARD.with(|c| c.set(self.previous_guard));
+        STEPS_LEFT.with(|c| c.set(self.previous_steps));
     }
 }
 
@@ -269,8 +331,9 @@ impl Watch {
         })
     }
 
-    /// Arms the watch for one eval on this thread.
-    pub(crate) fn arm(&self, guard: &Guard<'_>) -> ArmedEval<'_> {
+    /// Arms the watch for one eval on this thread, with `guard` as the
+    /// eval's guard for host functions until the returned value drops.
+    pub(crate) fn arm<'a>(&'a self, guard: &'a Guard<'_>) -> ArmedEval<'a> {
         let limits = guard.limits();
         let mut armed = self.lock();
         *armed = Armed {
@@ -285,9 +348,17 @@ impl Watch {
         };
         drop(armed);
         let previous = CURRENT.with(|c| c.replace(Arc::as_ptr(&self.0)));
+        let erased = std::ptr::from_ref(guard).cast::<Guard<'static>>();
+        let previous_guard = GUARD.with(|c| c.replace(erased));
+        // Each eval counts its native steps from a full interval, and an
+        // outer eval continues its own count afterwards.
+        let previous_steps = STEPS_LEFT.with(|c| c.replace(STEPS_PER_POLL));
         ArmedEval {
             watch: self,
             previous,
+            previous_guard,
+            previous_steps,
+            _guard: PhantomData,
         }
     }
 

@@ -75,6 +75,21 @@ return x
 "#
         }
         Scenario::NonFiniteResult => "return { n = 0 / 0 }",
+        Scenario::HostCall => "return { sum = host.add(ctx.a, ctx.b), user = host.user(ctx.id) }",
+        Scenario::HostErrorCaught => {
+            r#"
+local ok, err = pcall(function() host.fail(ctx.message) end)
+assert(not ok, "host.fail did not fail")
+return err
+"#
+        }
+        Scenario::HostErrorUncaught => "host.fail(ctx.message)
+return 'unreachable'",
+        Scenario::HostWrongArguments => "return host.add(ctx.a)",
+        Scenario::HostSlowCall => "host.slow(ctx.ms)
+return 'done'",
+        Scenario::HostData => "return host.tenant()",
+        Scenario::HostLoop => "while true do host.add(1, 1) end",
         // Scenarios this harness has no script for (yet) fail their checks
         // with this error instead of stopping the whole kit.
         _ => return None,
@@ -89,8 +104,11 @@ impl Harness for Lua {
                 message: "the Lua harness has no script for this scenario".into(),
             });
         };
+        let engine = LuaEngine::builder()
+            .host_functions(testkit::host_functions())
+            .build();
         Ok(
-            Evaluator::builder(LuaEngine::new(), Source::from_text(text))
+            Evaluator::builder(engine, Source::from_text(text))
                 .limits(limits)
                 .pool(pool)
                 .build()?

@@ -12,6 +12,11 @@ use crate::raw::{ensure_stack, with_raw_state};
 const ENV: c_int = 1;
 const ARRAY_MT: c_int = 2;
 
+/// Where the array metatable is while a value is pushed (a stack slot or an
+/// upvalue's pseudo-index): lists get it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ArrayMt(pub(crate) c_int);
+
 /// Converts `input` into a table (at depth 1) and stores it as `ctx` in
 /// `env`, within `budget`.
 pub(crate) fn set_ctx(
@@ -27,7 +32,7 @@ pub(crate) fn set_ctx(
         unsafe {
             ensure_stack(l, 2)?;
             ffi::lua_pushstring(l, c"ctx".as_ptr());
-            push_map(l, input, 1, &mut budget)?;
+            push_map(l, input, 1, &mut budget, ArrayMt(ARRAY_MT))?;
             ffi::lua_rawset(l, ENV);
             Ok(())
         }
@@ -43,11 +48,20 @@ fn size_hint(len: usize, budget: &Budget) -> c_int {
         .min(c_int::MAX as usize) as c_int
 }
 
-unsafe fn push_value(
+/// Pushes `value`, inside a container at `depth` (0: at the top), within
+/// `budget`.
+///
+/// # Safety
+///
+/// `l` must have a free stack slot (containers check their own), `mt` must
+/// index the array metatable, and the state must be unable to raise while
+/// it allocates (no memory limit set): see the [module docs](super).
+pub(crate) unsafe fn push_value(
     l: *mut lua_State,
     value: &Value,
     depth: u32,
     budget: &mut Budget,
+    mt: ArrayMt,
 ) -> Result<(), DataError> {
     budget.charge_value()?;
     // SAFETY: pushes onto a stack with room (checked per container).
@@ -63,8 +77,10 @@ unsafe fn push_value(
                 budget.charge_bytes(s.len())?;
                 ffi::lua_pushlstring(l, s.as_ptr().cast(), s.len());
             }
-            Value::Array(items) => data::with_stack(|| push_list(l, items, depth + 1, budget))?,
-            Value::Object(map) => data::with_stack(|| push_map(l, map, depth + 1, budget))?,
+            Value::Array(items) => {
+                data::with_stack(|| push_list(l, items, depth + 1, budget, mt))?;
+            }
+            Value::Object(map) => data::with_stack(|| push_map(l, map, depth + 1, budget, mt))?,
         }
     }
     Ok(())
@@ -75,6 +91,7 @@ unsafe fn push_list(
     items: &[Value],
     depth: u32,
     budget: &mut Budget,
+    mt: ArrayMt,
 ) -> Result<(), DataError> {
     budget.enter(depth)?;
     // SAFETY: as `push_value`; the table is at -2 while each item is set.
@@ -82,10 +99,10 @@ unsafe fn push_list(
         ensure_stack(l, 3)?;
         ffi::lua_createtable(l, size_hint(items.len(), budget), 0);
         for (i, item) in items.iter().enumerate() {
-            push_value(l, item, depth, budget).map_err(|e| e.at_index(i))?;
+            push_value(l, item, depth, budget, mt).map_err(|e| e.at_index(i))?;
             ffi::lua_rawseti(l, -2, i as i64 + 1);
         }
-        ffi::lua_pushvalue(l, ARRAY_MT);
+        ffi::lua_pushvalue(l, mt.0);
         ffi::lua_setmetatable(l, -2);
     }
     Ok(())
@@ -96,6 +113,7 @@ unsafe fn push_map(
     map: &Map,
     depth: u32,
     budget: &mut Budget,
+    mt: ArrayMt,
 ) -> Result<(), DataError> {
     budget.enter(depth)?;
     // SAFETY: as `push_value`; the table is at -3 while each entry is set.
@@ -105,7 +123,7 @@ unsafe fn push_map(
         for (key, value) in map {
             budget.charge_bytes(key.len())?;
             ffi::lua_pushlstring(l, key.as_ptr().cast(), key.len());
-            push_value(l, value, depth, budget).map_err(|e| e.at_key(key.as_str()))?;
+            push_value(l, value, depth, budget, mt).map_err(|e| e.at_key(key.as_str()))?;
             ffi::lua_rawset(l, -3);
         }
     }

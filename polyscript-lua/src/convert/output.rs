@@ -6,6 +6,7 @@ use mlua::ffi::{self, lua_State};
 use polyscript_core::data::{self, Budget, DataError, DataErrorKind};
 use polyscript_core::{Map, Value};
 
+use crate::convert::input::ArrayMt;
 use crate::raw::ensure_stack;
 
 /// Stack slots of the result and the array metatable inside the protected
@@ -46,7 +47,25 @@ pub(crate) unsafe fn read_result(
     mut budget: Budget,
 ) -> Result<Value, DataError> {
     // SAFETY: as the caller promises.
-    unsafe { read_value(l, RESULT, 0, &mut budget, None) }
+    unsafe { read_value(l, RESULT, 0, &mut budget, None, ArrayMt(ARRAY_MT)) }
+}
+
+/// Converts the value at stack index `idx` (absolute; at the top level, as
+/// a host function's argument is) into JSON within `budget`; `mt` indexes
+/// the array metatable. Raises no Lua error.
+///
+/// # Safety
+///
+/// `l` must be a state inside a C function or a protected call, `idx` a
+/// valid absolute index and `mt` the array metatable's index.
+pub(crate) unsafe fn read_arg(
+    l: *mut lua_State,
+    idx: c_int,
+    budget: &mut Budget,
+    mt: ArrayMt,
+) -> Result<Value, DataError> {
+    // SAFETY: as the caller promises.
+    unsafe { read_value(l, idx, 0, budget, None, mt) }
 }
 
 /// The value at stack index `idx` (absolute), inside a container at `depth`.
@@ -56,6 +75,7 @@ unsafe fn read_value(
     depth: u32,
     budget: &mut Budget,
     path: Option<&Path<'_>>,
+    mt: ArrayMt,
 ) -> Result<Value, DataError> {
     budget.charge_value()?;
     // SAFETY: `idx` is a valid stack index; nothing here raises.
@@ -76,7 +96,7 @@ unsafe fn read_value(
                 let text = read_string(l, idx, budget)?;
                 Ok(Value::String(text))
             }
-            ffi::LUA_TTABLE => data::with_stack(|| read_table(l, idx, depth + 1, budget, path)),
+            ffi::LUA_TTABLE => data::with_stack(|| read_table(l, idx, depth + 1, budget, path, mt)),
             ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(l, idx).is_null() => Ok(Value::Null),
             ffi::LUA_TFUNCTION => Err(DataError::unsupported("a Lua function")),
             ffi::LUA_TTHREAD => Err(DataError::unsupported("a coroutine")),
@@ -120,6 +140,7 @@ unsafe fn read_table(
     depth: u32,
     budget: &mut Budget,
     parent: Option<&Path<'_>>,
+    mt: ArrayMt,
 ) -> Result<Value, DataError> {
     budget.enter(depth)?;
     // SAFETY: `idx` holds a table; the walk pushes at most a key and a value
@@ -132,7 +153,7 @@ unsafe fn read_table(
         let path = Path { table, parent };
         ensure_stack(l, 4)?;
         let marked_list = ffi::lua_getmetatable(l, idx) != 0 && {
-            let same = ffi::lua_rawequal(l, -1, ARRAY_MT) != 0;
+            let same = ffi::lua_rawequal(l, -1, mt.0) != 0;
             ffi::lua_pop(l, 1);
             same
         };
@@ -145,7 +166,7 @@ unsafe fn read_table(
             match ffi::lua_type(l, key) {
                 ffi::LUA_TNUMBER if ffi::lua_isinteger(l, key) != 0 => {
                     let k = ffi::lua_tointegerx(l, key, std::ptr::null_mut());
-                    let v = read_value(l, value, depth, budget, Some(&path))
+                    let v = read_value(l, value, depth, budget, Some(&path), mt)
                         .map_err(|e| at_integer_key(e, k))?;
                     items.push((k, v));
                 }
@@ -157,7 +178,7 @@ unsafe fn read_table(
                         }
                         _ => e,
                     })?;
-                    let v = read_value(l, value, depth, budget, Some(&path))
+                    let v = read_value(l, value, depth, budget, Some(&path), mt)
                         .map_err(|e| e.at_key(k.as_str()))?;
                     entries.push((k, v));
                 }
@@ -191,7 +212,7 @@ unsafe fn read_table(
             (false, false) => {
                 return Err(DataError::other(format!(
                     "a table with both list items (key {}) and map keys (key {:?}); \
-                     return a list or a map",
+                     make it a list or a map",
                     items.iter().map(|(k, _)| *k).min().unwrap_or(1),
                     first_key(&entries)
                 )));
