@@ -1,6 +1,6 @@
 //! Boa's implementation of ECMAScript's bigint primitive type.
 
-use crate::{JsData, JsResult, JsString, builtins::Number, error::JsNativeError};
+use crate::{JsData, JsError, JsResult, JsString, builtins::Number, error::JsNativeError};
 use boa_gc::{Finalize, Trace};
 use num_bigint::Sign;
 use num_integer::Integer;
@@ -29,6 +29,21 @@ use serde::{Deserialize, Serialize};
 #[boa_gc(unsafe_empty_trace)]
 pub struct JsBigInt {
     inner: Rc<RawBigInt>,
+}
+
+/// polyscript patch: the most bits a `BigInt` may have (2^20, about 315 000
+/// decimal digits). Upstream only bounded `**` (at 10^9 bits, 125 MB), so
+/// `(1n << 100000000n) ** 2n` or a multiplication of two such numbers ran
+/// for minutes inside one native step and took gigabytes. Operations whose
+/// result would be larger throw `RangeError: Maximum BigInt size exceeded`
+/// before computing it (V8's limit is 2^30 bits).
+pub const MAX_BIGINT_BITS: u64 = 1 << 20;
+
+/// polyscript patch: the error for a result over [`MAX_BIGINT_BITS`].
+fn too_large() -> JsError {
+    JsNativeError::range()
+        .with_message("Maximum BigInt size exceeded")
+        .into()
 }
 
 impl JsBigInt {
@@ -131,6 +146,12 @@ impl JsBigInt {
     pub fn from_string(mut string: &str) -> Option<Self> {
         string = string.trim();
 
+        // polyscript patch: no more digits than `MAX_BIGINT_BITS` (parsing is
+        // quadratic in the length).
+        if string.len() as u64 > MAX_BIGINT_BITS {
+            return None;
+        }
+
         if string.is_empty() {
             return Some(Self::zero());
         }
@@ -205,10 +226,9 @@ impl JsBigInt {
         .floor()
             + 1f64;
 
-        if num_bits > 1_000_000_000f64 {
-            return Err(JsNativeError::range()
-                .with_message("Maximum BigInt size exceeded")
-                .into());
+        // polyscript patch: the bound is `MAX_BIGINT_BITS` (upstream: 10^9).
+        if num_bits > MAX_BIGINT_BITS as f64 {
+            return Err(too_large());
         }
 
         Ok(Self::new(x.inner.as_ref().clone().pow(y)))
@@ -219,6 +239,10 @@ impl JsBigInt {
     pub fn shift_right(x: &Self, y: &Self) -> JsResult<Self> {
         match y.inner.to_i32() {
             Some(n) if n > 0 => Ok(Self::new(x.inner.as_ref().clone().shr(n as usize))),
+            // polyscript patch: a left shift is bounded by `MAX_BIGINT_BITS`.
+            Some(n) if x.inner.bits() + u64::from(n.unsigned_abs()) > MAX_BIGINT_BITS => {
+                Err(too_large())
+            }
             Some(n) => Ok(Self::new(x.inner.as_ref().clone().shl(n.unsigned_abs()))),
             // y doesn't fit in i32.
             //
@@ -244,6 +268,10 @@ impl JsBigInt {
     #[inline]
     pub fn shift_left(x: &Self, y: &Self) -> JsResult<Self> {
         match y.inner.to_i32() {
+            // polyscript patch: a left shift is bounded by `MAX_BIGINT_BITS`.
+            Some(n) if n > 0 && x.inner.bits() + u64::from(n.unsigned_abs()) > MAX_BIGINT_BITS => {
+                Err(too_large())
+            }
             Some(n) if n > 0 => Ok(Self::new(x.inner.as_ref().clone().shl(n as usize))),
             Some(n) => Ok(Self::new(x.inner.as_ref().clone().shr(n.unsigned_abs()))),
             // y doesn't fit in i32.
@@ -291,10 +319,17 @@ impl JsBigInt {
     }
 
     /// Performs the `*` operation.
+    ///
+    /// # Errors
+    ///
+    /// polyscript patch: a `RangeError` when the product would have more
+    /// than [`MAX_BIGINT_BITS`] bits (upstream returned `Self`, unbounded).
     #[inline]
-    #[must_use]
-    pub fn mul(x: &Self, y: &Self) -> Self {
-        Self::new(x.inner.as_ref().clone().mul(y.inner.as_ref()))
+    pub fn mul(x: &Self, y: &Self) -> JsResult<Self> {
+        if x.inner.bits() + y.inner.bits() > MAX_BIGINT_BITS {
+            return Err(too_large());
+        }
+        Ok(Self::new(x.inner.as_ref().clone().mul(y.inner.as_ref())))
     }
 
     /// Performs the `/` operation.

@@ -437,6 +437,10 @@ impl JsObject {
         // NOTE(HalidOdat): For object's that are not callable we implement a special __call__ internal method
         //                  that throws on call.
 
+        // polyscript patch: native code calling back into a function (a
+        // native calling a native, e.g. `join` -> `toString` -> `join` on a
+        // nested array, never pushes a VM frame) is bounded by the stack left.
+        crate::vm::native_stack_guard()?;
         context.vm.stack.push(this.clone()); // this
         context.vm.stack.push(self.clone()); // func
         let argument_count = args.len();
@@ -486,6 +490,8 @@ impl JsObject {
         // 1. If newTarget is not present, set newTarget to F.
         let new_target = new_target.unwrap_or(self);
 
+        // polyscript patch: native recursion bounded by the stack left.
+        crate::vm::native_stack_guard()?;
         context.vm.stack.push(JsValue::undefined());
         context.vm.stack.push(self.clone()); // func
         let argument_count = args.len();
@@ -832,6 +838,8 @@ impl JsObject {
     ///
     /// [spec]: https://tc39.es/ecma262/#sec-isarray
     pub(crate) fn is_array_abstract(&self) -> JsResult<bool> {
+        // polyscript patch: native recursion bounded by the stack left.
+        crate::vm::native_stack_guard()?;
         // Note: The spec specifies this function for JsValue.
         // It is implemented for JsObject for convenience.
 

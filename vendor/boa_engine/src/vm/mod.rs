@@ -1094,6 +1094,46 @@ impl Context {
     }
 }
 
+/// polyscript patch: native stack that must be left before native code
+/// recurses one level deeper (a prototype or proxy chain, a native function
+/// calling back into a function, `Array.prototype.flat`, `JSON.stringify`).
+const NATIVE_STACK_RED_ZONE: usize = 256 * 1024;
+
+/// polyscript patch: `Err` (the uncatchable recursion-limit error) when less
+/// than [`NATIVE_STACK_RED_ZONE`] of native stack is left. Scripts can build
+/// structures whose handling recurses natively as deep as they are (a
+/// prototype chain of 200 000 objects, a chain of proxies, an array nested
+/// that deep), which overflowed the stack and aborted the process.
+///
+/// # Errors
+///
+/// [`RuntimeLimitError::Recursion`] when the stack is nearly used up.
+#[inline]
+pub fn native_stack_guard() -> JsResult<()> {
+    match stacker::remaining_stack() {
+        Some(left) if left < NATIVE_STACK_RED_ZONE => Err(RuntimeLimitError::Recursion.into()),
+        _ => Ok(()),
+    }
+}
+
+/// polyscript patch: stack a parse and compile of code given at run time
+/// (`eval`, `Function`, `JSON.parse`) gets: the parser recurses per level of
+/// nesting (at most `boa_parser::DEFAULT_MAX_NESTING` levels, a few tens of
+/// KiB each in unoptimised builds), and so do the passes after it. A new
+/// segment of this size is mapped when less than [`COMPILE_STACK_NEED`] is
+/// left (only the pages used cost memory); the parser itself also stops
+/// with a syntax error before the stack runs out.
+const COMPILE_STACK: usize = 64 * 1024 * 1024;
+
+/// polyscript patch: see [`COMPILE_STACK`].
+const COMPILE_STACK_NEED: usize = 48 * 1024 * 1024;
+
+/// polyscript patch: runs `f` (a parse and compile, and what runs the code
+/// it produced) with at least [`COMPILE_STACK_NEED`] bytes of stack.
+pub(crate) fn with_compile_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(COMPILE_STACK_NEED, COMPILE_STACK, f)
+}
+
 /// Yields once to the executor.
 fn yield_now() -> impl Future<Output = ()> {
     struct YieldNow(bool);

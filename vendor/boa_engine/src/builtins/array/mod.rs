@@ -1860,6 +1860,8 @@ impl Array {
         this_arg: &JsValue,
         context: &mut Context,
     ) -> JsResult<u64> {
+        // polyscript patch: native recursion bounded by the stack left.
+        crate::vm::native_stack_guard()?;
         // 1. Assert target is Object
         // 2. Assert source is Object
 

@@ -74,6 +74,20 @@ impl Eval {
         x: &JsValue,
         direct: bool,
         lexical_scope: Option<Scope>,
+        strict: bool,
+        context: &mut Context,
+    ) -> JsResult<JsValue> {
+        // polyscript patch: the parse gets a stack deep enough for the
+        // deepest nesting the parser allows (see `with_compile_stack`).
+        crate::vm::with_compile_stack(|| {
+            Self::perform_eval_on_stack(x, direct, lexical_scope, strict, context)
+        })
+    }
+
+    fn perform_eval_on_stack(
+        x: &JsValue,
+        direct: bool,
+        lexical_scope: Option<Scope>,
         mut strict: bool,
         context: &mut Context,
     ) -> JsResult<JsValue> {

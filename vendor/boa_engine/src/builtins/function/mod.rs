@@ -399,6 +399,28 @@ impl BuiltInFunctionObject {
         generator: bool,
         context: &mut Context,
     ) -> JsResult<JsObject> {
+        // polyscript patch: the parse gets a stack deep enough for the
+        // deepest nesting the parser allows (see `with_compile_stack`).
+        crate::vm::with_compile_stack(|| {
+            Self::create_dynamic_function_on_stack(
+                constructor,
+                new_target,
+                args,
+                r#async,
+                generator,
+                context,
+            )
+        })
+    }
+
+    fn create_dynamic_function_on_stack(
+        constructor: JsObject,
+        new_target: &JsValue,
+        args: &[JsValue],
+        r#async: bool,
+        generator: bool,
+        context: &mut Context,
+    ) -> JsResult<JsObject> {
         // 1. If newTarget is undefined, set newTarget to constructor.
         let new_target = if new_target.is_undefined() {
             constructor.into()

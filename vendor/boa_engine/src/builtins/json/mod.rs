@@ -235,7 +235,17 @@ impl Json {
     ///
     /// [spec]: https://tc39.es/ecma262/#sec-json.parse
     /// [mdn]: https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/JSON/parse
-    pub(crate) fn parse(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    pub(crate) fn parse(
+        this: &JsValue,
+        args: &[JsValue],
+        context: &mut Context,
+    ) -> JsResult<JsValue> {
+        // polyscript patch: the parse gets a stack deep enough for the
+        // deepest nesting the parser allows (see `with_compile_stack`).
+        crate::vm::with_compile_stack(|| Self::parse_on_stack(this, args, context))
+    }
+
+    fn parse_on_stack(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
         // 1. Let jsonString be ? ToString(text).
         let json_string = args
             .first()
@@ -247,7 +257,11 @@ impl Json {
 
         // 2. Parse ! StringToCodePoints(jsonString) as a JSON text as specified in ECMA-404.
         //    Throw a SyntaxError exception if it is not a valid JSON text as defined in that specification.
-        if let Err(e) = serde_json::from_str::<serde_json::Value>(&json_string) {
+        //
+        // polyscript patch: validated without building a `serde_json::Value`
+        // (which took ten times the text's size before parsing even began);
+        // `IgnoredAny` accepts the same grammar, nesting limit included.
+        if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&json_string) {
             return Err(JsNativeError::syntax().with_message(e.to_string()).into());
         }
 
@@ -773,6 +787,8 @@ impl Json {
         holder: &JsObject,
         context: &mut Context,
     ) -> JsResult<Option<JsString>> {
+        // polyscript patch: native recursion bounded by the stack left.
+        crate::vm::native_stack_guard()?;
         // 1. Let value be ? Get(holder, key).
         let mut value = holder.get(key.clone(), context)?;
 

@@ -701,6 +701,8 @@ pub(crate) fn ordinary_has_property(
         context.slot().set_not_cacheable_if_already_prototype();
         context.slot().attributes |= SlotAttributes::PROTOTYPE;
 
+        // polyscript patch: native recursion bounded by the stack left.
+        crate::vm::native_stack_guard()?;
         parent
             // 5. If parent is not null, then
             // a. Return ? parent.[[HasProperty]](P).
@@ -732,6 +734,8 @@ pub(crate) fn ordinary_get(
                 context.slot().attributes |= SlotAttributes::PROTOTYPE;
 
                 // c. Return ? parent.[[Get]](P, Receiver).
+                // polyscript patch: native recursion bounded by the stack left.
+                crate::vm::native_stack_guard()?;
                 parent.__get__(key, receiver, context)
             }
             // b. If parent is null, return undefined.
@@ -785,6 +789,8 @@ pub(crate) fn ordinary_try_get(
                 context.slot().attributes |= SlotAttributes::PROTOTYPE;
 
                 // c. Return ? parent.[[Get]](P, Receiver).
+                // polyscript patch: native recursion bounded by the stack left.
+                crate::vm::native_stack_guard()?;
                 parent.__try_get__(key, receiver, context)
             }
             // b. If parent is null, return undefined.
@@ -846,6 +852,8 @@ pub(crate) fn ordinary_set(
         context.slot().attributes |= SlotAttributes::PROTOTYPE;
 
         // i. Return ? parent.[[Set]](P, V, Receiver).
+        // polyscript patch: native recursion bounded by the stack left.
+        crate::vm::native_stack_guard()?;
         return parent.__set__(key, value, receiver, context);
     }
     // c. Else,

@@ -28,6 +28,11 @@ use crate::parser::ParseResult;
 /// have. See `Parser::set_max_nesting`.
 pub const DEFAULT_MAX_NESTING: u32 = 1024;
 
+/// Native stack that must be left to nest one level deeper: the parse fails
+/// (with a syntax error) rather than overflow a stack too small for the
+/// nesting limit. One level takes a few tens of KiB in unoptimised builds.
+const STACK_RED_ZONE: usize = 512 * 1024;
+
 /// The nesting depth of one parse and what bounds it.
 #[derive(Debug)]
 pub(crate) struct Nesting {
@@ -88,6 +93,12 @@ fn take(
     if next > limit {
         return Err(Error::general(
             format!("the code is nested too deeply (more than {limit} levels)"),
+            position,
+        ));
+    }
+    if stacker::remaining_stack().is_some_and(|left| left < STACK_RED_ZONE) {
+        return Err(Error::general(
+            format!("the code is nested too deeply for the native stack left ({next} levels)"),
             position,
         ));
     }
