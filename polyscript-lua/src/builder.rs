@@ -30,8 +30,9 @@ impl Grants {
 ///
 /// By default scripts get `string`, `table`, `math`, `utf8`, `coroutine`,
 /// `os.time`/`os.clock`/`os.date`/`os.difftime`, text-only `load`, `print`
-/// (to `tracing`) and the base functions (`setmetatable` without `__gc`,
-/// `collectgarbage` without the options that stop or retune the collector);
+/// (to `tracing`), the base functions (`setmetatable` without `__gc`,
+/// `collectgarbage` without the options that stop or retune the collector)
+/// and the [host functions](Self::host_functions) (none unless given);
 /// never `debug`, `package`/`require`, `dofile`, `loadfile`, binary chunks
 /// or `os.exit`. See the [crate docs](crate) for isolation and limits.
 ///

@@ -60,7 +60,7 @@
 //!   back to the sandbox; after the eval it is emptied, and the chunk's
 //!   `_ENV` is bound back to it (a script may assign `_ENV`).
 //! * The libraries (`string`, `table`, `math`, `utf8`, `coroutine`, `os`,
-//!   `io` when granted) are read-only views: assignments fail, `rawset` on
+//!   `io` when granted) and `host` are read-only views: assignments fail, `rawset` on
 //!   them fails, `pairs` iterates them through a closure that hands out no
 //!   table (and `next(string)` is `nil`), their metatables, the
 //!   environment's, the string metatable (so string methods always use the
@@ -79,7 +79,9 @@
 //! # Sandbox
 //!
 //! See [`LuaEngineBuilder`] for what scripts get by default and the grants
-//! (`allow_io`, `allow_os`, `allow_env`); `debug` is never available (it
+//! (`allow_io`, `allow_os`, `allow_env`, and the [host
+//! functions](#host-functions), the only capability a script has unless
+//! granted); `debug` is never available (it
 //! reaches every upvalue, metatable and the registry). `print` goes to
 //! `tracing` (target `polyscript_lua::print`, level INFO), one line of at
 //! most 64 KiB. `load` takes text only and runs in the script's environment
@@ -107,6 +109,11 @@
 //!   `coroutine.resume`, `coroutine.wrap` and `coroutine.close` rethrow, and
 //!   `xpcall` handlers are skipped. Lua's own "stack overflow" and "C stack
 //!   overflow" are `LimitExceeded(CallDepth)`.
+//! * **Host calls** count against the deadline: the registry checks the
+//!   deadline and the token before and after each call, and the hook keeps
+//!   counting around it, so a loop of host calls is stopped by every limit.
+//!   A host function's argument or result larger than the memory limit is
+//!   `LimitExceeded(Memory)` (see [Host functions](#host-functions)).
 //!
 //! # Bounded library functions
 //!
@@ -126,6 +133,79 @@
 //! uses a linear-time search. Character classes are those of the C locale
 //! (ASCII), whatever the process's locale.
 //! [`install_bounded_functions`] installs them in any mlua state.
+//!
+//! # Host functions
+//!
+//! A [`HostFunctions`](polyscript_core::host::HostFunctions) registry given
+//! to [`LuaEngineBuilder::host_functions`] is bound in every state as the
+//! global `host`: each registered function is `host.NAME(...)`.
+//!
+//! ```
+//! use polyscript_core::host::{HostError, HostFunctions};
+//! use polyscript_core::{EvalContext, Evaluator, Source, serde_json::json};
+//! use polyscript_lua::LuaEngine;
+//!
+//! let host = HostFunctions::new()
+//!     .register("price", |(sku, qty): (String, u64)| -> Result<u64, HostError> {
+//!         if sku.is_empty() {
+//!             return Err(HostError::new("no such product"));
+//!         }
+//!         Ok(250 * qty)
+//!     })
+//!     .register("user", |(id,): (String,)| Ok(json!({"id": id, "tags": ["a", "b"]})));
+//! let engine = LuaEngine::builder().host_functions(host).build();
+//! let script = r#"
+//!     local ok, err = pcall(host.price, "", 1)
+//!     local user = host.user(ctx.user)
+//!     return { total = host.price(ctx.sku, ctx.qty), tags = #user.tags, error = err }
+//! "#;
+//! let evaluator = Evaluator::new(engine, Source::from_text(script))?;
+//! let data = json!({"sku": "sku-1", "qty": 2, "user": "u7"});
+//! let response = evaluator.eval(&EvalContext::with_data(data)?)?;
+//! assert_eq!(
+//!     response.value(),
+//!     &json!({"total": 500, "tags": 2, "error": "price: no such product"})
+//! );
+//! # Ok::<(), polyscript_core::Error>(())
+//! ```
+//!
+//! * `host` is a read-only view like the libraries (assigning, `rawset`
+//!   and `setmetatable` on it fail; a script may shadow the global `host`
+//!   with its own value, which ends with the eval). Without a registry it is
+//!   an empty table. A name that is not registered reads as `nil` (so
+//!   `if host.lookup then` tests for a function), and calling it is Lua's
+//!   own error, `attempt to call a nil value (field 'nope')`: Lua cannot
+//!   tell a read from a call. Call with a dot: `host:f(x)` passes `host`
+//!   itself as the first argument.
+//! * **Arguments** are converted as results are (the table above, right
+//!   column): each is a top-level value, nested at most
+//!   [`Limits::data_depth`](polyscript_core::Limits) levels, all of one
+//!   call's together charged against the memory limit. Then the registry
+//!   deserializes them into the function's argument types, by the number
+//!   rule: a Lua float such as `2.0` is not an integer (`math.tointeger`).
+//! * **Results** are converted as `ctx` is (the left column: a list gets
+//!   the array metatable, `null` is the global `null`), charged against the
+//!   eval's data depth and memory limit.
+//! * Host functions may be called from anywhere in the script: coroutines,
+//!   metamethods, `string.gsub` replacement functions, `table.sort`
+//!   comparators. An `async` function ([`register_async`](polyscript_core::host::HostFunctions::register_async))
+//!   is an ordinary call in Lua: the eval waits for it, within its deadline.
+//!
+//! What goes wrong in a call:
+//!
+//! | case | in the script | uncaught |
+//! |---|---|---|
+//! | the function returns `Err(HostError)` | a Lua error `NAME: MESSAGE`, with the caller's position as Lua's library errors have it (`script:3: price: no such product`); `pcall` catches it | `Error::Runtime` with the message and the line |
+//! | wrong argument count or types | `NAME: takes 2 arguments, got 1`, `NAME: argument 2: invalid type: ...` | the same |
+//! | an argument with no JSON form (mixed or sparse keys, a function, a cycle, NaN, bytes that are not UTF-8, too deep) | `NAME: argument 1.items: a sparse list ...` | the same |
+//! | a result too deep, or an integer outside `i64` | `NAME: its result: ...` | the same |
+//! | the function panics | `NAME: panicked: MESSAGE` (the registry catches it; nothing unwinds into Lua's C code) | the same |
+//! | the deadline passes or the token fires (before, during or after the call, also in an `async` function) | the eval stops: no `pcall`, `xpcall` or coroutine catches it | `Timeout` / `Cancelled` |
+//! | an argument or result larger than the memory limit | the eval stops | `LimitExceeded(Memory)` naming the function |
+//!
+//! Once an eval is stopped (by any limit), a host call made while the
+//! script unwinds (from a `__close` handler, say) fails without calling the
+//! function.
 //!
 //! # Errors
 //!

@@ -83,11 +83,15 @@ assert(not ok, "host.fail did not fail")
 return err
 "#
         }
-        Scenario::HostErrorUncaught => "host.fail(ctx.message)
-return 'unreachable'",
+        Scenario::HostErrorUncaught => {
+            "host.fail(ctx.message)
+return 'unreachable'"
+        }
         Scenario::HostWrongArguments => "return host.add(ctx.a)",
-        Scenario::HostSlowCall => "host.slow(ctx.ms)
-return 'done'",
+        Scenario::HostSlowCall => {
+            "host.slow(ctx.ms)
+return 'done'"
+        }
         Scenario::HostData => "return host.tenant()",
         Scenario::HostLoop => "while true do host.add(1, 1) end",
         // Scenarios this harness has no script for (yet) fail their checks
@@ -107,13 +111,11 @@ impl Harness for Lua {
         let engine = LuaEngine::builder()
             .host_functions(testkit::host_functions())
             .build();
-        Ok(
-            Evaluator::builder(engine, Source::from_text(text))
-                .limits(limits)
-                .pool(pool)
-                .build()?
-                .into_any(),
-        )
+        Ok(Evaluator::builder(engine, Source::from_text(text))
+            .limits(limits)
+            .pool(pool)
+            .build()?
+            .into_any())
     }
 
     fn compile_error_line(&self) -> Option<u32> {

@@ -90,7 +90,11 @@ unsafe fn call(l: *mut lua_State) -> Outcome {
     // SAFETY: the caller's; the guard is used within this call only.
     unsafe {
         let Some(binding) = binding(l) else {
-            return raise(l, None, "host functions are gone (the Lua state is closing)");
+            return raise(
+                l,
+                None,
+                "host functions are gone (the Lua state is closing)",
+            );
         };
         let name = name(l);
         let Some(guard) = watch::current_guard() else {
@@ -191,14 +195,19 @@ unsafe fn raise(l: *mut lua_State, binding: Option<&Binding>, message: &str) -> 
 
 /// The call's arguments as JSON, by the value table (the same rules as a
 /// result), within the eval's budget.
-unsafe fn read_args(l: *mut lua_State, name: &str, guard: &Guard<'_>) -> Result<Vec<Value>, Failure> {
+unsafe fn read_args(
+    l: *mut lua_State,
+    name: &str,
+    guard: &Guard<'_>,
+) -> Result<Vec<Value>, Failure> {
     let mut budget = Budget::for_limits(guard.limits());
     // SAFETY: reading values raises no Lua error (see `read_arg`).
     unsafe {
         let count = ffi::lua_gettop(l);
         let affordable = budget.bytes_left() / Budget::VALUE_BYTES;
         let capacity = usize::try_from(count).unwrap_or(0);
-        let mut args = Vec::with_capacity(capacity.min(usize::try_from(affordable).unwrap_or(usize::MAX)));
+        let mut args =
+            Vec::with_capacity(capacity.min(usize::try_from(affordable).unwrap_or(usize::MAX)));
         for idx in 1..=count {
             match read_arg(l, idx, &mut budget, ARRAY_MT) {
                 Ok(value) => args.push(value),

@@ -31,3 +31,5 @@ pub fn run(script: &str, data: Value) -> Result<Value> {
 pub fn eval(ev: &Evaluator<LuaEngine>, data: Value) -> Result<Value> {
     Ok(ev.eval(&EvalContext::with_data(data)?)?.into_value())
 }
+
+pub mod host;
