@@ -23,6 +23,7 @@
 
 use std::cell::Cell;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use mlua::Lua;
@@ -142,9 +143,11 @@ unsafe extern "C-unwind" fn count_hook(l: *mut lua_State, _ar: *mut lua_Debug) {
     }
     let stopped = {
         // SAFETY: as in `poll`.
-        let mut armed = lock(unsafe { &*current });
+        let shared = unsafe { &*current };
+        let mut armed = shared.lock();
         if armed.trip.is_none() {
             armed.trip = armed.check(l);
+            shared.note(&armed);
         }
         armed.trip.is_some()
     };
@@ -159,7 +162,7 @@ unsafe extern "C-unwind" fn count_hook(l: *mut lua_State, _ar: *mut lua_Debug) {
 
 thread_local! {
     /// The watch of the eval running on this thread (null: none).
-    static CURRENT: Cell<*const Mutex<Armed>> = const { Cell::new(std::ptr::null()) };
+    static CURRENT: Cell<*const Shared> = const { Cell::new(std::ptr::null()) };
     /// The guard of that eval (null: none). Its lifetime is erased: it is
     /// set only by a live [`ArmedEval`], which borrows the guard and clears
     /// the pointer when dropped.
@@ -189,21 +192,21 @@ pub(crate) fn stop(trip: Trip) {
         return;
     }
     // SAFETY: as in `poll`.
-    let mut armed = lock(unsafe { &*current });
+    let shared = unsafe { &*current };
+    let mut armed = shared.lock();
     if armed.trip.is_none() {
         armed.trip = Some(trip);
+        shared.note(&armed);
     }
 }
 
 /// Whether the eval running on this thread has been stopped (no new checks:
-/// those run in the hook and in [`poll`]).
+/// those run in the hook and in [`poll`]). Takes no lock: cheap enough for
+/// every host call.
 pub(crate) fn is_stopped() -> bool {
     let current = CURRENT.with(Cell::get);
-    if current.is_null() {
-        return false;
-    }
     // SAFETY: as in `poll`.
-    lock(unsafe { &*current }).trip.is_some()
+    unsafe { current.as_ref() }.is_some_and(|shared| shared.stopped.load(Ordering::Relaxed))
 }
 
 /// Native steps between two polls of the watch (each poll charges them as
@@ -261,11 +264,12 @@ pub(crate) fn poll(steps: u64) -> Result<(), ()> {
         return Ok(());
     }
     // SAFETY: `CURRENT` is set only by a live `ArmedEval`, which borrows the
-    // `Watch` owning this mutex and clears the pointer when dropped.
-    let mutex = unsafe { &*current };
-    let mut armed = lock(mutex);
+    // `Watch` owning this state and clears the pointer when dropped.
+    let shared = unsafe { &*current };
+    let mut armed = shared.lock();
     if armed.trip.is_none() {
         armed.trip = armed.check_budget(steps);
+        shared.note(&armed);
     }
     if armed.trip.is_some() {
         Err(())
@@ -274,16 +278,32 @@ pub(crate) fn poll(steps: u64) -> Result<(), ()> {
     }
 }
 
-fn lock(mutex: &Mutex<Armed>) -> MutexGuard<'_, Armed> {
-    // A poisoned lock only means a panic elsewhere; the data is plain.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+/// What the checks of one instance share.
+#[derive(Debug, Default)]
+struct Shared {
+    armed: Mutex<Armed>,
+    /// `armed.trip.is_some()`, readable without the lock (host calls check
+    /// it on every call). Written under the lock, read on the eval's thread.
+    stopped: AtomicBool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Armed> {
+        // A poisoned lock only means a panic elsewhere; the data is plain.
+        self.armed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Mirrors `armed`'s trip into `stopped` (call after setting it).
+    fn note(&self, armed: &Armed) {
+        self.stopped.store(armed.trip.is_some(), Ordering::Relaxed);
+    }
 }
 
 /// The per-instance state the checks read; cheap to clone (one `Arc`).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Watch(Arc<Mutex<Armed>>);
+pub(crate) struct Watch(Arc<Shared>);
 
 /// One armed eval on the current thread; disarms when dropped (also while
 /// unwinding), so no thread is left pointing at a watch or a guard, and
@@ -291,7 +311,7 @@ pub(crate) struct Watch(Arc<Mutex<Armed>>);
 /// function runs an eval).
 pub(crate) struct ArmedEval<'a> {
     watch: &'a Watch,
-    previous: *const Mutex<Armed>,
+    previous: *const Shared,
     previous_guard: *const Guard<'static>,
     previous_steps: u32,
     /// The guard `GUARD` points at must outlive this value.
@@ -303,7 +323,9 @@ impl ArmedEval<'_> {
     pub(crate) fn disarm(self) -> Option<Trip> {
         let mut armed = self.watch.lock();
         armed.cancel = None;
-        armed.trip.take()
+        let trip = armed.trip.take();
+        self.watch.0.note(&armed);
+        trip
     }
 }
 
@@ -317,7 +339,7 @@ impl Drop for ArmedEval<'_> {
 
 impl Watch {
     fn lock(&self) -> MutexGuard<'_, Armed> {
-        lock(&self.0)
+        self.0.lock()
     }
 
     /// Installs the hook on `lua`, checking every `every` instructions.
@@ -346,6 +368,7 @@ impl Watch {
             memory: limits.memory_bytes,
             trip: None,
         };
+        self.0.note(&armed);
         drop(armed);
         let previous = CURRENT.with(|c| c.replace(Arc::as_ptr(&self.0)));
         let erased = std::ptr::from_ref(guard).cast::<Guard<'static>>();
@@ -374,6 +397,7 @@ impl Watch {
             && is_memory_error(error)
         {
             armed.trip = Some(Trip::Memory(limit));
+            self.0.note(&armed);
             return true;
         }
         false

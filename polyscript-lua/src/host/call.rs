@@ -23,7 +23,7 @@ use polyscript_core::{EngineKind, Error, Guard, LimitKind, Value};
 
 use super::{Binding, binding, forget_payload};
 use crate::convert::input::{ArrayMt, push_value};
-use crate::convert::output::read_arg;
+use crate::convert::output::{read_arg, read_scalar};
 use crate::watch::{self, INTERRUPTED_C, Trip};
 
 /// Upvalues of a host closure: the binding, the name, the array metatable.
@@ -142,7 +142,8 @@ unsafe fn name<'a>(l: *mut lua_State) -> &'a str {
 /// A call that cannot go on: a catchable message, or a stop.
 enum Failure {
     Raise(String),
-    Stop(Error),
+    /// Boxed: keeps the results that carry a `Failure` small on the hot path.
+    Stop(Box<Error>),
 }
 
 impl Failure {
@@ -151,14 +152,14 @@ impl Failure {
     /// script's to catch.
     fn data(name: &str, what: &str, root: &str, e: DataError, guard: &Guard<'_>) -> Self {
         match e.kind() {
-            DataErrorKind::TooLarge { limit } => Failure::Stop(guard.limit_error(
+            DataErrorKind::TooLarge { limit } => Failure::Stop(Box::new(guard.limit_error(
                 LimitKind::Memory,
                 format!(
                     "host function {name}: converting {what} needs more than {limit} bytes \
                      (stopped at {})",
                     e.path(root)
                 ),
-            )),
+            ))),
             kind => Failure::Raise(format!("{name}: {what}{}: {kind}", e.path(""))),
         }
     }
@@ -174,7 +175,7 @@ unsafe fn finish(l: *mut lua_State, binding: &Binding, failure: Failure) -> Outc
         // SAFETY: the caller's.
         Failure::Raise(message) => unsafe { raise(l, Some(binding), &message) },
         Failure::Stop(error) => {
-            watch::stop(Trip::Host(Box::new(error)));
+            watch::stop(Trip::Host(error));
             Outcome::Stop
         }
     }
@@ -209,6 +210,14 @@ unsafe fn read_args(
         let mut args =
             Vec::with_capacity(capacity.min(usize::try_from(affordable).unwrap_or(usize::MAX)));
         for idx in 1..=count {
+            // Numbers, booleans and nil inline; the rest by the general walk
+            // (which also reports what the fast path refuses).
+            if let Some(value) = read_scalar(l, idx)
+                && budget.charge_value().is_ok()
+            {
+                args.push(value);
+                continue;
+            }
             match read_arg(l, idx, &mut budget, ARRAY_MT) {
                 Ok(value) => args.push(value),
                 Err(e) => {
