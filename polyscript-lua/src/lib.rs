@@ -176,7 +176,8 @@
 //!   `if host.lookup then` tests for a function), and calling it is Lua's
 //!   own error, `attempt to call a nil value (field 'nope')`: Lua cannot
 //!   tell a read from a call. Call with a dot: `host:f(x)` passes `host`
-//!   itself as the first argument.
+//!   itself as the first argument. A name that is a Lua keyword (`end`,
+//!   `repeat`, ...) is called as `host["end"](...)`.
 //! * **Arguments** are converted as results are (the table above, right
 //!   column): each is a top-level value, nested at most
 //!   [`Limits::data_depth`](polyscript_core::Limits) levels, all of one

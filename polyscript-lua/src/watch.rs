@@ -147,7 +147,9 @@ unsafe extern "C-unwind" fn count_hook(l: *mut lua_State, _ar: *mut lua_Debug) {
         let mut armed = shared.lock();
         if armed.trip.is_none() {
             armed.trip = armed.check(l);
-            shared.note(&armed);
+            if armed.trip.is_some() {
+                shared.note(&armed);
+            }
         }
         armed.trip.is_some()
     };
@@ -269,7 +271,9 @@ pub(crate) fn poll(steps: u64) -> Result<(), ()> {
     let mut armed = shared.lock();
     if armed.trip.is_none() {
         armed.trip = armed.check_budget(steps);
-        shared.note(&armed);
+        if armed.trip.is_some() {
+            shared.note(&armed);
+        }
     }
     if armed.trip.is_some() {
         Err(())

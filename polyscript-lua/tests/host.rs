@@ -420,3 +420,29 @@ fn one_registry_serves_many_engines_and_instances() {
     assert_eq!(common::eval(&a, json!({"n": 2})).unwrap(), json!(4));
     assert_eq!(common::eval(&b, json!({"n": 2})).unwrap(), json!(8));
 }
+
+#[test]
+fn a_function_named_like_a_lua_keyword_is_called_by_index() {
+    let registry = HostFunctions::new().register("end", |(): ()| Ok("ended"));
+    let ev = common::evaluator_with(
+        common::host::engine(registry),
+        r#"return host["end"]()"#,
+        Default::default(),
+    )
+    .unwrap();
+    assert_eq!(common::eval(&ev, json!({})).unwrap(), json!("ended"));
+}
+
+#[test]
+fn many_arguments_are_passed_in_order() {
+    let got = run(
+        r#"
+local t = {}
+for i = 1, 5000 do t[i] = i end
+return { n = host.count(table.unpack(t)), last = host.echo(select(5000, table.unpack(t))) }
+"#,
+        json!({}),
+    )
+    .unwrap();
+    assert_eq!(got, json!({"n": 5000, "last": 5000}));
+}
