@@ -106,7 +106,7 @@ unsafe fn call(l: *mut lua_State) -> Outcome {
         }
         let args = match read_args(l, name, guard) {
             Ok(args) => args,
-            Err(outcome) => return finish(l, binding, outcome),
+            Err(failure) => return finish(l, binding, failure),
         };
         // The arguments are Rust values now: free their slots for what is
         // pushed next.
