@@ -84,6 +84,22 @@ pub trait Engine: Send + Sync + 'static {
         guard: &Guard<'_>,
     ) -> Result<Value>;
 
+    /// Like [`eval`](Engine::eval), for engines whose result is not always
+    /// a [`Value`]: a WASM guest's raw output bytes, say, which no `Value`
+    /// holds losslessly. The evaluator calls this one; the default wraps
+    /// `eval`'s value, so engines that only return values implement `eval`
+    /// alone.
+    fn eval_output(
+        &self,
+        instance: &mut Self::Instance,
+        program: &Self::Program,
+        input: &Map,
+        guard: &Guard<'_>,
+    ) -> Result<Output> {
+        self.eval(instance, program, input, guard)
+            .map(Output::Value)
+    }
+
     /// Whether the engine honours a per-call
     /// [`Guard::entry_point`] (default `false`: the evaluator then refuses a
     /// context that names one with [`Error::Unsupported`], rather than
@@ -97,6 +113,18 @@ pub trait Engine: Send + Sync + 'static {
     fn discard_after(&self, error: &Error) -> bool {
         error.is_fatal_for_instance()
     }
+}
+
+/// What one eval produced (see [`Engine::eval_output`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Output {
+    /// A value: what every engine's script returns.
+    Value(Value),
+    /// Raw bytes, exactly as the script (a WASM guest) wrote them; the
+    /// [`Response`](crate::Response) carries them in
+    /// [`bytes`](crate::Response::bytes) and its value is `null`.
+    Bytes(Vec<u8>),
 }
 
 /// Everything an engine needs to keep one eval within bounds: the effective

@@ -227,12 +227,13 @@ impl<E: Engine> Shared<E> {
         start: Instant,
     ) -> (Result<Response>, bool) {
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            self.engine.eval(instance, &self.program, input, guard)
+            self.engine
+                .eval_output(instance, &self.program, input, guard)
         }));
         match outcome {
-            Ok(Ok(value)) => (
-                Ok(Response::new(
-                    value,
+            Ok(Ok(output)) => (
+                Ok(Response::from_output(
+                    output,
                     self.script_id,
                     self.kind,
                     start.elapsed(),

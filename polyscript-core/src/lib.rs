@@ -58,7 +58,7 @@ pub use context::EvalContext;
 pub use coordinate::{
     Coordinator, PipelineOutput, Stage, StepKind, broadcast, map_reduce, pipeline,
 };
-pub use engine::{Engine, EngineKind, Guard};
+pub use engine::{Engine, EngineKind, Guard, Output};
 pub use error::{Error, LimitKind, Location, Result, panic_message};
 pub use evaluator::{Evaluator, EvaluatorBuilder};
 pub use limits::Limits;

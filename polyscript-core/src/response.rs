@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use crate::engine::EngineKind;
+use crate::engine::{EngineKind, Output};
 use crate::error::{Error, Result};
 use crate::script_id::ScriptId;
 use crate::value::{Value, ValueType};
@@ -13,6 +13,9 @@ use crate::value::{Value, ValueType};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
     value: Value,
+    /// Raw output bytes, for engines asked to return them (`value` is then
+    /// `null`).
+    bytes: Option<Vec<u8>>,
     script_id: ScriptId,
     engine: EngineKind,
     exec_time: Duration,
@@ -23,13 +26,46 @@ impl Response {
     pub fn new(value: Value, script_id: ScriptId, engine: EngineKind, exec_time: Duration) -> Self {
         Response {
             value,
+            bytes: None,
             script_id,
             engine,
             exec_time,
         }
     }
 
-    /// The script's result.
+    /// A response from what an engine's eval produced ([`Output`]).
+    pub fn from_output(
+        output: Output,
+        script_id: ScriptId,
+        engine: EngineKind,
+        exec_time: Duration,
+    ) -> Self {
+        match output {
+            Output::Value(value) => Response::new(value, script_id, engine, exec_time),
+            Output::Bytes(bytes) => Response {
+                value: Value::Null,
+                bytes: Some(bytes),
+                script_id,
+                engine,
+                exec_time,
+            },
+        }
+    }
+
+    /// The raw bytes the script returned, when its engine was asked for
+    /// them (e.g. a WASM engine's bytes output mode): exactly as written,
+    /// never re-encoded. `None` for a value result.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        self.bytes.as_deref()
+    }
+
+    /// The raw bytes, by value (see [`bytes`](Self::bytes)).
+    pub fn into_bytes(self) -> Option<Vec<u8>> {
+        self.bytes
+    }
+
+    /// The script's result (`null` when the engine returned raw
+    /// [`bytes`](Self::bytes)).
     pub fn value(&self) -> &Value {
         &self.value
     }
@@ -111,6 +147,21 @@ mod tests {
             }
         );
         assert!(r.inspect().contains("\"greeting\": \"Hello, World!\""));
+    }
+
+    #[test]
+    fn byte_output_is_carried_unchanged() {
+        let raw = vec![0xff, 0x00, b'a', 0xfe];
+        let r = Response::from_output(
+            Output::Bytes(raw.clone()),
+            ScriptId::of(b"s"),
+            EngineKind::Extism,
+            Duration::ZERO,
+        );
+        assert_eq!(r.bytes(), Some(raw.as_slice()));
+        assert_eq!(r.value(), &Value::Null);
+        assert_eq!(r.clone().into_bytes(), Some(raw));
+        assert_eq!(response(json!(1)).bytes(), None);
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub trait HostArgs: Sized + 'static {
 
     /// The arguments from the values the script passed; `Err` says what is
     /// wrong (`takes 2 arguments, got 1`, `argument 2: invalid type ...`).
-    fn from_values(values: Vec<Value>) -> Result<Self, String>;
+    fn from_values(values: &[Value]) -> Result<Self, String>;
 }
 
 impl HostArgs for Vec<Value> {
@@ -22,8 +22,8 @@ impl HostArgs for Vec<Value> {
         None
     }
 
-    fn from_values(values: Vec<Value>) -> Result<Self, String> {
-        Ok(values)
+    fn from_values(values: &[Value]) -> Result<Self, String> {
+        Ok(values.to_vec())
     }
 }
 
@@ -32,7 +32,7 @@ impl HostArgs for () {
         Some(0)
     }
 
-    fn from_values(values: Vec<Value>) -> Result<Self, String> {
+    fn from_values(values: &[Value]) -> Result<Self, String> {
         check_count(0, values.len())
     }
 }
@@ -46,8 +46,8 @@ fn check_count(want: usize, got: usize) -> Result<(), String> {
     }
 }
 
-fn one<T: DeserializeOwned>(position: usize, value: Value) -> Result<T, String> {
-    serde_json::from_value(value).map_err(|e| format!("argument {position}: {e}"))
+fn one<T: DeserializeOwned>(position: usize, value: &Value) -> Result<T, String> {
+    T::deserialize(value).map_err(|e| format!("argument {position}: {e}"))
 }
 
 macro_rules! tuple_args {
@@ -57,10 +57,9 @@ macro_rules! tuple_args {
                 Some($count)
             }
 
-            fn from_values(values: Vec<Value>) -> Result<Self, String> {
+            fn from_values(values: &[Value]) -> Result<Self, String> {
                 check_count($count, values.len())?;
-                let mut values = values.into_iter();
-                Ok(($(one::<$name>($pos, values.next().unwrap_or_default())?,)+))
+                Ok(($(one::<$name>($pos, &values[$pos - 1])?,)+))
             }
         }
     };

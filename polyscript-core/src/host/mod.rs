@@ -85,7 +85,7 @@ use crate::engine::Guard;
 use crate::value::Value;
 
 /// The type-erased body of one host function.
-type Body = dyn Fn(&CallContext<'_>, Vec<Value>) -> Result<Value, HostCallError> + Send + Sync;
+type Body = dyn Fn(&CallContext<'_>, &[Value]) -> Result<Value, HostCallError> + Send + Sync;
 
 /// One registered host function.
 #[derive(Clone)]
@@ -98,6 +98,34 @@ impl HostFunction {
     /// The name scripts call it by.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Calls the function with `args` for the eval `guard` describes — the
+    /// fast path for engines, which look a function up once when they bind
+    /// it: checks cancellation first (a cancelled eval's next call fails at
+    /// once), catches a panic, and checks the deadline and cancellation
+    /// after the call (a call that outlasted the deadline ends the eval).
+    /// Engines turn an [`Interrupted`](HostCallErrorKind::Interrupted) error
+    /// into their own uncatchable stop and every other kind into a
+    /// catchable script error.
+    pub fn call(&self, args: &[Value], guard: &Guard<'_>) -> Result<Value, HostCallError> {
+        if guard.cancel_token().is_cancelled() {
+            return Err(HostCallError::interrupted(guard.cancelled_error()));
+        }
+        let call = CallContext::new(guard, &self.name);
+        let outcome = catch_unwind(AssertUnwindSafe(|| (self.body)(&call, args)));
+        let result = match outcome {
+            Ok(result) => result,
+            Err(payload) => Err(HostCallError::failed(
+                &self.name,
+                format!(
+                    "panicked: {}",
+                    crate::error::panic_message(payload.as_ref())
+                ),
+            )),
+        };
+        guard.check().map_err(HostCallError::interrupted)?;
+        result
     }
 }
 
@@ -159,7 +187,7 @@ impl HostFunctions {
         );
         let shared: Arc<str> = Arc::from(name.as_str());
         let fn_name = Arc::clone(&shared);
-        let body = move |call: &CallContext<'_>, args: Vec<Value>| {
+        let body = move |call: &CallContext<'_>, args: &[Value]| {
             let args = A::from_values(args).map_err(|e| HostCallError::arguments(&fn_name, e))?;
             let result = f(call, args).map_err(|e| match e.into_interrupt() {
                 Ok(stop) => HostCallError::interrupted(stop),
@@ -250,35 +278,20 @@ impl HostFunctions {
         self.functions.get(name)
     }
 
-    /// Calls `name` with `args` for the eval `guard` describes: checks the
-    /// deadline and cancellation first, catches a panic, and checks the
-    /// deadline again after the call. Engines turn an
-    /// [`Interrupted`](HostCallErrorKind::Interrupted) error into their own
-    /// uncatchable stop and every other kind into a catchable script error.
+    /// Calls `name` with `args` for the eval `guard` describes (see
+    /// [`HostFunction::call`]); a name that is not registered is a
+    /// [`NotFound`](HostCallErrorKind::NotFound) error listing the names
+    /// that are.
     pub fn call(
         &self,
         name: &str,
-        args: Vec<Value>,
+        args: &[Value],
         guard: &Guard<'_>,
     ) -> Result<Value, HostCallError> {
-        let Some(function) = self.functions.get(name) else {
-            return Err(HostCallError::not_found(name, self.names()));
-        };
-        guard.check().map_err(HostCallError::interrupted)?;
-        let call = CallContext::new(guard, function.name());
-        let outcome = catch_unwind(AssertUnwindSafe(|| (function.body)(&call, args)));
-        let result = match outcome {
-            Ok(result) => result,
-            Err(payload) => Err(HostCallError::failed(
-                function.name(),
-                format!(
-                    "panicked: {}",
-                    crate::error::panic_message(payload.as_ref())
-                ),
-            )),
-        };
-        guard.check().map_err(HostCallError::interrupted)?;
-        result
+        match self.functions.get(name) {
+            Some(function) => function.call(args, guard),
+            None => Err(HostCallError::not_found(name, self.names())),
+        }
     }
 }
 

@@ -36,11 +36,11 @@ fn calls_convert_arguments_and_results() {
     let g = guard(&token, &data);
     let host = registry();
     assert_eq!(
-        host.call("add", vec![json!(2), json!(3)], &g).unwrap(),
+        host.call("add", &[json!(2), json!(3)], &g).unwrap(),
         json!(5)
     );
     assert_eq!(
-        host.call("any", vec![json!(1), json!("x")], &g).unwrap(),
+        host.call("any", &[json!(1), json!("x")], &g).unwrap(),
         json!(2)
     );
     assert_eq!(
@@ -55,17 +55,15 @@ fn wrong_arguments_name_the_function_and_the_argument() {
     let data = HostData::default();
     let g = guard(&token, &data);
     let host = registry();
-    let err = host.call("add", vec![json!(1)], &g).unwrap_err();
+    let err = host.call("add", &[json!(1)], &g).unwrap_err();
     assert_eq!(err.kind(), HostCallErrorKind::Arguments);
     assert_eq!(err.message(), "add: takes 2 arguments, got 1");
-    let err = host
-        .call("add", vec![json!(1), json!("x")], &g)
-        .unwrap_err();
+    let err = host.call("add", &[json!(1), json!("x")], &g).unwrap_err();
     assert!(
         err.message().starts_with("add: argument 2: invalid type"),
         "{err}"
     );
-    let err = host.call("nope", vec![], &g).unwrap_err();
+    let err = host.call("nope", &[], &g).unwrap_err();
     assert_eq!(err.kind(), HostCallErrorKind::NotFound);
     assert!(err.message().contains("registered: add, any"), "{err}");
 }
@@ -76,9 +74,7 @@ fn errors_and_panics_become_messages_and_runtime_errors() {
     let data = HostData::default();
     let g = guard(&token, &data);
     let host = registry();
-    let err = host
-        .call("fail", vec![json!("out of stock")], &g)
-        .unwrap_err();
+    let err = host.call("fail", &[json!("out of stock")], &g).unwrap_err();
     assert_eq!(err.message(), "fail: out of stock");
     assert!(!err.is_interrupt());
     let runtime = err.into_error(&g);
@@ -89,7 +85,7 @@ fn errors_and_panics_become_messages_and_runtime_errors() {
             .contains("host function fail: out of stock"),
         "{runtime}"
     );
-    let err = host.call("boom", vec![], &g).unwrap_err();
+    let err = host.call("boom", &[], &g).unwrap_err();
     assert_eq!(err.message(), "boom: panicked: kaboom");
 }
 
@@ -100,7 +96,7 @@ fn a_cancelled_or_late_eval_fails_its_next_call_as_an_interrupt() {
     let host = registry();
     token.cancel();
     let g = guard(&token, &data);
-    let err = host.call("add", vec![json!(1), json!(2)], &g).unwrap_err();
+    let err = host.call("add", &[json!(1), json!(2)], &g).unwrap_err();
     assert!(err.is_interrupt());
     assert!(matches!(err.into_error(&g), crate::Error::Cancelled { .. }));
 
@@ -112,9 +108,7 @@ fn a_cancelled_or_late_eval_fails_its_next_call_as_an_interrupt() {
         None,
         &token,
     );
-    let err = host
-        .call("add", vec![json!(1), json!(2)], &late)
-        .unwrap_err();
+    let err = host.call("add", &[json!(1), json!(2)], &late).unwrap_err();
     assert!(matches!(
         err.into_error(&late),
         crate::Error::Timeout { .. }
@@ -130,10 +124,10 @@ fn host_data_is_typed_and_per_context() {
     let token = CancelToken::new();
     let g = guard(&token, ctx.host_data());
     let host = registry();
-    assert_eq!(host.call("tenant", vec![], &g).unwrap(), json!("tenant-7"));
+    assert_eq!(host.call("tenant", &[], &g).unwrap(), json!("tenant-7"));
     let empty = HostData::default();
     let g = guard(&token, &empty);
-    assert_eq!(host.call("tenant", vec![], &g).unwrap(), json!(null));
+    assert_eq!(host.call("tenant", &[], &g).unwrap(), json!(null));
 }
 
 #[test]

@@ -136,7 +136,7 @@ impl Toy {
         } else {
             guard
         };
-        match self.host.call(name, args, guard) {
+        match self.host.call(name, &args, guard) {
             Ok(value) => Ok(Ok(value)),
             Err(e) if e.is_interrupt() => Err(e.into_error(guard)),
             Err(e) => Ok(Err(e.message().to_owned())),

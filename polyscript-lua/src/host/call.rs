@@ -111,7 +111,7 @@ unsafe fn call(l: *mut lua_State) -> Outcome {
         // The arguments are Rust values now: free their slots for what is
         // pushed next.
         ffi::lua_settop(l, 0);
-        match binding.registry.call(name, args, guard) {
+        match binding.registry.call(name, &args, guard) {
             Ok(value) => match push_result(l, binding, &value, guard) {
                 Ok(()) => Outcome::Returned,
                 Err(e) => finish(l, binding, Failure::result(name, e, guard)),
