@@ -3,14 +3,15 @@
 //! the merged data as JSON bytes and its output is parsed as JSON (else
 //! returned as a string); see [`polyscript_wasm`] for limits, the sandbox and
 //! the instance policy. For more options (memory pages, fuel, WASI, config,
-//! host functions, [`InstancePolicy::Stateful`]) build an [`ExtismEngine`]
-//! and use [`Evaluator::builder`](crate::Evaluator::builder).
+//! host functions, input and output modes, a shared runtime,
+//! [`InstancePolicy::Stateful`]) build an [`ExtismEngine`] and use
+//! [`Evaluator::builder`](crate::Evaluator::builder).
 
 use std::path::Path;
 
 pub use polyscript_wasm::{
-    EXTISM_NAMESPACE, ExtismEngine, ExtismEngineBuilder, ExtismInstance, ExtismProgram,
-    InstancePolicy, is_extism_module,
+    EXTISM_HOST_NAMESPACE, EXTISM_NAMESPACE, ExtismEngine, ExtismEngineBuilder, ExtismInstance,
+    ExtismProgram, InstancePolicy, is_extism_module,
 };
 
 use polyscript_core::{AnyEvaluator, FileLoader, Loader, Result, Source};

@@ -5,15 +5,19 @@
 //! (parsed as JSON, else returned as a string); a non-zero exit code or a trap
 //! is an [`Error::Runtime`](crate::Error::Runtime) carrying stderr's text.
 //! Every eval runs in a fresh instance; nothing (files, environment, network,
-//! arguments) is granted. For grants (environment variables, preopened
-//! directories, arguments) or to turn fuel off, build a [`WasiEngine`] and use
-//! [`Evaluator::builder`](crate::Evaluator::builder).
+//! arguments, host functions) is granted. For grants (environment variables,
+//! preopened directories, arguments, host functions, a shared memory), other
+//! entry points, input and output modes, or to turn fuel off, build a
+//! [`WasiEngine`] and use [`Evaluator::builder`](crate::Evaluator::builder);
+//! [`WasmRuntime`] sizes the engine and instance pool evaluators share.
 
 use std::path::Path;
 
 pub use polyscript_wasm::{
-    DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_STDERR_BYTES, MAX_CONCURRENT_INSTANCES,
-    MAX_ERROR_MESSAGE_BYTES, WasiEngine, WasiEngineBuilder, WasiInstance, WasiProgram,
+    Allocation, CacheStats, DEFAULT_MAX_INSTANCES, DEFAULT_MAX_OUTPUT_BYTES,
+    DEFAULT_MAX_STDERR_BYTES, InputMode, MAX_ERROR_MESSAGE_BYTES, OutputMode, RuntimeSettings,
+    SharedMemory, WASI_HOST_NAMESPACE, WASI_RESULT_NAMESPACE, WasiEngine, WasiEngineBuilder,
+    WasiInstance, WasiProgram, WasmRuntime, WasmRuntimeBuilder,
 };
 
 use polyscript_core::{AnyEvaluator, FileLoader, Loader, Result, Source};

@@ -69,15 +69,28 @@
 //! grant them. Host functions and plugin config come through the builder.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(any(feature = "extism", feature = "wasi"))]
-mod json_io;
+mod cache;
+mod host;
+mod imports;
+mod io;
 mod policy;
-#[cfg(any(feature = "extism", feature = "wasi"))]
 mod pooling;
+mod runtime;
+
+pub use cache::CacheStats;
+pub use io::{InputMode, OutputMode};
 pub use policy::InstancePolicy;
+pub use runtime::{
+    Allocation, DEFAULT_MAX_INSTANCES, RuntimeSettings, WasmRuntime, WasmRuntimeBuilder,
+};
+
+#[cfg(feature = "extism")]
+pub use host::extism::EXTISM_HOST_NAMESPACE;
+#[cfg(feature = "wasi")]
+pub use host::wasi::{WASI_HOST_NAMESPACE, WASI_RESULT_NAMESPACE};
 
 /// The crates these engines are built on, for code that needs their own API
-/// (e.g. raw benchmarks or host functions).
+/// (e.g. raw benchmarks or Extism-specific host functions).
 pub mod deps {
     #[cfg(feature = "extism")]
     pub use ::extism;

@@ -1,5 +1,5 @@
-//! The wasmtime allocation settings both engines share: a pooling instance
-//! allocator whose slots are reset in place, and explicit bounds checks.
+//! The pooling allocator settings of a [`WasmRuntime`](crate::WasmRuntime):
+//! slots reset in place, and explicit bounds checks.
 //!
 //! Both engines make instances per eval (WASI always, Extism with the fresh
 //! policy). With guard pages and `madvise` resets, every instance ended with
@@ -21,10 +21,18 @@ const KEEP_RESIDENT_BYTES: usize = 1 << 20;
 /// Largest linear memory a slot can hold: the whole 32-bit space.
 pub(crate) const MAX_LINEAR_MEMORY: usize = 4 << 30;
 
-/// Sets `config` up for a pool of `slots` instances (and as many memories,
-/// tables and GC heaps), each memory at most `max_memory` bytes (address space reserved up
-/// front, not memory), reset in place.
-pub(crate) fn reset_in_place(config: &mut Config, slots: u32, max_memory: usize) {
+/// How many of each pooled thing can be alive at once.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slots {
+    pub(crate) core_instances: u32,
+    pub(crate) memories: u32,
+    pub(crate) tables: u32,
+    pub(crate) gc_heaps: u32,
+}
+
+/// Sets `config` up for a pool of `slots`, each memory at most `max_memory`
+/// bytes (address space reserved up front, not memory), reset in place.
+pub(crate) fn reset_in_place(config: &mut Config, slots: Slots, max_memory: usize) {
     let max_memory = max_memory.min(MAX_LINEAR_MEMORY);
     // No guard pages: the pool would otherwise `mprotect` a grown memory
     // back on every reuse of its slot.
@@ -33,10 +41,10 @@ pub(crate) fn reset_in_place(config: &mut Config, slots: u32, max_memory: usize)
         .memory_guard_size(0)
         .memory_reservation(max_memory as u64);
     let mut pool = PoolingAllocationConfig::default();
-    pool.total_core_instances(slots)
-        .total_memories(slots)
-        .total_tables(slots)
-        .total_gc_heaps(slots)
+    pool.total_core_instances(slots.core_instances)
+        .total_memories(slots.memories)
+        .total_tables(slots.tables)
+        .total_gc_heaps(slots.gc_heaps)
         .total_component_instances(0)
         .max_memory_size(max_memory)
         .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)

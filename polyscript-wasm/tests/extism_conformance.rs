@@ -6,6 +6,8 @@ use polyscript_core::{AnyEvaluator, Evaluator, Limits, PoolConfig, Result, Sourc
 use polyscript_wasm::ExtismEngine;
 
 const PLUGIN: &[u8] = include_bytes!("../guests/plugin/build/plugin.wasm");
+/// The same guest's exports calling host functions (`assembly/host.ts`).
+const HOST_PLUGIN: &[u8] = include_bytes!("../guests/plugin/build/host.wasm");
 
 struct Extism;
 
@@ -24,8 +26,28 @@ fn entry_point(scenario: Scenario) -> &'static str {
         Scenario::OpenSocket => "http_get",
         Scenario::ReadEnv => "read_env",
         Scenario::DeepResult => "deep",
+        Scenario::HostCall => "host_call",
+        Scenario::HostErrorCaught => "host_error_caught",
+        Scenario::HostErrorUncaught => "host_error_uncaught",
+        Scenario::HostWrongArguments => "host_wrong_arguments",
+        Scenario::HostSlowCall => "host_slow_call",
+        Scenario::HostData => "host_data",
+        Scenario::HostLoop => "host_loop",
         _ => "greet",
     }
+}
+
+fn is_host_scenario(scenario: Scenario) -> bool {
+    matches!(
+        scenario,
+        Scenario::HostCall
+            | Scenario::HostErrorCaught
+            | Scenario::HostErrorUncaught
+            | Scenario::HostWrongArguments
+            | Scenario::HostSlowCall
+            | Scenario::HostData
+            | Scenario::HostLoop
+    )
 }
 
 impl Harness for Extism {
@@ -35,14 +57,15 @@ impl Harness for Extism {
         limits: Limits,
         pool: PoolConfig,
     ) -> Result<AnyEvaluator> {
-        let source = if scenario == Scenario::CompileError {
-            Source::from_bytes(b"\0asm\x01\0\0\0 this is not a module")
-        } else {
-            Source::from_bytes(PLUGIN)
+        let source = match scenario {
+            Scenario::CompileError => Source::from_bytes(b"\0asm\x01\0\0\0 this is not a module"),
+            s if is_host_scenario(s) => Source::from_bytes(HOST_PLUGIN),
+            _ => Source::from_bytes(PLUGIN),
         };
         let engine = ExtismEngine::builder()
             .entry_point(entry_point(scenario))
             .fuel(true)
+            .host_functions(testkit::host_functions())
             .build();
         Ok(Evaluator::builder(engine, source)
             .limits(limits)

@@ -9,6 +9,8 @@ use polyscript_wasm::WasiEngine;
 use serde_json::json;
 
 const SCRIPTS: &[u8] = include_bytes!("../guests/wasi/build/scripts.wasm");
+/// The Zig guest calling host functions through the WASI host ABI.
+const HOST: &[u8] = include_bytes!("../guests/wasi/build/host.wasm");
 
 struct Wasi;
 
@@ -27,7 +29,16 @@ fn op(scenario: Scenario) -> &'static str {
         Scenario::OpenSocket => "socket",
         Scenario::ReadEnv => "env",
         Scenario::DeepResult => "deep",
-        other => panic!("no op for {other:?}"),
+        Scenario::HostCall => "call",
+        Scenario::HostErrorCaught => "caught",
+        Scenario::HostErrorUncaught => "uncaught",
+        Scenario::HostWrongArguments => "wrong_args",
+        Scenario::HostSlowCall => "slow",
+        Scenario::HostData => "tenant",
+        Scenario::HostLoop => "loop",
+        // No guest op for the other scenarios: the greeting (the kit then
+        // reports what does not hold).
+        _ => "greet",
     }
 }
 
@@ -40,11 +51,19 @@ impl Harness for Wasi {
     ) -> Result<AnyEvaluator> {
         let source = match scenario {
             Scenario::CompileError => Source::from_bytes(b"\0asm this is not a module"),
+            Scenario::HostCall
+            | Scenario::HostErrorCaught
+            | Scenario::HostErrorUncaught
+            | Scenario::HostWrongArguments
+            | Scenario::HostSlowCall
+            | Scenario::HostData
+            | Scenario::HostLoop => Source::from_bytes(HOST),
             _ => Source::from_bytes(SCRIPTS),
         };
-        let mut builder = Evaluator::builder(WasiEngine::new(), source)
-            .limits(limits)
-            .pool(pool);
+        let engine = WasiEngine::builder()
+            .host_functions(testkit::host_functions())
+            .build();
+        let mut builder = Evaluator::builder(engine, source).limits(limits).pool(pool);
         if scenario != Scenario::CompileError {
             builder = builder.static_data(json!({ "op": op(scenario) }));
         }

@@ -161,7 +161,7 @@ fn a_module_without_start_is_entry_point_not_found() {
             ..
         }) => {
             assert_eq!(entry_point, "_start");
-            assert_eq!(available, vec!["greet".to_owned(), "memory".to_owned()]);
+            assert_eq!(available, vec!["greet".to_owned()]);
         }
         other => panic!("expected EntryPointNotFound, got {other:?}"),
     }

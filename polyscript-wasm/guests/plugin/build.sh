@@ -1,9 +1,14 @@
 #!/bin/sh
-# Builds build/plugin.wasm from assembly/plugin.ts (needs node + npm).
-# The built module is committed, so only guest changes need this.
+# Builds build/plugin.wasm (assembly/plugin.ts) and build/host.wasm
+# (assembly/host.ts, the exports calling polyscript host functions) — needs
+# node + npm. The built modules are committed, so only guest changes need
+# this. Two modules because a module importing host functions is refused by
+# evaluators without them: plugin.wasm imports only Extism's own functions.
 set -eu
 cd "$(dirname "$0")"
 [ -d node_modules ] || npm ci --no-audit --no-fund
-npx asc assembly/plugin.ts --outFile build/plugin.wasm \
-  --use abort=assembly/plugin/myAbort --optimize --transform json-as
-ls -l build/plugin.wasm
+for entry in plugin host; do
+  npx asc "assembly/$entry.ts" --outFile "build/$entry.wasm" \
+    --use abort=assembly/lib/myAbort --optimize --transform json-as
+done
+ls -l build/*.wasm

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use extism::Function;
+use polyscript_core::host::HostFunctions;
 
 use super::engine::ExtismEngine;
-use crate::InstancePolicy;
+use crate::{InputMode, InstancePolicy, OutputMode, WasmRuntime};
 
 /// The engine's settings, shared by its program and instances.
 #[derive(Clone)]
@@ -21,6 +22,10 @@ pub(crate) struct Settings {
     pub allowed_hosts: Vec<String>,
     pub allowed_paths: Vec<(String, PathBuf)>,
     pub functions: Vec<Function>,
+    pub host_functions: HostFunctions,
+    pub runtime: Option<WasmRuntime>,
+    pub input: InputMode,
+    pub output: OutputMode,
 }
 
 impl Default for Settings {
@@ -35,18 +40,23 @@ impl Default for Settings {
             allowed_hosts: Vec::new(),
             allowed_paths: Vec::new(),
             functions: Vec::new(),
+            host_functions: HostFunctions::new(),
+            runtime: None,
+            input: InputMode::Json,
+            output: OutputMode::Json,
         }
     }
 }
 
 /// Configures an [`ExtismEngine`]. Every setting is per engine, so two
-/// evaluators of the same module can differ (memory, fuel, WASI, config).
+/// evaluators of the same module can differ (memory, fuel, WASI, config);
+/// they still share the compiled module when they share a runtime.
 ///
 /// ```
 /// use polyscript_wasm::{ExtismEngine, InstancePolicy};
 /// let engine = ExtismEngine::builder()
 ///     .entry_point("greet")
-///     .max_pages(64) // 4 MiB of linear memory, whatever the limits say
+///     .max_pages(64) // 4 MiB of linear memory per instance by default
 ///     .config("greeting", "Hello")
 ///     .policy(InstancePolicy::Fresh)
 ///     .build();
@@ -60,7 +70,9 @@ pub struct ExtismEngineBuilder {
 
 impl ExtismEngineBuilder {
     /// The exported function each eval calls (default `main`). Checked when
-    /// the module is compiled.
+    /// the module is compiled; a context's
+    /// [`with_entry_point`](polyscript_core::EvalContext::with_entry_point)
+    /// calls another export for one eval.
     pub fn entry_point(mut self, name: impl Into<String>) -> Self {
         self.settings.entry_point = name.into();
         self
@@ -72,7 +84,8 @@ impl ExtismEngineBuilder {
         self
     }
 
-    /// Links WASI preview 1 into the plugin (default off). Even with WASI the
+    /// Links WASI preview 1 into the plugin (default off; a plugin importing
+    /// WASI is then refused when the evaluator is built). Even with WASI the
     /// plugin sees no directory unless [`allow_path`](Self::allow_path)
     /// grants one, and no environment variables.
     pub fn wasi(mut self, enabled: bool) -> Self {
@@ -80,9 +93,11 @@ impl ExtismEngineBuilder {
         self
     }
 
-    /// Maximum linear memory in 64 KiB pages, overriding
-    /// [`Limits::memory_bytes`](polyscript_core::Limits::memory_bytes). It
-    /// covers the guest's memory and Extism's own (input, output, vars).
+    /// Each instance's memory in 64 KiB pages, instead of
+    /// [`Limits::memory_bytes`](polyscript_core::Limits::memory_bytes) of
+    /// the evaluator; a context's own memory limit still applies to its
+    /// eval. It covers the guest's memory and Extism's own (input, output,
+    /// vars).
     pub fn max_pages(mut self, pages: u32) -> Self {
         self.settings.max_pages = Some(pages);
         self
@@ -90,9 +105,10 @@ impl ExtismEngineBuilder {
 
     /// Meters the guest with wasmtime fuel: each eval gets
     /// [`Limits::operations`](polyscript_core::Limits::operations) units
-    /// (the evaluator's limits, fixed when the module is compiled) and ends
-    /// with `LimitExceeded(Operations)` when they run out. Default off (fuel
-    /// costs some speed; deadlines still stop runaway guests).
+    /// (the context's own limits apply to its eval) and ends with
+    /// `LimitExceeded(Operations)` when they run out. Default off (fuel
+    /// costs some speed; deadlines still stop runaway guests). Needs a
+    /// runtime with fuel (the default one for fuel is).
     pub fn fuel(mut self, enabled: bool) -> Self {
         self.settings.fuel = enabled;
         self
@@ -117,15 +133,19 @@ impl ExtismEngineBuilder {
     }
 
     /// Lets the guest's `http_request` reach `host` (a glob such as
-    /// `*.example.com`). None is allowed by default. Requests also need
-    /// extism's `http` Cargo feature, which polyscript does not enable.
+    /// `*.example.com`; redirects are not followed, so a redirect cannot
+    /// leave the allowed hosts). None is allowed by default. Requests need
+    /// this crate's `http` feature: without it, an engine with an allowed
+    /// host is refused when the evaluator is built.
     pub fn allow_host(mut self, host: impl Into<String>) -> Self {
         self.settings.allowed_hosts.push(host.into());
         self
     }
 
     /// Maps the host directory `host_dir` to `guest_dir` for a WASI-enabled
-    /// plugin. None is mapped by default.
+    /// plugin (`ro:` before `host_dir` maps it read-only). None is mapped by
+    /// default; without [`wasi`](Self::wasi) the evaluator is refused, since
+    /// only WASI can open files.
     pub fn allow_path(
         mut self,
         host_dir: impl Into<String>,
@@ -137,15 +157,45 @@ impl ExtismEngineBuilder {
         self
     }
 
-    /// Adds a host function the guest may import.
-    pub fn host_function(mut self, function: Function) -> Self {
+    /// The host functions the plugin may import from the `polyscript`
+    /// namespace (see the crate docs). A plugin importing a name the
+    /// registry does not have is refused when the evaluator is built.
+    pub fn host_functions(mut self, registry: HostFunctions) -> Self {
+        self.settings.host_functions = registry;
+        self
+    }
+
+    /// Adds a host function written against Extism's own API (imported from
+    /// `extism:host/user`, or its namespace).
+    pub fn extism_function(mut self, function: Function) -> Self {
         self.settings.functions.push(function);
         self
     }
 
-    /// Adds several host functions.
-    pub fn host_functions(mut self, functions: impl IntoIterator<Item = Function>) -> Self {
+    /// Adds several host functions written against Extism's own API.
+    pub fn extism_functions(mut self, functions: impl IntoIterator<Item = Function>) -> Self {
         self.settings.functions.extend(functions);
+        self
+    }
+
+    /// The runtime (shared wasmtime engine, pool, kernel and module cache)
+    /// to build on (default: the process-wide [`WasmRuntime::shared`] one
+    /// for the fuel setting, pooled for the fresh policy and on-demand for
+    /// the stateful one).
+    pub fn runtime(mut self, runtime: WasmRuntime) -> Self {
+        self.settings.runtime = Some(runtime);
+        self
+    }
+
+    /// What the plugin receives as its input (default [`InputMode::Json`]).
+    pub fn input(mut self, mode: InputMode) -> Self {
+        self.settings.input = mode;
+        self
+    }
+
+    /// What becomes of its output (default [`OutputMode::Json`]).
+    pub fn output(mut self, mode: OutputMode) -> Self {
+        self.settings.output = mode;
         self
     }
 

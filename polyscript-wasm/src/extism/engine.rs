@@ -3,28 +3,27 @@
 use std::fmt;
 use std::sync::Arc;
 
-use polyscript_core::{Engine, EngineKind, Guard, Limits, Map, Result, Source, Value};
+use extism::Plugin;
+use polyscript_core::{Engine, EngineKind, Guard, Limits, Map, Output, Result, Source, Value};
 
 use super::builder::{ExtismEngineBuilder, Settings};
 use super::errors::{Failure, classify, to_error};
-use super::instance::{ExtismInstance, new_plugin};
+use super::instance::{ExtismInstance, never_stop, new_plugin};
 use super::program::{ExtismProgram, compile};
-use super::watchdog::Watch;
 use crate::InstancePolicy;
-use crate::json_io::{self, TextOutput};
-
-/// How many times an eval is retried after an interrupt it did not cause
-/// (another instance of the same module being stopped bumps the shared
-/// engine's epoch, which interrupts every running instance).
-const MAX_FOREIGN_INTERRUPTS: u32 = 16;
+use crate::host::scope;
+use crate::io::{self, TextOutput};
+use crate::runtime::must_stop;
 
 /// Runs Extism plugins: the module is compiled once, each eval calls one
-/// entry point with the merged data as JSON bytes and parses the output as
-/// JSON (else returns it as a string).
+/// export (the configured entry point, or the context's) with the merged
+/// data as JSON bytes (or text or bytes, see [`InputMode`](crate::InputMode))
+/// and parses the output as JSON (else returns it as a string; see
+/// [`OutputMode`](crate::OutputMode)).
 ///
 /// Built with [`ExtismEngine::builder`]; [`ExtismEngine::new`] calls `main`
 /// with the defaults (fresh instance per eval, no WASI, no hosts, no paths,
-/// memory from the limits, no fuel).
+/// no host functions, memory from the limits, no fuel).
 #[derive(Clone, Default)]
 pub struct ExtismEngine {
     settings: Arc<Settings>,
@@ -38,6 +37,8 @@ impl fmt::Debug for ExtismEngine {
             .field("wasi", &self.settings.wasi)
             .field("max_pages", &self.settings.max_pages)
             .field("fuel", &self.settings.fuel)
+            .field("input", &self.settings.input)
+            .field("output", &self.settings.output)
             .finish_non_exhaustive()
     }
 }
@@ -88,8 +89,13 @@ impl Engine for ExtismEngine {
         compile(&self.settings, source, limits)
     }
 
-    fn instantiate(&self, program: &ExtismProgram, _limits: &Limits) -> Result<ExtismInstance> {
-        ExtismInstance::new(program, self.settings.policy)
+    fn instantiate(&self, program: &ExtismProgram, limits: &Limits) -> Result<ExtismInstance> {
+        ExtismInstance::new(
+            program,
+            self.settings.policy,
+            program.pages_for(limits),
+            program.fuel_for(limits),
+        )
     }
 
     fn eval(
@@ -99,60 +105,107 @@ impl Engine for ExtismEngine {
         input: &Map,
         guard: &Guard<'_>,
     ) -> Result<Value> {
-        let bytes = json_io::input_bytes(input, guard)?;
-        let mut foreign_interrupts = 0;
-        loop {
-            guard.check()?;
-            let fresh_needed = instance.policy == InstancePolicy::Fresh && instance.used;
-            let plugin = match &mut instance.plugin {
-                Some(plugin) if !fresh_needed => plugin,
-                slot => {
-                    *slot = None; // free the old instance before making the next
-                    instance.used = false;
-                    slot.insert(new_plugin(program)?)
-                }
-            };
-            instance.used = true;
-            // Checked again after making the plugin: a call that starts
-            // already late would race Extism's timer (see watchdog.rs).
-            guard.check()?;
-            let watch = Watch::start(
-                plugin.cancel_handle(),
-                guard.deadline(),
-                guard.cancel_token(),
-            );
-            let outcome = plugin
-                .call_get_error_code::<&[u8], &[u8]>(program.entry_point(), &bytes)
-                .map(<[u8]>::to_vec);
-            let ours = watch.fired();
-            drop(watch);
-            let (error, code) = match outcome {
-                Ok(output) => return json_io::output_value(&output, TextOutput::Verbatim, guard),
-                Err(failure) => failure,
-            };
-            let failure = classify(&error);
-            if failure != Failure::Other {
-                // A trapped instance is not reused: its guest runtime may be
-                // half-way through something.
-                instance.plugin = None;
+        self.eval_output(instance, program, input, guard)
+            .map(io::into_value)
+    }
+
+    fn eval_output(
+        &self,
+        instance: &mut ExtismInstance,
+        program: &ExtismProgram,
+        input: &Map,
+        guard: &Guard<'_>,
+    ) -> Result<Output> {
+        let entry = match guard.entry_point() {
+            Some(name) => {
+                program.check_entry_point(name)?;
+                name
             }
-            if failure != Failure::Interrupted {
-                return Err(to_error(guard, failure, &error, code));
+            None => program.entry_point(),
+        };
+        let bytes = io::input_bytes(&self.settings.input, input, guard)?;
+        let limits = guard.limits();
+        let (pages, fuel) = (program.pages_for(limits), program.fuel_for(limits));
+        let mut fresh: Plugin;
+        let plugin = match instance.policy {
+            InstancePolicy::Fresh => {
+                fresh = new_plugin(
+                    program.compiled(),
+                    program.runtime(),
+                    program.script_id(),
+                    pages,
+                    fuel,
+                )?;
+                &mut fresh
             }
-            if ours || guard.check().is_err() {
-                return Err(guard.interrupt_error());
-            }
-            foreign_interrupts += 1;
-            tracing::debug!(
-                foreign_interrupts,
-                "interrupted by another instance's stop; retrying"
-            );
-            if foreign_interrupts > MAX_FOREIGN_INTERRUPTS {
-                return Err(guard.runtime_error(
-                    "interrupted repeatedly by other instances of the module being stopped",
-                    None,
-                ));
-            }
+            InstancePolicy::Stateful => instance.stateful_plugin(pages, fuel)?,
+        };
+        let output = call(plugin, program, entry, &bytes, guard);
+        if output
+            .as_ref()
+            .is_err_and(|failure| failure.1 != Failure::Other)
+        {
+            // A trapped instance is not reused: its guest runtime may be
+            // half-way through something.
+            instance.plugin = None;
+        }
+        match output {
+            Ok(out) => io::output(self.settings.output, out, TextOutput::Verbatim, guard),
+            Err((error, _)) => Err(error),
         }
     }
+
+    /// Any export Extism can call can be the entry point of one eval.
+    fn supports_entry_points(&self) -> bool {
+        true
+    }
+}
+
+/// One call of `entry` on `plugin`, stopped by this eval's own deadline and
+/// token (checked at every tick of the runtime's epoch ticker), with the
+/// host functions seeing this eval's guard. An error comes with how the call
+/// failed.
+fn call(
+    plugin: &mut Plugin,
+    program: &ExtismProgram,
+    entry: &str,
+    input: &[u8],
+    guard: &Guard<'_>,
+) -> std::result::Result<Vec<u8>, (polyscript_core::Error, Failure)> {
+    let runtime = program.runtime();
+    let _ticking = runtime.ticking().map_err(|e| (e, Failure::Other))?;
+    let (deadline, cancel) = (guard.deadline(), guard.cancel_token().clone());
+    plugin.set_interrupt_check(Some(Arc::new(move || must_stop(deadline, &cancel))));
+    if program.http {
+        let remaining = guard.remaining();
+        plugin.set_deadline(remaining.and_then(|d| std::time::Instant::now().checked_add(d)));
+    }
+    guard.check().map_err(|e| (e, Failure::Interrupted))?;
+    let (outcome, stopped) = scope::run(guard, || {
+        plugin
+            .call_get_error_code::<&[u8], &[u8]>(entry, input)
+            .map(<[u8]>::to_vec)
+    });
+    plugin.set_interrupt_check(Some(never_stop()));
+    if let Some(error) = stopped {
+        return Err((error, Failure::Interrupted));
+    }
+    outcome.map_err(|(error, code)| {
+        let failure = classify(&error);
+        let polyscript_error = to_error(guard, runtime, failure, &error, code);
+        match plugin.memory_denied() {
+            // The plugin failed after being refused memory: that is why.
+            Some(bytes) if failure != Failure::Interrupted => (
+                guard.limit_error(
+                    polyscript_core::LimitKind::Memory,
+                    format!(
+                        "the plugin's memories would have grown to {bytes} bytes, past the \
+                         instance's limit (then: {polyscript_error})"
+                    ),
+                ),
+                Failure::OutOfMemory,
+            ),
+            _ => (polyscript_error, failure),
+        }
+    })
 }

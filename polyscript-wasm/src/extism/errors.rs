@@ -2,11 +2,13 @@
 
 use polyscript_core::{Error, Guard, LimitKind};
 
+use crate::WasmRuntime;
+
 /// What an Extism call error means.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Failure {
-    /// The plugin was interrupted (an epoch bump: our cancel, or another
-    /// instance's on the same compiled module).
+    /// The plugin was interrupted: its own eval's interrupt check fired (no
+    /// other plugin's stop reaches it, see `runtime/ticker.rs`).
     Interrupted,
     /// The memory limiter refused to grow memory.
     OutOfMemory,
@@ -45,9 +47,10 @@ pub(crate) fn classify(error: &extism::Error) -> Failure {
     }
 }
 
-/// The polyscript error for a failure that is not an interrupt.
+/// The polyscript error for `failure`.
 pub(crate) fn to_error(
     guard: &Guard<'_>,
+    runtime: &WasmRuntime,
     failure: Failure,
     error: &extism::Error,
     code: i32,
@@ -56,7 +59,7 @@ pub(crate) fn to_error(
     match failure {
         Failure::OutOfMemory => guard.limit_error(
             LimitKind::Memory,
-            format!("linear memory cannot grow past its maximum: {message}"),
+            format!("linear memory cannot grow past the instance's memory limit: {message}"),
         ),
         Failure::OutOfFuel => {
             guard.limit_error(LimitKind::Operations, format!("fuel exhausted: {message}"))
@@ -65,10 +68,23 @@ pub(crate) fn to_error(
             LimitKind::CallDepth,
             format!("wasm stack exhausted: {message}"),
         ),
-        Failure::Interrupted => guard.interrupt_error(),
-        Failure::Other if code != 0 && code != -1 && !message.contains(&code.to_string()) => {
-            guard.runtime_error(format!("{message} (return code {code})"), None)
+        // Only this eval's own check interrupts its plugin, and it fires only
+        // past the deadline or once cancelled. Should it ever fire otherwise,
+        // the call fails (it is never silently run again).
+        Failure::Interrupted if guard.check().is_err() => guard.interrupt_error(),
+        Failure::Interrupted => guard.runtime_error(
+            format!("the plugin was interrupted although its eval was neither late nor cancelled: {message}"),
+            None,
+        ),
+        Failure::Other => {
+            if let Some(capacity) = runtime.capacity_message(error.chain(), &message) {
+                return guard.limit_error(LimitKind::Memory, capacity);
+            }
+            if code != 0 && code != -1 && !message.contains(&code.to_string()) {
+                guard.runtime_error(format!("{message} (return code {code})"), None)
+            } else {
+                guard.runtime_error(message, None)
+            }
         }
-        Failure::Other => guard.runtime_error(message, None),
     }
 }

@@ -3,7 +3,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::InstancePolicy;
+use polyscript_core::host::HostFunctions;
+
+use super::shared_memory::SharedMemory;
+use crate::{InputMode, InstancePolicy, OutputMode, WasmRuntime};
 
 /// Default cap on what a module may write to stdout in one eval (16 MiB).
 pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 16 << 20;
@@ -36,6 +39,12 @@ pub(crate) struct WasiConfig {
     pub(crate) inherit_stderr: bool,
     pub(crate) max_output_bytes: usize,
     pub(crate) max_stderr_bytes: usize,
+    pub(crate) runtime: Option<WasmRuntime>,
+    pub(crate) entry_point: Option<String>,
+    pub(crate) input: InputMode,
+    pub(crate) output: OutputMode,
+    pub(crate) host_functions: HostFunctions,
+    pub(crate) shared_memory: Option<SharedMemory>,
 }
 
 impl Default for WasiConfig {
@@ -50,27 +59,40 @@ impl Default for WasiConfig {
             inherit_stderr: false,
             max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
             max_stderr_bytes: DEFAULT_MAX_STDERR_BYTES,
+            runtime: None,
+            entry_point: None,
+            input: InputMode::Json,
+            output: OutputMode::Json,
+            host_functions: HostFunctions::new(),
+            shared_memory: None,
         }
     }
 }
 
-/// Runs plain WASI (preview1) command modules with wasmtime: the module reads
-/// its input JSON on stdin and writes its result on stdout.
+/// Runs plain WASI (preview1) modules with wasmtime: the module reads its
+/// input on stdin and writes its result on stdout.
 ///
 /// Each `WasiEngine` is one configuration (what the module is granted); give
 /// two evaluators of the same module two engines to set them up differently.
 /// Nothing is granted by default: no preopened directories, no environment,
-/// no arguments beyond the program name, no network, no inherited stdio.
+/// no arguments beyond the program name, no network, no inherited stdio, no
+/// host functions.
 ///
 /// # The contract
 ///
 /// A script is any WASI command module (`_start`, from Zig, Rust, C,
 /// AssemblyScript, TinyGo, ...). Its `ctx` — the merged data — arrives as one
-/// JSON object on stdin; whatever it writes to stdout is the result (parsed as
-/// JSON, else returned as a string with trailing whitespace trimmed, nothing
-/// is `null`; the data bounds hold as for Extism plugins, see the crate
-/// docs). Exiting with a non-zero code or trapping is an
-/// [`Error::Runtime`](polyscript_core::Error::Runtime) carrying stderr's text.
+/// JSON object on stdin (or text or bytes, see [`InputMode`]); whatever it
+/// writes to stdout is the result (parsed as JSON, else returned as a string
+/// with trailing whitespace trimmed, nothing is `null`; see [`OutputMode`]
+/// for text and raw bytes; the data bounds hold as for Extism plugins, see
+/// the crate docs). Exiting with a non-zero code or trapping is an
+/// [`Error::Runtime`](polyscript_core::Error::Runtime) carrying stderr's
+/// text. Instead of `_start`, any exported function taking and returning
+/// nothing can be the entry point, for the evaluator
+/// ([`WasiEngineBuilder::entry_point`]) or per call
+/// ([`EvalContext::with_entry_point`](polyscript_core::EvalContext::with_entry_point));
+/// a module that exports `_initialize` (a WASI reactor) has it called first.
 ///
 /// ```
 /// use polyscript_core::{EvalContext, Evaluator, Source, serde_json::json};
@@ -93,22 +115,24 @@ impl Default for WasiConfig {
 /// # Limits
 ///
 /// - timeout / cancellation: epoch interruption (one ticker thread per
-///   wasmtime engine, every ~2 ms while evals run) → `Timeout` / `Cancelled`;
-/// - `memory_bytes`: a store limiter on linear memory; a growth past it traps
-///   → `LimitExceeded(Memory)`;
-/// - `operations`: fuel (when [`fuel`](WasiEngineBuilder::fuel) is on, the
-///   default) → `LimitExceeded(Operations)`;
+///   [`WasmRuntime`], every ~2 ms while evals run; each store checks its own
+///   eval's deadline and token) → `Timeout` / `Cancelled`;
+/// - `memory_bytes`: a store limiter on linear memory, per eval (a context's
+///   own limits apply to its eval); a growth past it traps →
+///   `LimitExceeded(Memory)`;
+/// - `operations`: fuel, per eval (when [`fuel`](WasiEngineBuilder::fuel) is
+///   on, the default) → `LimitExceeded(Operations)`;
 /// - `call_depth`: not counted in frames; wasmtime's fixed wasm stack
 ///   (512 KiB) ends unbounded recursion → `LimitExceeded(CallDepth)`.
 ///
 /// # Instances
 ///
-/// The module is compiled and linked once (an `InstancePre`); every eval gets
-/// a fresh instance from wasmtime's pooling allocator with copy-on-write
-/// memory, so evals never see each other's memory or globals. At most
-/// [`MAX_CONCURRENT_INSTANCES`](crate::MAX_CONCURRENT_INSTANCES) evals run at
-/// once per wasmtime engine. All `WasiEngine`s in the process share one
-/// wasmtime engine (two: with and without fuel metering).
+/// The module is compiled and linked once (an `InstancePre`, its compiled
+/// code shared with every evaluator of the same bytes on the same
+/// [`WasmRuntime`]); every eval gets a fresh instance from the runtime's
+/// pooling allocator with copy-on-write memory, so evals never see each
+/// other's memory or globals — unless they are given one
+/// [`SharedMemory`](crate::SharedMemory) on purpose.
 #[derive(Debug, Clone, Default)]
 pub struct WasiEngine {
     pub(crate) config: Arc<WasiConfig>,
@@ -149,7 +173,7 @@ pub struct WasiEngineBuilder {
 
 impl WasiEngineBuilder {
     /// The instance policy. Only [`InstancePolicy::Fresh`] (the default) is
-    /// meaningful for a command module, which runs `_start` once and is done;
+    /// meaningful for a WASI module, whose instance runs once and is done;
     /// [`InstancePolicy::Stateful`] makes compiling fail with
     /// [`Error::Unsupported`](polyscript_core::Error::Unsupported).
     pub fn policy(mut self, policy: InstancePolicy) -> Self {
@@ -253,6 +277,54 @@ impl WasiEngineBuilder {
     /// Caps captured stderr per eval (default [`DEFAULT_MAX_STDERR_BYTES`]).
     pub fn max_stderr_bytes(mut self, bytes: usize) -> Self {
         self.config.max_stderr_bytes = bytes;
+        self
+    }
+
+    /// The runtime (shared wasmtime engine, pool and module cache) to build
+    /// on (default: the process-wide [`WasmRuntime::shared`] one for the
+    /// fuel setting). With fuel on, the runtime must meter fuel; building the
+    /// evaluator says so otherwise.
+    pub fn runtime(mut self, runtime: WasmRuntime) -> Self {
+        self.config.runtime = Some(runtime);
+        self
+    }
+
+    /// Calls the exported function `name` (taking and returning nothing)
+    /// instead of `_start`; checked when the module is compiled. A context's
+    /// [`with_entry_point`](polyscript_core::EvalContext::with_entry_point)
+    /// chooses another per call.
+    pub fn entry_point(mut self, name: impl Into<String>) -> Self {
+        self.config.entry_point = Some(name.into());
+        self
+    }
+
+    /// What the module reads on stdin (default [`InputMode::Json`]).
+    pub fn input(mut self, mode: InputMode) -> Self {
+        self.config.input = mode;
+        self
+    }
+
+    /// What becomes of stdout (default [`OutputMode::Json`]).
+    pub fn output(mut self, mode: OutputMode) -> Self {
+        self.config.output = mode;
+        self
+    }
+
+    /// Host functions the module may import through the `polyscript_host`
+    /// ABI (see the crate docs). A module importing a name the registry does
+    /// not have is refused when the evaluator is built.
+    pub fn host_functions(mut self, registry: HostFunctions) -> Self {
+        self.config.host_functions = registry;
+        self
+    }
+
+    /// Gives every instance of the module `memory` for its imported shared
+    /// memory (a module built with threads / shared memory imports one), so
+    /// instances — of this evaluator, and of every evaluator given the same
+    /// `SharedMemory` — see each other's writes. See [`SharedMemory`] for
+    /// the synchronisation rules.
+    pub fn shared_memory(mut self, memory: SharedMemory) -> Self {
+        self.config.shared_memory = Some(memory);
         self
     }
 

@@ -1,12 +1,12 @@
 //! The [`Engine`] implementation.
 
-use polyscript_core::{Engine, EngineKind, Guard, Limits, Map, Result, Source, Value};
+use polyscript_core::{Engine, EngineKind, Guard, Limits, Map, Output, Result, Source, Value};
 
 use super::builder::WasiEngine;
 use super::program::{self, WasiProgram};
 use super::run;
 
-/// What the evaluator's pool holds for a WASI command: nothing but a slot.
+/// What the evaluator's pool holds for a WASI module: nothing but a slot.
 /// Every eval instantiates the module afresh (microseconds with the pooling
 /// allocator and copy-on-write memory), so no state is ever carried over.
 #[derive(Debug, Default)]
@@ -32,11 +32,28 @@ impl Engine for WasiEngine {
 
     fn eval(
         &self,
-        _instance: &mut WasiInstance,
+        instance: &mut WasiInstance,
         program: &WasiProgram,
         input: &Map,
         guard: &Guard<'_>,
     ) -> Result<Value> {
+        self.eval_output(instance, program, input, guard)
+            .map(crate::io::into_value)
+    }
+
+    fn eval_output(
+        &self,
+        _instance: &mut WasiInstance,
+        program: &WasiProgram,
+        input: &Map,
+        guard: &Guard<'_>,
+    ) -> Result<Output> {
         run::run(&self.config, program, input, guard)
+    }
+
+    /// Any exported function taking and returning nothing can be called
+    /// instead of the configured entry point.
+    fn supports_entry_points(&self) -> bool {
+        true
     }
 }

@@ -1,10 +1,10 @@
-//! Plain WASI (preview1) command modules run with wasmtime.
+//! Plain WASI (preview1) modules run with wasmtime.
 
 mod builder;
 mod engine;
 mod program;
 mod run;
-mod runtime;
+mod shared_memory;
 mod state;
 
 pub use builder::{
@@ -13,4 +13,32 @@ pub use builder::{
 };
 pub use engine::WasiInstance;
 pub use program::WasiProgram;
-pub use runtime::MAX_CONCURRENT_INSTANCES;
+pub use shared_memory::SharedMemory;
+
+pub(crate) use state::EvalState;
+
+use wasmtime::Linker;
+
+use crate::WasmRuntime;
+
+/// The WASI preview 1 linker of a runtime (built once per runtime).
+pub(crate) type Linking = Linker<EvalState>;
+
+/// `runtime`'s linker with WASI preview 1 defined, shared by every module
+/// compiled on it (a module importing host functions or a shared memory
+/// gets a copy with those added).
+pub(crate) fn runtime_linker(runtime: &WasmRuntime) -> Result<&Linking, String> {
+    runtime
+        .inner()
+        .wasi_linker
+        .get_or_init(|| {
+            let mut linker = Linker::new(runtime.engine());
+            wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |state: &mut EvalState| {
+                &mut state.wasi
+            })
+            .map_err(|e| format!("cannot link WASI preview1: {e:#}"))?;
+            Ok(linker)
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}

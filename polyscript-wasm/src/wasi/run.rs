@@ -1,74 +1,112 @@
 //! One eval: a fresh store and instance, stdin in, stdout out, errors mapped.
 
-use polyscript_core::clock::Instant;
-use polyscript_core::{Error, Guard, LimitKind, Map, Result, Value};
+use polyscript_core::{Error, Guard, LimitKind, Map, Output, Result};
 use wasmtime::{Store, Trap, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{DirPerms, FilePerms, I32Exit, WasiCtxBuilder};
 
 use super::builder::{MAX_ERROR_MESSAGE_BYTES, WasiConfig};
-use super::program::{ENTRY_POINT, WasiProgram};
-use super::state::{EvalState, Interrupted, MemoryLimitHit, MemoryLimiter};
-use crate::json_io::{self, TextOutput};
+use super::program::{INITIALIZE, START, WasiProgram};
+use super::state::{EvalState, Interrupted, MemoryLimiter};
+use crate::host::{Stopped, scope};
+use crate::io::{self, TextOutput};
+use crate::runtime::must_stop;
 
-/// Runs the module's `_start` once in a fresh instance with `input` on stdin.
+/// Runs the module's entry point (the context's, else the configured one)
+/// once in a fresh instance with the input on stdin.
 pub(crate) fn run(
     config: &WasiConfig,
     program: &WasiProgram,
     input: &Map,
     guard: &Guard<'_>,
-) -> Result<Value> {
-    let stdin = json_io::input_bytes(input, guard)?;
+) -> Result<Output> {
+    let entry = match guard.entry_point() {
+        Some(name) => {
+            program.check_entry_point(name, guard.script_id())?;
+            name
+        }
+        None => program.entry_point.as_str(),
+    };
+    let stdin = io::input_bytes(&config.input, input, guard)?;
     let stdout = MemoryOutputPipe::new(config.max_output_bytes);
     let stderr = MemoryOutputPipe::new(config.max_stderr_bytes);
     let wasi = wasi_ctx(config, program, stdin, &stdout, &stderr, guard)?;
 
     let limits = guard.limits();
-    let engine = program.runtime.engine();
+    let runtime = &program.runtime;
+    let max_memory = runtime.settings().max_memory_bytes;
     let mut store = Store::new(
-        engine,
+        runtime.engine(),
         EvalState {
             wasi,
-            limiter: MemoryLimiter {
-                max_bytes: limits
-                    .memory_bytes
-                    .map(|b| usize::try_from(b).unwrap_or(usize::MAX)),
-            },
+            limiter: MemoryLimiter::new(Some(
+                usize::try_from(
+                    limits
+                        .memory_bytes
+                        .map_or(max_memory, |b| b.min(max_memory)),
+                )
+                .unwrap_or(usize::MAX),
+            )),
+            pending: None,
         },
     );
     store.limiter(|state| &mut state.limiter);
-    if program.runtime.fuel() {
+    if runtime.settings().fuel {
+        // Fuel off in the engine but on in the runtime: unmetered.
+        let fuel = if config.fuel { limits.operations } else { None };
         store
-            .set_fuel(limits.operations.unwrap_or(u64::MAX))
+            .set_fuel(fuel.unwrap_or(u64::MAX))
             .map_err(|e| guard.runtime_error(format!("cannot set fuel: {e:#}"), None))?;
     }
     let cancel = guard.cancel_token().clone();
     let deadline = guard.deadline();
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |_| {
-        if cancel.is_cancelled() || deadline.is_some_and(Instant::has_passed) {
+        if must_stop(deadline, &cancel) {
             Err(wasmtime::Error::new(Interrupted))
         } else {
             Ok(UpdateDeadline::Continue(1))
         }
     });
 
-    let _ticking = program.runtime.ticking()?;
+    let _ticking = runtime.ticking()?;
     guard.check()?;
-    let outcome = program
-        .pre
-        .instantiate(&mut store)
-        .and_then(|instance| instance.get_typed_func::<(), ()>(&mut store, ENTRY_POINT))
-        .and_then(|start| start.call(&mut store, ()));
+    let (outcome, stopped) = scope::run(guard, || {
+        let instance = program.pre.instantiate(&mut store)?;
+        if program.reactor && entry != START {
+            instance
+                .get_typed_func::<(), ()>(&mut store, INITIALIZE)?
+                .call(&mut store, ())?;
+        }
+        instance
+            .get_typed_func::<(), ()>(&mut store, entry)?
+            .call(&mut store, ())
+    });
+    let denied = store.data().limiter.denied;
     drop(store);
+    if let Some(error) = stopped {
+        return Err(error);
+    }
     let stderr_text = stderr_message(&stderr.contents());
     if let Err(err) = outcome {
         // `proc_exit(0)` surfaces as an `I32Exit(0)` error: a normal end.
         if !matches!(err.downcast_ref::<I32Exit>(), Some(I32Exit(0))) {
-            return Err(map_error(&err, guard, &stderr_text));
+            let error = map_error(&err, program, guard, &stderr_text);
+            return Err(match denied {
+                // The guest failed after being refused memory: that is why.
+                Some(hit) if !matches!(error, Error::Timeout { .. } | Error::Cancelled { .. }) => {
+                    guard.limit_error(LimitKind::Memory, format!("{hit} (then: {error})"))
+                }
+                _ => error,
+            });
         }
     }
-    json_io::output_value(&stdout.contents(), TextOutput::TrimEnd, guard)
+    io::output(
+        config.output,
+        stdout.contents().to_vec(),
+        TextOutput::TrimEnd,
+        guard,
+    )
 }
 
 fn wasi_ctx(
@@ -136,9 +174,14 @@ fn with_stderr(message: String, stderr: &str) -> String {
     }
 }
 
-/// Maps what `_start` returned to the polyscript error (an exit code of 0 is
-/// success and never reaches here).
-fn map_error(err: &wasmtime::Error, guard: &Guard<'_>, stderr: &str) -> Error {
+/// Maps what the entry point returned to the polyscript error (an exit code
+/// of 0 is success and never reaches here).
+fn map_error(
+    err: &wasmtime::Error,
+    program: &WasiProgram,
+    guard: &Guard<'_>,
+    stderr: &str,
+) -> Error {
     if let Some(I32Exit(code)) = err.downcast_ref::<I32Exit>() {
         return if stderr.is_empty() {
             guard.runtime_error(format!("the module exited with code {code}"), None)
@@ -146,11 +189,12 @@ fn map_error(err: &wasmtime::Error, guard: &Guard<'_>, stderr: &str) -> Error {
             guard.runtime_error(stderr.to_owned(), None)
         };
     }
-    if err.is::<Interrupted>() {
+    if err.is::<Interrupted>() || err.is::<Stopped>() {
         return guard.interrupt_error();
     }
-    if let Some(hit) = err.downcast_ref::<MemoryLimitHit>() {
-        return guard.limit_error(LimitKind::Memory, hit.to_string());
+    let chain: Vec<&(dyn std::error::Error + 'static)> = err.chain().collect();
+    if let Some(message) = program.runtime.capacity_message(chain, &format!("{err:#}")) {
+        return guard.limit_error(LimitKind::Memory, message);
     }
     match err.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => guard.interrupt_error(),

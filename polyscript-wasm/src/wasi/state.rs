@@ -9,21 +9,50 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 pub(crate) struct EvalState {
     pub(crate) wasi: WasiP1Ctx,
     pub(crate) limiter: MemoryLimiter,
+    /// The result of the last host call, until the module reads it (see
+    /// `host::wasi`).
+    pub(crate) pending: Option<Vec<u8>>,
+}
+
+impl EvalState {
+    /// A state with nothing granted, for stores that never run code.
+    pub(crate) fn placeholder() -> Self {
+        EvalState {
+            wasi: wasmtime_wasi::WasiCtxBuilder::new().build_p1(),
+            limiter: MemoryLimiter::new(None),
+            pending: None,
+        }
+    }
 }
 
 /// Most table elements one instance may have.
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 
-/// Denies (with a trap) any linear memory larger than the eval's
-/// [`Limits::memory_bytes`](polyscript_core::Limits::memory_bytes), so a
-/// memory bomb ends as `LimitExceeded(Memory)` instead of a guest that
-/// quietly sees `memory.grow` return -1.
+/// Denies any linear memory larger than the eval's
+/// [`Limits::memory_bytes`](polyscript_core::Limits::memory_bytes): the
+/// guest's `memory.grow` returns -1, as the spec says a refused growth does,
+/// so a guest that can live with less memory (an allocator that first asks
+/// for double what it needs, then for what it needs) goes on. The refusal is
+/// remembered: an eval that then fails ends as `LimitExceeded(Memory)`
+/// ([`MemoryLimiter::denied`]) rather than with whatever the guest made of
+/// it, so a memory bomb is reported as one.
 pub(crate) struct MemoryLimiter {
     pub(crate) max_bytes: Option<usize>,
+    /// The first growth refused in this eval.
+    pub(crate) denied: Option<MemoryLimitHit>,
 }
 
-/// The error a denied memory growth raises (recognised after the call).
-#[derive(Debug)]
+impl MemoryLimiter {
+    pub(crate) fn new(max_bytes: Option<usize>) -> Self {
+        MemoryLimiter {
+            max_bytes,
+            denied: None,
+        }
+    }
+}
+
+/// A growth the limiter refused.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct MemoryLimitHit {
     pub(crate) desired: usize,
     pub(crate) limit: usize,
@@ -39,8 +68,6 @@ impl fmt::Display for MemoryLimitHit {
     }
 }
 
-impl std::error::Error for MemoryLimitHit {}
-
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
@@ -50,7 +77,8 @@ impl ResourceLimiter for MemoryLimiter {
     ) -> wasmtime::Result<bool> {
         match self.max_bytes {
             Some(limit) if desired > limit => {
-                Err(wasmtime::Error::new(MemoryLimitHit { desired, limit }))
+                self.denied.get_or_insert(MemoryLimitHit { desired, limit });
+                Ok(false)
             }
             _ => Ok(true),
         }

@@ -4,154 +4,24 @@
 // writes its result as UTF-8 JSON. See ../README.md for each export's
 // input and output shapes.
 import { Host, Config, Memory } from "@extism/as-pdk";
-import { error_set, http_request, length } from "@extism/as-pdk/lib/env";
+import { http_request, length } from "@extism/as-pdk/lib/env";
 import { JSON } from "json-as";
+import {
+  inputText,
+  intArgument,
+  intField,
+  isObjectText,
+  output,
+  outputBytes,
+  rawField,
+  rawFieldBytes,
+  setError,
+  stringField,
+  textArgument,
+} from "./lib";
 
-// ---------------------------------------------------------------- helpers
-
-/// AssemblyScript's `abort` (failed assertions, out-of-range access): report
-/// the message as the Extism error and trap. The Extism host has no
-/// `env.abort`, so the build maps `abort` here (`--use abort=...`).
-export function myAbort(
-  message: string | null,
-  fileName: string | null,
-  lineNumber: u32,
-  columnNumber: u32,
-): void {
-  const msg = message !== null ? message : "abort";
-  const file = fileName !== null ? fileName : "?";
-  setError(msg + " (" + file + ":" + lineNumber.toString() + ":" + columnNumber.toString() + ")");
-  unreachable();
-}
-
-function setError(message: string): void {
-  const mem = Memory.allocateString(message);
-  error_set(mem.offset);
-}
-
-function output(s: string): void {
-  Host.output(Uint8Array.wrap(String.UTF8.encode(s)));
-}
-
-function inputText(): string {
-  return Host.inputString();
-}
-
-/// The input as a JSON object, or null when it is not one.
-function inputObject(): JSON.Obj | null {
-  const text = inputText();
-  if (!isObjectText(text)) return null;
-  return JSON.parse<JSON.Obj>(text);
-}
-
-function isObjectText(text: string): bool {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c == 32 || c == 9 || c == 10 || c == 13) continue;
-    return c == 123; // '{'
-  }
-  return false;
-}
-
-/// A string field of an object, or null when missing or not a string.
-function stringField(obj: JSON.Obj, key: string): string | null {
-  if (!obj.has(key)) return null;
-  const v = obj.get(key)!;
-  if (v.type != JSON.Types.String) return null;
-  return v.get<string>();
-}
-
-/// `{"input": s}` or `{"name": s}`'s string, else the raw input text (a JSON
-/// string is unquoted).
-function textArgument(): string {
-  const text = inputText();
-  if (isObjectText(text)) {
-    const obj = JSON.parse<JSON.Obj>(text);
-    const s = stringField(obj, "input");
-    if (s !== null) return s;
-    const n = stringField(obj, "name");
-    if (n !== null) return n;
-    return "";
-  }
-  if (text.length > 0 && text.charCodeAt(0) == 34) return JSON.parse<string>(text);
-  return text;
-}
-
-/// The raw JSON text of a top-level field of the input object, or null.
-/// Scans the text instead of re-serialising a parsed value, so numbers,
-/// strings and nesting come back byte for byte.
-function rawField(text: string, key: string): string | null {
-  let i = skipWs(text, 0);
-  if (i >= text.length || text.charCodeAt(i) != 123) return null;
-  i = skipWs(text, i + 1);
-  while (i < text.length && text.charCodeAt(i) != 125) {
-    const keyEnd = skipValue(text, i);
-    const k = JSON.parse<string>(text.substring(i, keyEnd));
-    i = skipWs(text, keyEnd);
-    if (text.charCodeAt(i) != 58) return null; // ':'
-    i = skipWs(text, i + 1);
-    const valueEnd = skipValue(text, i);
-    if (k == key) return text.substring(i, valueEnd);
-    i = skipWs(text, valueEnd);
-    if (text.charCodeAt(i) == 44) i = skipWs(text, i + 1); // ','
-  }
-  return null;
-}
-
-function skipWs(text: string, i: i32): i32 {
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (c != 32 && c != 9 && c != 10 && c != 13) break;
-    i++;
-  }
-  return i;
-}
-
-/// The index just past the JSON value starting at `i`.
-function skipValue(text: string, i: i32): i32 {
-  const c = text.charCodeAt(i);
-  if (c == 34) {
-    i++;
-    while (i < text.length) {
-      const d = text.charCodeAt(i);
-      if (d == 92) i += 2;
-      else if (d == 34) return i + 1;
-      else i++;
-    }
-    return i;
-  }
-  if (c == 123 || c == 91) {
-    let depth = 0;
-    while (i < text.length) {
-      const d = text.charCodeAt(i);
-      if (d == 34) {
-        i = skipValue(text, i);
-        continue;
-      }
-      if (d == 123 || d == 91) depth++;
-      else if (d == 125 || d == 93) {
-        depth--;
-        if (depth == 0) return i + 1;
-      }
-      i++;
-    }
-    return i;
-  }
-  while (i < text.length) {
-    const d = text.charCodeAt(i);
-    if (d == 44 || d == 125 || d == 93 || d == 32 || d == 10 || d == 13 || d == 9) break;
-    i++;
-  }
-  return i;
-}
-
-/// `{"n": <integer>}` or a bare integer.
-function intArgument(): i64 {
-  const text = inputText();
-  const raw = isObjectText(text) ? rawField(text, "n") : text;
-  if (raw === null || raw.length == 0) return 0;
-  return I64.parseInt(raw);
-}
+@external("extism:host/env", "http_status_code")
+declare function http_status_code(): i32;
 
 // ---------------------------------------------------------- the go-polyscript set
 
@@ -364,14 +234,28 @@ export function add_one(): i32 {
 
 // --------------------------------------------------------------- data shapes
 
-/// {"value": X} → X, byte for byte.
+/// {"value": X} → X, byte for byte (scanned as UTF-8 bytes: a 10 MB value
+/// needs about its own size of guest memory, not the 4× of a UTF-16 copy
+/// and a parse).
 export function echo(): i32 {
-  const v = rawField(inputText(), "value");
+  const v = rawFieldBytes(Host.input(), "value");
   if (v === null) {
     setError("echo: input has no \"value\"");
     return 1;
   }
-  output(v);
+  outputBytes(v);
+  return 0;
+}
+
+/// The input bytes, unchanged (for the raw bytes input and output modes).
+export function bytes_echo(): i32 {
+  Host.output(Host.input());
+  return 0;
+}
+
+/// The input's length in bytes (for the text input mode).
+export function byte_length(): i32 {
+  output(Host.input().length.toString());
   return 0;
 }
 
@@ -527,6 +411,23 @@ export function http_get(): i32 {
   return httpRequest("http://example.com/");
 }
 
+/// {"url": u} → {"status": <HTTP status>, "body": <the body as a string>}
+/// through the host's `http_request` (which refuses hosts not allowed).
+export function http_fetch(): i32 {
+  const text = inputText();
+  const obj = JSON.parse<JSON.Obj>(text);
+  const url = stringField(obj, "url");
+  if (url === null) {
+    setError("http_fetch: input has no \"url\"");
+    return 1;
+  }
+  const req = Memory.allocateString('{"url":' + JSON.stringify(url) + ',"method":"GET"}');
+  const res = http_request(req.offset, 0);
+  const body = res == 0 ? "" : new Memory(res, length(res)).toString();
+  output('{"status":' + http_status_code().toString() + ',"body":' + JSON.stringify(body) + "}");
+  return 0;
+}
+
 // ------------------------------------------------------ for the instance tests
 
 @json
@@ -562,11 +463,6 @@ export function slow_greet(): i32 {
   return greet();
 }
 
-function intField(key: string): i64 {
-  const raw = rawField(inputText(), key);
-  if (raw === null || raw.length == 0) return 0;
-  return I64.parseInt(raw);
-}
 
 @json
 class VowelBatch {

@@ -10,13 +10,21 @@
 //! values are echoed byte for byte (integers stay integers, floats stay floats).
 
 const std = @import("std");
+const c = @import("common.zig");
+const out = c.out;
+const outInt = c.outInt;
+const outJsonString = c.outJsonString;
+const fail = c.fail;
+const member = c.member;
+const isString = c.isString;
+const inner = c.inner;
+const parseInt = c.parseInt;
+const decodeAlloc = c.decodeAlloc;
+const alloc = c.alloc;
+const Iovec = c.Iovec;
+const arrayLen = c.arrayLen;
 
-// ---------------------------------------------------------------- WASI imports
-const Iovec = extern struct { base: [*]u8, len: usize };
-const Ciovec = extern struct { base: [*]const u8, len: usize };
-extern "wasi_snapshot_preview1" fn fd_read(fd: u32, iovs: [*]const Iovec, n: usize, nread: *usize) u16;
-extern "wasi_snapshot_preview1" fn fd_write(fd: u32, iovs: [*]const Ciovec, n: usize, written: *usize) u16;
-extern "wasi_snapshot_preview1" fn proc_exit(code: u32) noreturn;
+// WASI imports only the probes below use.
 extern "wasi_snapshot_preview1" fn environ_sizes_get(count: *usize, size: *usize) u16;
 extern "wasi_snapshot_preview1" fn environ_get(environ: [*][*:0]u8, buf: [*]u8) u16;
 extern "wasi_snapshot_preview1" fn args_sizes_get(count: *usize, size: *usize) u16;
@@ -24,299 +32,17 @@ extern "wasi_snapshot_preview1" fn args_get(argv: [*][*:0]u8, buf: [*]u8) u16;
 extern "wasi_snapshot_preview1" fn path_open(dirfd: u32, dirflags: u32, path: [*]const u8, path_len: usize, oflags: u16, rights_base: u64, rights_inheriting: u64, fdflags: u16, fd: *u32) u16;
 extern "wasi_snapshot_preview1" fn sock_accept(fd: u32, flags: u16, new_fd: *u32) u16;
 
-const alloc = std.heap.wasm_allocator;
-
-// ---------------------------------------------------------------------- output
-fn write(fd: u32, bytes: []const u8) void {
-    var rest = bytes;
-    while (rest.len > 0) {
-        const iov = [_]Ciovec{.{ .base = rest.ptr, .len = rest.len }};
-        var n: usize = 0;
-        if (fd_write(fd, &iov, 1, &n) != 0 or n == 0) proc_exit(70);
-        rest = rest[n..];
-    }
-}
-
-/// stdout is buffered and written once at the end (each WASI call costs the
-/// host a few microseconds).
-var out_buf: []u8 = &[_]u8{};
-var out_len: usize = 0;
-
-fn out(bytes: []const u8) void {
-    if (out_len + bytes.len > out_buf.len) {
-        var cap = if (out_buf.len == 0) 4096 else out_buf.len * 2;
-        while (cap < out_len + bytes.len) cap *= 2;
-        const grown = alloc.alloc(u8, cap) catch {
-            flush();
-            write(1, bytes);
-            return;
-        };
-        @memcpy(grown[0..out_len], out_buf[0..out_len]);
-        if (out_buf.len > 0) alloc.free(out_buf);
-        out_buf = grown;
-    }
-    @memcpy(out_buf[out_len .. out_len + bytes.len], bytes);
-    out_len += bytes.len;
-}
-
-fn flush() void {
-    write(1, out_buf[0..out_len]);
-    out_len = 0;
-}
-
-fn outInt(value: i64) void {
-    var buf: [24]u8 = undefined;
-    var i: usize = buf.len;
-    var v: u64 = if (value < 0) @intCast(-(value + 1)) else @intCast(value);
-    if (value < 0) v += 1;
-    while (true) {
-        i -= 1;
-        buf[i] = '0' + @as(u8, @intCast(v % 10));
-        v /= 10;
-        if (v == 0) break;
-    }
-    if (value < 0) {
-        i -= 1;
-        buf[i] = '-';
-    }
-    out(buf[i..]);
-}
-
-/// Writes `bytes` as a JSON string literal.
-fn outJsonString(bytes: []const u8) void {
-    const hex = "0123456789abcdef";
-    out("\"");
-    for (bytes) |c| {
-        switch (c) {
-            '"' => out("\\\""),
-            '\\' => out("\\\\"),
-            '\n' => out("\\n"),
-            '\r' => out("\\r"),
-            '\t' => out("\\t"),
-            0...8, 11, 12, 14...0x1f => out(&[_]u8{ '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] }),
-            else => out(&[_]u8{c}),
-        }
-    }
-    out("\"");
-}
-
-/// Fails the way the contract says: message on stderr, exit code 1.
-fn fail(message: []const u8) noreturn {
-    flush();
-    write(2, message);
-    write(2, "\n");
-    proc_exit(1);
-}
-
-// ---------------------------------------------------------------------- input
-fn readStdin() []u8 {
-    var buf = alloc.alloc(u8, 4096) catch fail("out of memory reading stdin");
-    var len: usize = 0;
-    while (true) {
-        if (len == buf.len) {
-            buf = alloc.realloc(buf, buf.len * 2) catch fail("out of memory reading stdin");
-        }
-        const iov = [_]Iovec{.{ .base = buf.ptr + len, .len = buf.len - len }};
-        var n: usize = 0;
-        if (fd_read(0, &iov, 1, &n) != 0) fail("cannot read stdin");
-        if (n == 0) break;
-        len += n;
-    }
-    return buf[0..len];
-}
-
-// ------------------------------------------------------------- JSON scanning
-// Every function takes the whole text `s` and an index, and returns an index.
-
-fn skipWs(s: []const u8, start: usize) usize {
-    var i = start;
-    while (i < s.len and (s[i] == ' ' or s[i] == '\n' or s[i] == '\r' or s[i] == '\t')) i += 1;
-    return i;
-}
-
-fn skipString(s: []const u8, start: usize) usize {
-    var i = start + 1; // past the opening quote
-    while (i < s.len) : (i += 1) {
-        if (s[i] == '\\') {
-            i += 1;
-        } else if (s[i] == '"') {
-            return i + 1;
-        }
-    }
-    fail("unterminated string in input");
-}
-
-fn skipValue(s: []const u8, start: usize) usize {
-    var i = skipWs(s, start);
-    if (i >= s.len) fail("unexpected end of input");
-    switch (s[i]) {
-        '"' => return skipString(s, i),
-        '{', '[' => {
-            var depth: usize = 0;
-            while (i < s.len) {
-                switch (s[i]) {
-                    '"' => {
-                        i = skipString(s, i);
-                        continue;
-                    },
-                    '{', '[' => depth += 1,
-                    '}', ']' => {
-                        depth -= 1;
-                        if (depth == 0) return i + 1;
-                    },
-                    else => {},
-                }
-                i += 1;
-            }
-            fail("unterminated object or array in input");
-        },
-        else => {
-            while (i < s.len and s[i] != ',' and s[i] != '}' and s[i] != ']' and s[i] != ' ' and s[i] != '\n') i += 1;
-            return i;
-        },
-    }
-}
-
-/// The raw text of member `key` of the object `obj` (raw text), or null.
-fn member(obj: []const u8, key: []const u8) ?[]const u8 {
-    var i = skipWs(obj, 0);
-    if (i >= obj.len or obj[i] != '{') return null;
-    i += 1;
-    while (true) {
-        i = skipWs(obj, i);
-        if (i >= obj.len or obj[i] == '}') return null;
-        if (obj[i] == ',') {
-            i += 1;
-            continue;
-        }
-        const key_end = skipString(obj, i);
-        const name = obj[i + 1 .. key_end - 1];
-        i = skipWs(obj, key_end);
-        if (i >= obj.len or obj[i] != ':') fail("malformed object in input");
-        const value_start = skipWs(obj, i + 1);
-        const value_end = skipValue(obj, value_start);
-        if (std.mem.eql(u8, name, key)) return obj[value_start..value_end];
-        i = value_end;
-    }
-}
-
-/// The number of elements of the array `arr` (raw text).
-fn arrayLen(arr: []const u8) usize {
-    var i = skipWs(arr, 0);
-    if (i >= arr.len or arr[i] != '[') fail("expected an array");
-    i = skipWs(arr, i + 1);
-    if (i < arr.len and arr[i] == ']') return 0;
-    var count: usize = 0;
-    while (i < arr.len) {
-        i = skipWs(arr, skipValue(arr, i));
-        count += 1;
-        if (i >= arr.len or arr[i] == ']') break;
-        i += 1; // the comma
-    }
-    return count;
-}
-
-fn isString(raw: []const u8) bool {
-    return raw.len >= 2 and raw[0] == '"';
-}
-
-/// Inner raw text of a string literal (escapes kept, valid inside a literal).
-fn inner(raw: []const u8) []const u8 {
-    return raw[1 .. raw.len - 1];
-}
-
-fn hexVal(c: u8) u32 {
-    return switch (c) {
-        '0'...'9' => c - '0',
-        'a'...'f' => c - 'a' + 10,
-        'A'...'F' => c - 'A' + 10,
-        else => fail("bad \\u escape in input"),
-    };
-}
-
-/// Decodes a string literal's escapes into `dest` (which must be at least as
-/// long as the literal) and returns the UTF-8 bytes.
-fn decode(raw: []const u8, dest: []u8) []u8 {
-    const s = inner(raw);
-    var i: usize = 0;
-    var n: usize = 0;
-    while (i < s.len) {
-        if (s[i] != '\\') {
-            dest[n] = s[i];
-            n += 1;
-            i += 1;
-            continue;
-        }
-        const e = s[i + 1];
-        i += 2;
-        const simple: ?u8 = switch (e) {
-            'n' => '\n',
-            't' => '\t',
-            'r' => '\r',
-            'b' => 8,
-            'f' => 12,
-            'u' => null,
-            else => e,
-        };
-        if (simple) |c| {
-            dest[n] = c;
-            n += 1;
-            continue;
-        }
-        var cp: u32 = (hexVal(s[i]) << 12) | (hexVal(s[i + 1]) << 8) | (hexVal(s[i + 2]) << 4) | hexVal(s[i + 3]);
-        i += 4;
-        if (cp >= 0xD800 and cp < 0xDC00 and i + 6 <= s.len and s[i] == '\\' and s[i + 1] == 'u') {
-            const lo = (hexVal(s[i + 2]) << 12) | (hexVal(s[i + 3]) << 8) | (hexVal(s[i + 4]) << 4) | hexVal(s[i + 5]);
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            i += 6;
-        }
-        if (cp < 0x80) {
-            dest[n] = @intCast(cp);
-            n += 1;
-        } else if (cp < 0x800) {
-            dest[n] = @intCast(0xC0 | (cp >> 6));
-            dest[n + 1] = @intCast(0x80 | (cp & 0x3F));
-            n += 2;
-        } else if (cp < 0x10000) {
-            dest[n] = @intCast(0xE0 | (cp >> 12));
-            dest[n + 1] = @intCast(0x80 | ((cp >> 6) & 0x3F));
-            dest[n + 2] = @intCast(0x80 | (cp & 0x3F));
-            n += 3;
-        } else {
-            dest[n] = @intCast(0xF0 | (cp >> 18));
-            dest[n + 1] = @intCast(0x80 | ((cp >> 12) & 0x3F));
-            dest[n + 2] = @intCast(0x80 | ((cp >> 6) & 0x3F));
-            dest[n + 3] = @intCast(0x80 | (cp & 0x3F));
-            n += 4;
-        }
-    }
-    return dest[0..n];
-}
-
-fn decodeAlloc(raw: []const u8) []u8 {
-    const dest = alloc.alloc(u8, raw.len) catch fail("out of memory");
-    return decode(raw, dest);
-}
-
-fn parseInt(raw: []const u8) i64 {
-    return std.fmt.parseInt(i64, raw, 10) catch fail("expected an integer");
-}
-
-fn requireString(root: []const u8, key: []const u8) []const u8 {
-    const raw = member(root, key) orelse fail("missing string field");
-    if (!isString(raw)) fail("field must be a string");
-    return raw;
-}
-
 // ------------------------------------------------------------------ the ops
 
 /// {"name": N} -> {"greeting": "Hello, N!", "length": <UTF-8 byte length>}
 fn greet(root: []const u8) void {
     const name = member(root, "name") orelse fail("greet: input has no \"name\"");
     if (!isString(name)) fail("greet: \"name\" must be a string");
-    const decoded_len = decodeAlloc(name).len;
     out("{\"greeting\":\"Hello, ");
     out(inner(name));
+    // Decoded in place (the input is not read again): no second copy of a
+    // large name.
+    const decoded_len = c.decode(name, @constCast(name)).len;
     out("!\",\"length\":");
     outInt(@intCast(decoded_len + 8));
     out("}");
@@ -408,7 +134,7 @@ fn readFile(root: []const u8) void {
     var buf: [4096]u8 = undefined;
     const iov = [_]Iovec{.{ .base = &buf, .len = buf.len }};
     var n: usize = 0;
-    if (fd_read(fd, &iov, 1, &n) != 0) {
+    if (c.fd_read(fd, &iov, 1, &n) != 0) {
         out("null");
         return;
     }
@@ -473,7 +199,7 @@ fn args() void {
 }
 
 pub fn main() void {
-    const input = readStdin();
+    const input = c.readStdin();
     const op: []const u8 = if (member(input, "op")) |raw| (if (isString(raw)) inner(raw) else "") else "greet";
     const eql = std.mem.eql;
     if (eql(u8, op, "greet")) {
@@ -509,8 +235,24 @@ pub fn main() void {
     } else if (eql(u8, op, "text")) {
         out("plain text, not JSON\n");
     } else {
-        write(2, "unknown op: ");
+        c.write(2, "unknown op: ");
         fail(op);
     }
-    flush();
+    c.flush();
+}
+
+// ------------------------------------------------- exports besides `_start`
+// Entry points the engine can call instead of `_start` (WASI engine's
+// `entry_point`, or a context's `with_entry_point`).
+
+/// Writes a fixed text: shows an export called without `_start`.
+export fn hello() void {
+    out("hello from an export");
+    c.flush();
+}
+
+/// Copies stdin to stdout unchanged (raw bytes in, raw bytes out).
+export fn echo_stdin() void {
+    out(c.readStdin());
+    c.flush();
 }

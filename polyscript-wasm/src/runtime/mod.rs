@@ -1,0 +1,416 @@
+//! [`WasmRuntime`]: one wasmtime engine, its instance allocator, its epoch
+//! ticker and its compiled-module cache, shared by every evaluator (of
+//! either WASM engine) built on it.
+//!
+//! A service holding thousands of evaluators must not pay for an engine per
+//! evaluator: each wasmtime engine with a pooling allocator reserves its slots
+//! up front (address space and memory mappings), and each Extism plugin used
+//! to get its own engine and its own compile of Extism's kernel. Here the
+//! engine, the pool, the kernel and the ticker exist once per runtime; an
+//! evaluator adds its compiled module (shared too when the bytes are the
+//! same) and nothing else until it runs.
+
+mod capacity;
+mod ticker;
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use polyscript_core::{EngineKind, Error, Result, ScriptId};
+use wasmtime::{Config, Engine};
+
+use crate::cache::{CompiledModule, ModuleCache};
+use crate::pooling::{self, MAX_LINEAR_MEMORY};
+
+pub(crate) use capacity::PoolFigures;
+pub(crate) use ticker::{Ticking, must_stop};
+
+/// Instances alive at once in a default runtime (see
+/// [`WasmRuntimeBuilder::max_instances`]).
+pub const DEFAULT_MAX_INSTANCES: u32 = 512;
+
+/// Core wasm instances one polyscript instance may take from the pool: an
+/// Extism plugin is two (Extism's kernel and the module), a WASI module one.
+const CORE_INSTANCES_PER_INSTANCE: u32 = 2;
+
+/// Linear memories (and GC heaps, which wasmtime backs with pooled memories)
+/// one polyscript instance may take: an Extism plugin has the kernel's
+/// memory, the module's and a GC heap; a WASI module one memory.
+const MEMORIES_PER_INSTANCE: u32 = 3;
+
+/// How a runtime allocates instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Allocation {
+    /// Slots reserved up front and reset in place between instances (with
+    /// explicit bounds checks instead of guard pages): instantiation makes no
+    /// `mmap`/`mprotect`/`madvise` call, so evals on several threads do not
+    /// stall each other. The default, and what fresh-instance evals want.
+    Pooling,
+    /// wasmtime's default allocator: each instance maps its own memory with
+    /// guard pages (no bounds checks in the guest's code). Suits instances
+    /// that live long ([`InstancePolicy::Stateful`](crate::InstancePolicy)).
+    OnDemand,
+}
+
+/// What a runtime was built with (readable through [`WasmRuntime::settings`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct RuntimeSettings {
+    /// Whether guests are metered with fuel (needed for
+    /// [`Limits::operations`](polyscript_core::Limits::operations)).
+    pub fuel: bool,
+    /// How instances are allocated.
+    pub allocation: Allocation,
+    /// Instances alive at once (pooling only).
+    pub max_instances: u32,
+    /// The largest linear memory any instance may have, in bytes.
+    pub max_memory_bytes: u64,
+    /// Whether memories are initialised copy-on-write from an image of the
+    /// module's data (one memory file descriptor per module).
+    pub copy_on_write: bool,
+    /// Where compiled modules are kept between processes, if anywhere.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for RuntimeSettings {
+    fn default() -> Self {
+        RuntimeSettings {
+            fuel: false,
+            allocation: Allocation::Pooling,
+            max_instances: DEFAULT_MAX_INSTANCES,
+            max_memory_bytes: MAX_LINEAR_MEMORY as u64,
+            copy_on_write: true,
+            cache_dir: None,
+        }
+    }
+}
+
+/// A shared wasmtime engine with its instance allocator, epoch ticker and
+/// compiled-module cache. Cheap to clone (an `Arc`).
+///
+/// Every evaluator built on one runtime shares its engine and pool: a
+/// process holding 10 000 WASM evaluators costs one pool, and each evaluator
+/// adds only its compiled module (shared with every evaluator of the same
+/// bytes). Without [`ExtismEngineBuilder::runtime`](crate::ExtismEngineBuilder::runtime)
+/// / [`WasiEngineBuilder::runtime`](crate::WasiEngineBuilder::runtime), an
+/// engine uses the process-wide default runtime for its fuel setting and
+/// instance policy ([`WasmRuntime::shared`]).
+///
+/// ```
+/// use polyscript_wasm::{ExtismEngine, WasiEngine, WasmRuntime};
+///
+/// // One pool of 2 000 instance slots for every tenant's plugin, metered.
+/// let runtime = WasmRuntime::builder().fuel(true).max_instances(2_000).build()?;
+/// let extism = ExtismEngine::builder().runtime(runtime.clone()).fuel(true).build();
+/// let wasi = WasiEngine::builder().runtime(runtime).build();
+/// # Ok::<(), polyscript_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct WasmRuntime {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    engine: Engine,
+    settings: RuntimeSettings,
+    /// Whether the pooling allocator is really in use (it falls back to
+    /// on-demand allocation where the address space cannot be reserved).
+    pooled: bool,
+    ticker: ticker::Ticker,
+    pub(crate) modules: ModuleCache,
+    /// Extism's kernel, compiled on this engine once.
+    #[cfg(feature = "extism")]
+    kernel: OnceLock<std::result::Result<Arc<CompiledModule>, String>>,
+    /// The WASI preview1 linker (with polyscript's host ABI), built once.
+    #[cfg(feature = "wasi")]
+    pub(crate) wasi_linker: OnceLock<std::result::Result<crate::wasi::Linking, String>>,
+}
+
+impl std::fmt::Debug for WasmRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmRuntime")
+            .field("settings", &self.inner.settings)
+            .field("pooled", &self.inner.pooled)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WasmRuntime {
+    /// Starts configuring a runtime.
+    pub fn builder() -> WasmRuntimeBuilder {
+        WasmRuntimeBuilder::default()
+    }
+
+    /// The process-wide runtime with or without fuel, with the pooling or the
+    /// on-demand allocator, and the default sizes: what engines use unless
+    /// given a runtime. Created on first use and kept for the process.
+    pub fn shared(fuel: bool, allocation: Allocation) -> Result<WasmRuntime> {
+        type Cell = OnceLock<std::result::Result<WasmRuntime, String>>;
+        static CELLS: [Cell; 4] = [const { OnceLock::new() }; 4];
+        let index = usize::from(fuel) * 2 + usize::from(allocation == Allocation::OnDemand);
+        CELLS[index]
+            .get_or_init(|| {
+                WasmRuntime::builder()
+                    .fuel(fuel)
+                    .allocation(allocation)
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(|message| Error::Unsupported { message })
+    }
+
+    /// The settings it was built with.
+    pub fn settings(&self) -> &RuntimeSettings {
+        &self.inner.settings
+    }
+
+    /// Whether instances come from the pooling allocator (`false` when the
+    /// settings ask for on-demand allocation, or when the pool's address
+    /// space could not be reserved and the runtime fell back to it).
+    pub fn is_pooled(&self) -> bool {
+        self.inner.pooled
+    }
+
+    /// The wasmtime engine (for code using wasmtime's own API on it).
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// Whether `a` and `b` are the same runtime.
+    pub fn same(a: &WasmRuntime, b: &WasmRuntime) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+
+    /// Compiled modules alive in this runtime's in-process cache.
+    pub fn cached_modules(&self) -> usize {
+        self.inner.modules.live()
+    }
+
+    /// The counters of this runtime's compiled-module cache.
+    pub fn cache_stats(&self) -> crate::CacheStats {
+        self.inner.modules.stats()
+    }
+
+    /// Pool usage now: (core instances, memories) in use; `None` without the
+    /// pooling allocator.
+    pub fn pool_usage(&self) -> Option<(u64, usize)> {
+        let metrics = self.inner.engine.pooling_allocator_metrics()?;
+        Some((metrics.core_instances(), metrics.memories()))
+    }
+
+    pub(crate) fn ticking(&self) -> Result<Ticking<'_>> {
+        self.inner.ticker.ticking()
+    }
+
+    /// Compiles `bytes` (binary or text), or returns the module already
+    /// compiled from the same bytes on this runtime (in this process or,
+    /// with a cache directory, an earlier one).
+    pub(crate) fn compile(
+        &self,
+        bytes: &[u8],
+        engine: EngineKind,
+        script_id: ScriptId,
+    ) -> Result<Arc<CompiledModule>> {
+        self.inner
+            .modules
+            .get_or_compile(
+                &self.inner.engine,
+                self.inner.settings.cache_dir.as_deref(),
+                bytes,
+            )
+            .map_err(|message| Error::Compile {
+                engine,
+                script_id,
+                message,
+                location: None,
+            })
+    }
+
+    /// Extism's kernel compiled on this runtime's engine (once).
+    #[cfg(feature = "extism")]
+    pub(crate) fn kernel(&self) -> Result<Arc<CompiledModule>> {
+        self.inner
+            .kernel
+            .get_or_init(|| {
+                self.inner.modules.get_or_compile(
+                    &self.inner.engine,
+                    self.inner.settings.cache_dir.as_deref(),
+                    extism::kernel_wasm(),
+                )
+            })
+            .clone()
+            .map_err(|message| Error::Unsupported {
+                message: format!("cannot compile Extism's kernel: {message}"),
+            })
+    }
+
+    #[cfg(feature = "wasi")]
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    /// The capacity error for `chain` if it says this runtime ran out of
+    /// something (see [`Capacity`]), naming the setting to change.
+    pub(crate) fn capacity_message<'a>(
+        &self,
+        chain: impl IntoIterator<Item = &'a (dyn std::error::Error + 'static)>,
+        detail: &str,
+    ) -> Option<String> {
+        let capacity = capacity::classify(chain)?;
+        let figures = self
+            .inner
+            .engine
+            .pooling_allocator_metrics()
+            .map(|m| PoolFigures {
+                max_instances: self.inner.settings.max_instances,
+                core_instances: m.core_instances(),
+                memories: m.memories(),
+            });
+        Some(capacity::message(capacity, figures, detail))
+    }
+}
+
+/// Configures a [`WasmRuntime`].
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct WasmRuntimeBuilder {
+    settings: RuntimeSettings,
+}
+
+impl WasmRuntimeBuilder {
+    /// Meters guests with fuel (default off). Fuel is compiled into the
+    /// guest's code, so it is a property of the runtime: an engine asking
+    /// for fuel needs a runtime with fuel.
+    pub fn fuel(mut self, enabled: bool) -> Self {
+        self.settings.fuel = enabled;
+        self
+    }
+
+    /// Pooling (default) or on-demand allocation.
+    pub fn allocation(mut self, allocation: Allocation) -> Self {
+        self.settings.allocation = allocation;
+        self
+    }
+
+    /// With pooling: how many instances may be alive at once across every
+    /// evaluator on this runtime (default [`DEFAULT_MAX_INSTANCES`]). A
+    /// fresh-instance eval holds one while it runs; a stateful pooled
+    /// instance holds one while it lives. Each reserves up to two core
+    /// instances and three memory slots of
+    /// [`max_memory_bytes`](Self::max_memory_bytes) of address space (not
+    /// memory). Running out is `LimitExceeded(Memory)` naming this setting.
+    pub fn max_instances(mut self, instances: u32) -> Self {
+        self.settings.max_instances = instances.max(1);
+        self
+    }
+
+    /// The largest linear memory an instance may have (default 4 GiB, the
+    /// whole 32-bit space): the size of each pooled memory slot. A memory
+    /// limit above it is capped at it.
+    pub fn max_memory_bytes(mut self, bytes: u64) -> Self {
+        self.settings.max_memory_bytes = bytes.clamp(65_536, MAX_LINEAR_MEMORY as u64);
+        self
+    }
+
+    /// Copy-on-write memory images (default on): instantiation maps the
+    /// module's data instead of copying it, at the cost of one open memory
+    /// file per module with data segments. Off suits processes with a low
+    /// open-file limit and thousands of distinct modules.
+    pub fn copy_on_write(mut self, enabled: bool) -> Self {
+        self.settings.copy_on_write = enabled;
+        self
+    }
+
+    /// Keeps compiled modules in `dir` (created if missing) so that a later
+    /// process compiling the same bytes on a runtime with the same settings
+    /// loads them instead (default: no directory; compiled modules are shared
+    /// within the process only). Each file is checksummed; a corrupt,
+    /// truncated or stale one is recompiled and replaced, never loaded as is.
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.settings.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Creates the engine (and reserves the pool's address space). Where the
+    /// reservation is refused (e.g. under a tight `ulimit -v`) the runtime
+    /// falls back to on-demand allocation ([`WasmRuntime::is_pooled`]).
+    pub fn build(self) -> Result<WasmRuntime> {
+        let settings = self.settings;
+        if let Some(dir) = &settings.cache_dir {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::load(
+                    dir.display(),
+                    format!("cannot create the module cache directory: {e}"),
+                )
+            })?;
+        }
+        let want_pool = settings.allocation == Allocation::Pooling;
+        let (engine, pooled) = match Engine::new(&config(&settings, want_pool)) {
+            Ok(engine) => (engine, want_pool),
+            Err(err) if want_pool => {
+                tracing::warn!(error = %format!("{err:#}"), "WASM pooling allocator unavailable; using on-demand allocation");
+                let engine =
+                    Engine::new(&config(&settings, false)).map_err(|e| Error::Unsupported {
+                        message: format!("cannot create the wasmtime engine: {e:#}"),
+                    })?;
+                (engine, false)
+            }
+            Err(err) => {
+                return Err(Error::Unsupported {
+                    message: format!("cannot create the wasmtime engine: {err:#}"),
+                });
+            }
+        };
+        tracing::debug!(?settings, pooled, "WASM runtime created");
+        Ok(WasmRuntime {
+            inner: Arc::new(Inner {
+                ticker: ticker::Ticker::new(engine.clone()),
+                engine,
+                settings,
+                pooled,
+                modules: ModuleCache::default(),
+                #[cfg(feature = "extism")]
+                kernel: OnceLock::new(),
+                #[cfg(feature = "wasi")]
+                wasi_linker: OnceLock::new(),
+            }),
+        })
+    }
+}
+
+/// The wasmtime config both engines' modules are compiled with. One config
+/// for Extism plugins and WASI modules, so one runtime can serve both:
+/// Extism needs epoch interruption, tail calls, function references and GC
+/// (what `extism::CompiledPlugin::new` enables); WASI shared memories need
+/// threads.
+fn config(settings: &RuntimeSettings, pooling: bool) -> Config {
+    let mut config = Config::new();
+    config
+        .epoch_interruption(true)
+        .consume_fuel(settings.fuel)
+        .memory_init_cow(settings.copy_on_write)
+        .wasm_tail_call(true)
+        .wasm_function_references(true)
+        .wasm_gc(true)
+        .wasm_threads(true)
+        .shared_memory(true);
+    let max_memory = usize::try_from(settings.max_memory_bytes).unwrap_or(MAX_LINEAR_MEMORY);
+    if pooling {
+        pooling::reset_in_place(
+            &mut config,
+            pooling::Slots {
+                core_instances: settings
+                    .max_instances
+                    .saturating_mul(CORE_INSTANCES_PER_INSTANCE),
+                memories: settings.max_instances.saturating_mul(MEMORIES_PER_INSTANCE),
+                tables: settings
+                    .max_instances
+                    .saturating_mul(CORE_INSTANCES_PER_INSTANCE),
+                gc_heaps: settings.max_instances,
+            },
+            max_memory,
+        );
+    }
+    config
+}
