@@ -1,7 +1,9 @@
 //! Paired, interleaved measurements of the ratios the benchmark targets are
 //! stated in (see BENCHMARKS.md): polyscript run-many ÷ the raw engine API,
 //! limits on ÷ off, and 2-thread ÷ 1-thread throughput, for polyscript and
-//! for the raw APIs.
+//! for the raw APIs; and limits on ÷ off for the real-script Rhai workloads
+//! (`rhai/<workload>_limits_on_over_off`, at a tenth of the criterion
+//! bench's sizes so that a round stays short).
 //!
 //! # Why this exists next to the criterion bench
 //!
@@ -31,6 +33,8 @@ mod engines;
 #[allow(dead_code)] // shared with the criterion bench; only the runners are used here
 #[path = "../polyscript/raw.rs"]
 mod raw;
+#[path = "../polyscript/rhai_workloads.rs"]
+mod rhai_workloads;
 #[path = "../polyscript/workers.rs"]
 mod workers;
 #[path = "../polyscript/workload.rs"]
@@ -70,6 +74,49 @@ fn on_this_thread(mut runner: Runner) -> Side {
         }
         start.elapsed()
     })
+}
+
+/// A side that runs an already checked `runner` on the bench thread.
+fn checked_on_this_thread(mut runner: Runner) -> Side {
+    Box::new(move |iters| {
+        let start = std::time::Instant::now();
+        for _ in 0..iters {
+            std::hint::black_box(runner());
+        }
+        start.elapsed()
+    })
+}
+
+/// Limits on ÷ off for each Rhai workload.
+fn rhai_workload_comparisons() -> Vec<Comparison> {
+    const SCALE: u64 = 10;
+    let names = ["pushes", "map_inserts", "string_building"];
+    let whats = [
+        "pushes_limits_on_over_off",
+        "map_inserts_limits_on_over_off",
+        "string_building_limits_on_over_off",
+    ];
+    names
+        .into_iter()
+        .zip(whats)
+        .map(|(name, what)| {
+            let side = move |limits: Limits| -> Box<dyn FnOnce() -> Side> {
+                Box::new(move || {
+                    let workload = rhai_workloads::workloads(SCALE)
+                        .into_iter()
+                        .find(|w| w.name == name)
+                        .expect("a workload of that name");
+                    checked_on_this_thread(rhai_workloads::runner(&workload, limits))
+                })
+            };
+            Comparison::new(
+                "rhai",
+                what,
+                side(Limits::default()),
+                side(Limits::unlimited()),
+            )
+        })
+        .collect()
 }
 
 /// A side that splits its evals over `threads` long-lived threads.
@@ -122,6 +169,7 @@ fn comparisons() -> Vec<Comparison> {
             Box::new(move || (on_threads(1, make_raw), on_threads(2, make_raw))),
         ));
     }
+    all.extend(rhai_workload_comparisons());
     all
 }
 

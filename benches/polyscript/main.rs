@@ -5,7 +5,8 @@
 //! `eval/<engine>`: single execution vs compile-once-run-many, limits on/off,
 //! and the raw engine API baseline (measured right after `run_many`); `eval/overhead` (polyscript's own fixed
 //! cost per eval, with an engine that does nothing); `instantiate`, `compile`; `providers`;
-//! `parallel/<engine>` (1 vs 2 threads, polyscript and the raw API); `coordinate` (map-reduce workers).
+//! `parallel/<engine>` (1 vs 2 threads, polyscript and the raw API); `coordinate` (map-reduce workers);
+//! `rhai_workloads` (real Rhai scripts that grow one large value, limits on vs off).
 //!
 //! `cargo bench` runs everything; `cargo bench -- --quick` is a fast pass;
 //! `POLYSCRIPT_BENCH_FAST=1` shortens measurement for smoke runs.
@@ -17,6 +18,7 @@ mod parallel;
 mod providers;
 mod raw;
 mod raw_parallel;
+mod rhai_workloads;
 mod workers;
 mod workload;
 
@@ -35,6 +37,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = engines::bench, overhead::bench, providers::bench, parallel::bench, raw_parallel::bench, coordinate::bench
+    targets = engines::bench, overhead::bench, providers::bench, parallel::bench, raw_parallel::bench, coordinate::bench, rhai_workloads::bench
 }
 criterion_main!(benches);

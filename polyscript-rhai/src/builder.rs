@@ -163,10 +163,14 @@ impl RhaiEngineBuilder {
 
     /// Any other change to the `rhai::Engine` (register types, packages,
     /// custom syntax, custom operators...). Runs after the sandbox settings
-    /// (so it may deliberately change them, e.g. `on_print`) and before the
-    /// limits, which are always applied last: an `on_progress` set here is
-    /// replaced by polyscript's (timeouts and cancellation live there), and
-    /// `set_max_operations` is overwritten by every eval's operation budget.
+    /// (so it may deliberately change them, e.g. `on_print`) and before
+    /// polyscript's hooks and limits, which are always applied last: an
+    /// `on_progress` set here is replaced by polyscript's (every limit but
+    /// memory lives there), rhai's own operation counter is switched off, and
+    /// each eval sets the call-level and size limits for its own limits. A
+    /// function registered here under the name and signature of one
+    /// polyscript replaces (see the crate docs, "Replaced standard functions")
+    /// takes precedence over polyscript's.
     pub fn configure(mut self, f: impl Fn(&mut rhai::Engine) + Send + Sync + 'static) -> Self {
         self.options.configure.push(Arc::new(f));
         self

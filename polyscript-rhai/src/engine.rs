@@ -232,7 +232,7 @@ fn run(
     let mut scope = Scope::new();
     scope.push_constant_dynamic(CTX, ctx);
     let outcome = engine.eval_ast_with_scope::<Dynamic>(&mut scope, ast);
-    teardown::dismantle(scope.into_iter().map(|(_, value, _)| value));
+    teardown::dismantle_scope(scope);
     let trip = installed.finish();
     // Once more after the script returned: its last step may have allocated
     // after the last progress check.

@@ -14,9 +14,19 @@
 //! Cycles a script creates and drops *during* the eval (in an inner block)
 //! are not reachable here; rhai cannot free them.
 
-use rhai::{Dynamic, FnPtr};
+use rhai::{Dynamic, FnPtr, Scope};
 
 use crate::convert::is_flat;
+
+/// Drops what an eval left in `scope`: directly when every value is flat
+/// (no allocation), else taken apart.
+pub(crate) fn dismantle_scope(scope: Scope<'_>) {
+    if scope.iter_raw().all(|(_, _, value)| is_flat(value)) {
+        drop(scope);
+    } else {
+        dismantle(scope.into_iter().map(|(_, value, _)| value));
+    }
+}
 
 /// Drops `values`, taking apart the ones that are not flat.
 pub(crate) fn dismantle(values: impl IntoIterator<Item = Dynamic>) {

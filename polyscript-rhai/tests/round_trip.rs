@@ -89,11 +89,7 @@ fn has_wide_integer(value: &Value) -> bool {
     let mut stack = vec![value];
     while let Some(v) = stack.pop() {
         match v {
-            Value::Number(n) => {
-                if n.is_u64() && n.as_i64().is_none() {
-                    return true;
-                }
-            }
+            Value::Number(n) if n.is_u64() && n.as_i64().is_none() => return true,
             Value::Array(a) => stack.extend(a),
             Value::Object(m) => stack.extend(m.values()),
             _ => {}
