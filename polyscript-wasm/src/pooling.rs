@@ -46,6 +46,12 @@ pub(crate) fn reset_in_place(config: &mut Config, slots: Slots, max_memory: usiz
         .total_tables(slots.tables)
         .total_gc_heaps(slots.gc_heaps)
         .total_component_instances(0)
+        // Execution stacks are for async stores, which polyscript does not
+        // use; wasmtime still reserves them when its `async` feature is
+        // compiled in: 1 000 stacks of 2 MiB with a guard page each, two
+        // thousand memory mappings per pooled engine (what made every
+        // Extism evaluator cost ~2 000 mappings when each had its engine).
+        .total_stacks(0)
         .max_memory_size(max_memory)
         .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
         .table_keep_resident(KEEP_RESIDENT_BYTES)

@@ -10,7 +10,10 @@ use crate::WasmRuntime;
 /// instance writes, every other instance using the same `SharedMemory` reads
 /// (across evaluators and threads). Created on a [`WasmRuntime`]; the
 /// engines given it ([`WasiEngineBuilder::shared_memory`](crate::WasiEngineBuilder::shared_memory))
-/// run on that runtime.
+/// run on that runtime. The module imports a shared memory (any module and
+/// field name, e.g. `(import "env" "memory" (memory 1 16 shared))`) and
+/// exports it as `memory`, through which WASI reads and writes; see
+/// `guests/shared/mailbox.wat` for a complete example.
 ///
 /// # Synchronisation rules
 ///
