@@ -93,10 +93,19 @@ pub(crate) fn compile(source: &Source, config: &JsConfig, limits: &Limits) -> Re
     // 1. The script as written: its own syntax errors, and whether it
     //    declares `function main`.
     let (has_main, strict) = parse(text, limits, |script, interner| {
+        let is_main = |name: boa_engine::ast::expression::Identifier| {
+            interner.resolve_expect(name.sym()).utf8() == Some("main")
+        };
         let has_main = script.statements().statements().iter().any(|item| {
-            matches!(item, StatementListItem::Declaration(decl)
-                if matches!(decl.as_ref(), Declaration::FunctionDeclaration(f)
-                    if interner.resolve_expect(f.name().sym()).utf8() == Some("main")))
+            let StatementListItem::Declaration(decl) = item else {
+                return false;
+            };
+            match decl.as_ref() {
+                Declaration::FunctionDeclaration(f) => is_main(f.name()),
+                // Its promise is awaited like any promise result.
+                Declaration::AsyncFunctionDeclaration(f) => is_main(f.name()),
+                _ => false,
+            }
         });
         (has_main, script.strict())
     })

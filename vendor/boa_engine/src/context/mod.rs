@@ -613,14 +613,16 @@ impl Context {
         &mut self,
         flag: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     ) {
-        self.vm.interrupt = flag;
+        self.vm.interrupt_from_host = flag.is_some();
+        self.vm.interrupt =
+            flag.unwrap_or_else(|| std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)));
     }
 
     /// polyscript patch: the interrupt flag set with [`Self::set_interrupt_flag`].
     #[inline]
     #[must_use]
     pub fn interrupt_flag(&self) -> Option<&std::sync::Arc<std::sync::atomic::AtomicBool>> {
-        self.vm.interrupt.as_ref()
+        self.vm.interrupt_from_host.then_some(&self.vm.interrupt)
     }
 
     /// polyscript patch: the loop iteration limit ([`RuntimeLimits`]) counts

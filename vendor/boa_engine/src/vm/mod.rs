@@ -101,10 +101,15 @@ pub struct Vm {
 
     pub(crate) shadow_stack: ShadowStack,
 
-    /// polyscript patch: the host's interrupt flag (see
+    /// polyscript patch: the interrupt flag (see
     /// [`Context::set_interrupt_flag`]), read once per instruction and once
-    /// per object internal method.
-    pub(crate) interrupt: Option<Arc<AtomicBool>>,
+    /// per object internal method. Always present (a private, never raised
+    /// flag when the host set none), so the check is one load with no
+    /// `None` case.
+    pub(crate) interrupt: Arc<AtomicBool>,
+
+    /// polyscript patch: whether `interrupt` is the host's.
+    pub(crate) interrupt_from_host: bool,
 
     /// polyscript patch: loop iterations counted across every frame (upstream
     /// counts per call frame, so a loop inside a callback called by a native
@@ -437,7 +442,8 @@ impl Vm {
             native_active_function: None,
             host_call_depth: 0,
             shadow_stack: ShadowStack::default(),
-            interrupt: None,
+            interrupt: Arc::new(AtomicBool::new(false)),
+            interrupt_from_host: false,
             loop_iteration_count: 0,
             #[cfg(feature = "trace")]
             trace: false,
@@ -801,8 +807,7 @@ impl Context {
         // unwinds with an uncatchable error: `try`/`catch`/`finally` do not
         // run, whichever loop (`run` or `run_async_with_budget`, nested under
         // a native call or not) executes this instruction.
-        if let Some(flag) = &self.vm.interrupt
-            && flag.load(Ordering::Relaxed)
+        if self.vm.interrupt.load(Ordering::Relaxed)
             && let Err(err) = self.interrupt_requested()
         {
             return self.handle_error(err);
@@ -1076,9 +1081,10 @@ impl Context {
     /// [`HostHooks::interrupt_requested`]: crate::context::HostHooks::interrupt_requested
     #[inline(always)]
     pub fn check_interrupt(&mut self) -> JsResult<()> {
-        match &self.vm.interrupt {
-            Some(flag) if flag.load(Ordering::Relaxed) => self.interrupt_requested(),
-            _ => Ok(()),
+        if self.vm.interrupt.load(Ordering::Relaxed) {
+            self.interrupt_requested()
+        } else {
+            Ok(())
         }
     }
 

@@ -798,8 +798,35 @@ impl RegExp {
         } else {
             let mut s = Vec::with_capacity(src.len());
             let mut buf = [0; 2];
+            // polyscript patch: a `/` that is already escaped (`a\/b`) or
+            // inside a character class (`[/]`) stays as it is, as in V8 and
+            // SpiderMonkey; upstream escaped every `/`, so `/a\/b/.source`
+            // was `a\\/b`.
+            let mut escaped = false;
+            let mut in_class = false;
             for c in src.code_points() {
+                let was_escaped = std::mem::take(&mut escaped);
                 match c {
+                    CodePoint::Unicode('\\') if !was_escaped => {
+                        escaped = true;
+                        s.push(u16::from(b'\\'));
+                        continue;
+                    }
+                    CodePoint::Unicode('[') if !was_escaped => in_class = true,
+                    CodePoint::Unicode(']') if !was_escaped => in_class = false,
+                    _ => {}
+                }
+                match c {
+                    CodePoint::Unicode('/') if was_escaped || in_class => s.push(u16::from(b'/')),
+                    // An escaped line terminator: the backslash is there.
+                    CodePoint::Unicode('\n') if was_escaped => s.push(u16::from(b'n')),
+                    CodePoint::Unicode('\r') if was_escaped => s.push(u16::from(b'r')),
+                    CodePoint::Unicode('\u{2028}') if was_escaped => {
+                        s.extend_from_slice(utf16!("u2028"));
+                    }
+                    CodePoint::Unicode('\u{2029}') if was_escaped => {
+                        s.extend_from_slice(utf16!("u2029"));
+                    }
                     CodePoint::Unicode('/') => s.extend_from_slice(utf16!(r"\/")),
                     CodePoint::Unicode('\n') => s.extend_from_slice(utf16!(r"\n")),
                     CodePoint::Unicode('\r') => s.extend_from_slice(utf16!(r"\r")),
