@@ -128,3 +128,45 @@ pub(crate) fn wasi_reason(
         Err(format!("WASI is off: {how_to_enable}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polyscript_core::{EvalContext, Evaluator, Source};
+
+    /// The list is what both engines' WASI implementations provide: a
+    /// module importing every name (with the type the WASI spec gives it)
+    /// links in both.
+    #[test]
+    fn the_wasi_name_list_matches_both_wasi_implementations() {
+        let types = include_str!("../tests/wasi_preview1_types.txt");
+        let lines: Vec<_> = types.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), WASI_PREVIEW1.len());
+        let mut module = String::from("(module\n");
+        for line in lines {
+            let (name, ty) = line.split_once(' ').unwrap();
+            assert!(is_wasi_function(name), "{name} is not in the list");
+            module += &format!("  (import \"wasi_snapshot_preview1\" \"{name}\" (func {ty}))\n");
+        }
+        module += "  (memory (export \"memory\") 1)\n";
+        #[cfg(feature = "wasi")]
+        {
+            let command = format!("{module}  (func (export \"_start\")))");
+            Evaluator::new(crate::WasiEngine::new(), Source::from_bytes(command))
+                .expect("wasmtime-wasi links them all");
+        }
+        #[cfg(feature = "extism")]
+        {
+            let plugin = format!("{module}  (func (export \"main\") (result i32) (i32.const 0)))");
+            let ev = Evaluator::new(
+                crate::ExtismEngine::builder().wasi(true).build(),
+                Source::from_bytes(plugin),
+            )
+            .expect("the name check passes");
+            // Extism links WASI when it makes an instance: run one.
+            ev.eval(&EvalContext::new())
+                .expect("Extism's wasi-common links them all");
+        }
+        let _ = (module, EvalContext::new());
+    }
+}
