@@ -11,7 +11,7 @@ use std::path::Path;
 
 pub use polyscript_wasm::{
     EXTISM_HOST_NAMESPACE, EXTISM_NAMESPACE, ExtismEngine, ExtismEngineBuilder, ExtismInstance,
-    ExtismProgram, InstancePolicy, is_extism_module,
+    ExtismProgram, InstancePolicy, WasmModuleInfo, is_extism_module,
 };
 
 use polyscript_core::{AnyEvaluator, FileLoader, Loader, Result, Source};

@@ -57,6 +57,34 @@ impl<E: Engine> ErasedEvaluator for Shared<E> {
     }
 }
 
+#[cfg(feature = "live")]
+impl ErasedEvaluator for crate::live::LiveEvaluator {
+    fn eval(&self, ctx: &EvalContext) -> Result<Response> {
+        self.current_arc().eval(ctx)
+    }
+    fn eval_async(self: Arc<Self>, ctx: EvalContext) -> EvalFuture {
+        self.current_arc().eval_async(ctx)
+    }
+    fn prepare(&self, ctx: EvalContext, data: Map) -> Result<EvalContext> {
+        self.current_arc().prepare_map(ctx, data)
+    }
+    fn script_id(&self) -> ScriptId {
+        self.current_arc().script_id()
+    }
+    fn kind(&self) -> EngineKind {
+        self.current_arc().engine()
+    }
+    fn origin(&self) -> &Origin {
+        self.origin_ref()
+    }
+    fn limits(&self) -> &Limits {
+        self.limits_ref()
+    }
+    fn pool_stats(&self) -> PoolStats {
+        self.current_arc().pool_stats()
+    }
+}
+
 /// An evaluator of any engine: the same API whichever engine runs the script,
 /// so switching languages changes one constructor call. `Send + Sync`,
 /// cloning is cheap (one `Arc`).
@@ -68,6 +96,14 @@ pub struct AnyEvaluator {
 impl AnyEvaluator {
     pub(crate) fn from_shared<E: Engine>(shared: Arc<Shared<E>>) -> Self {
         AnyEvaluator { inner: shared }
+    }
+
+    /// An evaluator that always runs `live`'s current version.
+    #[cfg(feature = "live")]
+    pub(crate) fn live(live: crate::live::LiveEvaluator) -> Self {
+        AnyEvaluator {
+            inner: Arc::new(live),
+        }
     }
 
     /// Runs the script once with the data `ctx` provides.

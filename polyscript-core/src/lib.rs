@@ -39,6 +39,9 @@ mod error;
 mod evaluator;
 pub mod host;
 mod limits;
+#[cfg(feature = "live")]
+#[cfg_attr(docsrs, doc(cfg(feature = "live")))]
+pub mod live;
 pub mod loader;
 mod pool;
 mod provider;

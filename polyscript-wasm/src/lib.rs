@@ -72,12 +72,14 @@
 mod cache;
 mod host;
 mod imports;
+mod inspect;
 mod io;
 mod policy;
 mod pooling;
 mod runtime;
 
 pub use cache::CacheStats;
+pub use inspect::WasmModuleInfo;
 pub use io::{InputMode, OutputMode};
 pub use policy::InstancePolicy;
 pub use runtime::{

@@ -92,9 +92,8 @@ pub fn merge(input: MergeInput) {
             composite.with(StaticProvider::new(&Value::Object(layer.clone())).expect("layer"));
     }
     let composite = composite.with(ContextProvider::new());
-    let merged = composite
-        .get_data(&EvalContext::new())
-        .expect("statics merge");
+    let empty = EvalContext::new();
+    let merged = composite.get_data(&empty).expect("statics merge");
     drop(merged);
     // `prepare` through the composite accepts what a context accepts.
     for layer in &layers {

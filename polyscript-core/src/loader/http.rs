@@ -25,7 +25,9 @@ use std::io::Read;
 use std::time::Duration;
 
 use base64::Engine as _;
-use ureq::http::header::{AUTHORIZATION, HeaderName, HeaderValue};
+use ureq::http::header::{
+    AUTHORIZATION, ETAG, HeaderName, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+};
 use ureq::http::{StatusCode, Uri};
 
 use crate::error::{Error, Result};
@@ -310,6 +312,10 @@ impl HttpLoader {
     }
 
     fn request(&self) -> Result<ureq::http::Response<ureq::Body>> {
+        self.request_with(&Validators::default())
+    }
+
+    fn request_with(&self, validators: &Validators) -> Result<ureq::http::Response<ureq::Body>> {
         let auth_header = self.auth.header().map_err(|m| self.error(m))?;
         let mut request = self.agent().get(&self.url);
         let Some(headers) = request.headers_mut() else {
@@ -329,7 +335,55 @@ impl HttpLoader {
         if let Some((name, value)) = auth_header {
             headers.insert(name, value);
         }
+        if let Some(etag) = validators
+            .etag
+            .as_deref()
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
+            headers.insert(IF_NONE_MATCH, etag);
+        }
+        if let Some(date) = validators
+            .last_modified
+            .as_deref()
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
+            headers.insert(IF_MODIFIED_SINCE, date);
+        }
         request.call().map_err(|e| self.transport_error(e))
+    }
+
+    /// Fetches the script only if it changed since `previous` was fetched:
+    /// sends `If-None-Match` / `If-Modified-Since` from `previous` and reads
+    /// a `304 Not Modified` as [`Fetched::NotModified`]. With empty
+    /// validators it is an ordinary load. For polling a URL (live reload).
+    pub fn load_if_changed(&self, previous: &Validators) -> Result<Fetched> {
+        let span = tracing::debug_span!("http_load", url = %self.url, auth = self.auth.kind());
+        let _enter = span.enter();
+        let response = self.request_with(previous)?;
+        let status = response.status();
+        tracing::debug!(status = status.as_u16(), "http response");
+        if status == StatusCode::NOT_MODIFIED && !previous.is_empty() {
+            return Ok(Fetched::NotModified);
+        }
+        if !status.is_success() {
+            return Err(self.status_error(status));
+        }
+        let header = |name: HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let validators = Validators {
+            etag: header(ETAG),
+            last_modified: header(LAST_MODIFIED),
+        };
+        let bytes = self.read_body(response.into_body())?;
+        Ok(Fetched::Modified(
+            Source::new(bytes, Origin::Url(self.url.clone())),
+            validators,
+        ))
     }
 
     fn transport_error(&self, error: ureq::Error) -> Error {
@@ -421,6 +475,33 @@ impl fmt::Debug for HttpLoader {
             .field("max_bytes", &self.max_bytes)
             .finish()
     }
+}
+
+/// What identifies the version of a fetched script: the response's `ETag`
+/// and `Last-Modified` headers, sent back as `If-None-Match` /
+/// `If-Modified-Since` by [`HttpLoader::load_if_changed`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    /// The `ETag` header, if the server sent one.
+    pub etag: Option<String>,
+    /// The `Last-Modified` header, if the server sent one.
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    /// Whether there is nothing to validate with (the first fetch).
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+}
+
+/// The outcome of [`HttpLoader::load_if_changed`].
+#[derive(Debug, Clone)]
+pub enum Fetched {
+    /// The server says the script is unchanged (`304`).
+    NotModified,
+    /// A (new) version, and its validators for the next poll.
+    Modified(Source, Validators),
 }
 
 /// Splits `input` into the request URL (no user info, no fragment) and the

@@ -18,7 +18,7 @@ use crate::source::{Origin, Source};
 
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
-pub use http::{HttpAuth, HttpLoader};
+pub use http::{Fetched, HttpAuth, HttpLoader, Validators};
 
 /// Something that produces a [`Source`].
 pub trait Loader: Send + Sync + fmt::Debug {

@@ -211,6 +211,10 @@ impl Engine for Toy {
             convert(&value, 0, &budget, self.flaw)
                 .map_err(|e| e.into_error(Direction::Result, self.kind(), guard.script_id()))
         };
+        if let Some(literal) = program.strip_prefix("const:") {
+            return serde_json::from_str(literal)
+                .map_err(|e| runtime(guard, &format!("bad constant: {e}")));
+        }
         match program.as_str() {
             "greeting" => {
                 let name = input.get("name").and_then(Value::as_str).unwrap_or("");
