@@ -25,19 +25,19 @@ const PROTOTYPE_HOPS: usize = 32;
 /// Classifies an error a script ended with.
 pub(crate) fn classify(error: &JsError, program: &JsProgram, tamed: &Tamed) -> Failure {
     if let Some(engine) = error.as_engine() {
-        return match engine {
-            EngineError::RuntimeLimit(RuntimeLimitError::LoopIteration) => Failure::Limit(
+        return match runtime_limit(error) {
+            Some(RuntimeLimitError::LoopIteration) => Failure::Limit(
                 LimitKind::Operations,
                 "loop iteration limit reached (Limits::operations)".into(),
             ),
-            EngineError::RuntimeLimit(RuntimeLimitError::Recursion) => Failure::Limit(
+            Some(RuntimeLimitError::Recursion) => Failure::Limit(
                 LimitKind::CallDepth,
                 "recursion limit reached (Limits::call_depth)".into(),
             ),
-            EngineError::RuntimeLimit(RuntimeLimitError::StackSize) => {
+            Some(RuntimeLimitError::StackSize) => {
                 Failure::Limit(LimitKind::CallDepth, "VM stack size limit reached".into())
             }
-            other => Failure::Panic(other.to_string()),
+            _ => Failure::Panic(engine.to_string()),
         };
     }
     let location = error
@@ -52,6 +52,25 @@ pub(crate) fn classify(error: &JsError, program: &JsProgram, tamed: &Tamed) -> F
         }
     };
     Failure::Runtime(truncate(message), location)
+}
+
+/// The runtime limit behind an engine error. boa turns errors it does not
+/// expect into "panic" errors (`js_expect`) that keep the original as their
+/// source: a recursion limit reached inside such a step still is one.
+fn runtime_limit(error: &JsError) -> Option<RuntimeLimitError> {
+    let mut current = error;
+    for _ in 0..16 {
+        match current.as_engine()? {
+            EngineError::RuntimeLimit(limit) => return Some(*limit),
+            EngineError::Panic(panic) => {
+                let source = std::error::Error::source(panic)?;
+                current = source
+                    .downcast_ref::<JsError>()
+                    .or_else(|| source.downcast_ref::<Box<JsError>>().map(AsRef::as_ref))?;
+            }
+        }
+    }
+    None
 }
 
 /// A thrown value in words: `TypeError: message` for error objects, the

@@ -143,6 +143,35 @@ fn pre_fill(
     orig.call(this, args, cx)
 }
 
+/// Without the accounting allocator: `Array.prototype.join` on a long array
+/// makes at least `(length - 1)` separators; checked before it runs (its
+/// result is checked afterwards too).
+fn pre_join(
+    this: &JsValue,
+    args: &[JsValue],
+    orig: &JsObject,
+    cx: &mut Context,
+) -> JsResult<JsValue> {
+    if let Some(object) = this.as_object() {
+        let length = object.get(js_string!("length"), cx)?.to_length(cx)?;
+        let separator = match args.first() {
+            Some(sep) if !sep.is_undefined() => sep.to_string(cx)?,
+            _ => js_string!(","),
+        };
+        let units = length
+            .saturating_sub(1)
+            .saturating_mul(separator.len() as u64);
+        charge(
+            string_bytes(units, separator.as_str().is_latin1()),
+            "Array.prototype.join",
+        )?;
+        let result = orig.call(this, &[separator.into()], cx)?;
+        check_size(&result, cx)?;
+        return Ok(result);
+    }
+    post_result(this, args, orig, cx)
+}
+
 /// Without the accounting allocator: the size of what a built-in returned.
 fn post_result(
     this: &JsValue,
@@ -207,7 +236,7 @@ const FALLBACK_CHECKED: &[(On, &str, Wrapper)] = &[
     (On::String, "replaceAll", post_result),
     (On::Array, "fill", pre_fill),
     (On::Array, "concat", post_result),
-    (On::Array, "join", post_result),
+    (On::Array, "join", pre_join),
     (On::Array, "flat", post_result),
     (On::Array, "map", post_result),
     (On::Array, "push", post_this),
