@@ -185,7 +185,13 @@ fn allocating_built_ins_are_checked_before_they_allocate() {
         let ev = evaluator(script, limits);
         let outer = MemoryMeter::start(32 << 20).expect("the allocator is installed");
         let outcome = eval(&ev, &EvalContext::new());
-        assert!(is_limit(&outcome, LimitKind::Memory), "{script}: {outcome:?}");
-        assert!(!outer.exceeded(), "{script} held more than 32 MiB at some point");
+        assert!(
+            is_limit(&outcome, LimitKind::Memory),
+            "{script}: {outcome:?}"
+        );
+        assert!(
+            !outer.exceeded(),
+            "{script} held more than 32 MiB at some point"
+        );
     }
 }

@@ -11,7 +11,7 @@ use polyscript_core::{EvalContext, Evaluator, Limits, PoolConfig, Source};
 use polyscript_rhai::RhaiEngine;
 use serde_json::{Value, json};
 
-use super::{MARGIN, REPORT, kind, resident, run_child};
+use super::{MARGIN, REPORT, kind, resident, run_child_within};
 
 /// One hostile script and what may come of it.
 pub struct Case {
@@ -801,7 +801,9 @@ pub fn run_all(test: &str, metered: bool) -> Vec<String> {
 }
 
 fn check(test: &str, case: &Case, metered: bool) -> Result<String, String> {
-    let run = run_child(test, case.name);
+    // Two evals of the case and a clean one, each within the timeout.
+    let timeout = case.limits.timeout.unwrap_or(Duration::ZERO);
+    let run = run_child_within(test, case.name, 2 * (timeout + MARGIN) + MARGIN);
     let Some(report) = run.report.filter(|_| run.success) else {
         return Err(format!(
             "the child died ({}): {}",
@@ -818,7 +820,6 @@ fn check(test: &str, case: &Case, metered: bool) -> Result<String, String> {
             report["message"]
         ));
     }
-    let timeout = case.limits.timeout.unwrap_or(Duration::ZERO);
     let took = Duration::from_millis(report["ms"].as_u64().unwrap_or(u64::MAX));
     if took > timeout + MARGIN {
         return Err(format!("took {took:?}"));

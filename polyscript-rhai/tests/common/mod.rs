@@ -6,8 +6,9 @@
 
 pub mod hostile;
 
-use std::process::Command;
-use std::time::Duration;
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use polyscript_core::{Error, LimitKind, Value};
 
@@ -69,33 +70,55 @@ pub struct ChildRun {
 }
 
 /// Runs `test` (a test of this binary, usually `child`) in a child process
-/// with `case` in [`CASE_VAR`].
-pub fn run_child(test: &str, case: &str) -> ChildRun {
+/// with `case` in [`CASE_VAR`]; a child still running after `within` is
+/// killed (a hang is a failure too).
+pub fn run_child_within(test: &str, case: &str, within: Duration) -> ChildRun {
     let exe = std::env::current_exe().expect("the test binary");
-    let output = Command::new(exe)
+    let mut child = Command::new(exe)
         .args(["--exact", test, "--nocapture", "--test-threads=1"])
         .env(CASE_VAR, case)
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("the child runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let tail: String = stderr
-        .lines()
-        .rev()
-        .take(12)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect::<Vec<_>>()
-        .join("\n");
+    let read = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().expect("piped")));
+    let stderr = read(Box::new(child.stderr.take().expect("piped")));
+    let deadline = Instant::now() + within;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    let tail: Vec<&str> = stderr.lines().rev().take(12).collect();
+    let tail = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
     ChildRun {
         report: stdout
             .lines()
             .find_map(|l| l.split_once(REPORT).map(|(_, report)| report.to_owned())),
-        success: output.status.success(),
-        status: output.status.to_string(),
+        success: status.is_some_and(|s| s.success()),
+        status: status.map_or_else(|| format!("killed after {within:?}"), |s| s.to_string()),
         stderr_tail: tail,
     }
+}
+
+/// [`run_child_within`] with a bound of ten minutes.
+pub fn run_child(test: &str, case: &str) -> ChildRun {
+    run_child_within(test, case, Duration::from_secs(600))
 }
 
 /// The case this process must run as a child, if it is one.
