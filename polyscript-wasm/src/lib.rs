@@ -83,7 +83,8 @@ pub use inspect::WasmModuleInfo;
 pub use io::{InputMode, OutputMode};
 pub use policy::InstancePolicy;
 pub use runtime::{
-    Allocation, DEFAULT_MAX_INSTANCES, RuntimeSettings, WasmRuntime, WasmRuntimeBuilder,
+    Allocation, Compiler, DEFAULT_MAX_INSTANCES, DEFAULT_RETAIN_COMPILED, RuntimeSettings,
+    WasmRuntime, WasmRuntimeBuilder,
 };
 
 #[cfg(feature = "extism")]

@@ -31,15 +31,22 @@ pub(crate) struct Slots {
 }
 
 /// Sets `config` up for a pool of `slots`, each memory at most `max_memory`
-/// bytes (address space reserved up front, not memory), reset in place.
-pub(crate) fn reset_in_place(config: &mut Config, slots: Slots, max_memory: usize) {
+/// bytes (address space reserved up front, not memory), reset in place;
+/// with `explicit_bounds`, bounds are checked by the compiled code instead
+/// of guard pages (which the baseline compiler needs).
+pub(crate) fn reset_in_place(
+    config: &mut Config,
+    explicit_bounds: bool,
+    slots: Slots,
+    max_memory: usize,
+) {
     let max_memory = max_memory.min(MAX_LINEAR_MEMORY);
-    // No guard pages: the pool would otherwise `mprotect` a grown memory
-    // back on every reuse of its slot.
-    config
-        .signals_based_traps(false)
-        .memory_guard_size(0)
-        .memory_reservation(max_memory as u64);
+    if explicit_bounds {
+        // No guard pages: the pool would otherwise `mprotect` a grown memory
+        // back on every reuse of its slot.
+        config.signals_based_traps(false).memory_guard_size(0);
+    }
+    config.memory_reservation(max_memory as u64);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_core_instances(slots.core_instances)
         .total_memories(slots.memories)

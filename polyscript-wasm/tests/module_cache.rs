@@ -170,8 +170,43 @@ fn a_file_compiled_with_other_settings_is_stale_and_recompiled() {
 }
 
 #[test]
+fn recently_used_modules_outlive_their_evaluators_a_while() {
+    let runtime = WasmRuntime::builder()
+        .max_instances(4)
+        .retain_compiled(2)
+        .build()
+        .unwrap();
+    let tenant = |i: usize| format!("(module (func (export \"_start\") (drop (i32.const {i}))))");
+    let build = |i| {
+        Evaluator::new(
+            WasiEngine::builder()
+                .fuel(false)
+                .runtime(runtime.clone())
+                .build(),
+            Source::from_bytes(tenant(i)),
+        )
+        .unwrap()
+    };
+    drop(build(0));
+    drop(build(0));
+    assert_eq!(
+        runtime.cache_stats().compiled,
+        1,
+        "kept after its evaluator was dropped"
+    );
+    drop((build(1), build(2)));
+    assert_eq!(runtime.cached_modules(), 2, "only the two most recent stay");
+    drop(build(0));
+    assert_eq!(runtime.cache_stats().compiled, 4, "the oldest was freed");
+}
+
+#[test]
 fn without_a_directory_modules_are_shared_while_alive() {
-    let runtime = WasmRuntime::builder().max_instances(4).build().unwrap();
+    let runtime = WasmRuntime::builder()
+        .max_instances(4)
+        .retain_compiled(0)
+        .build()
+        .unwrap();
     let build = || {
         Evaluator::new(
             WasiEngine::builder()

@@ -118,7 +118,11 @@ fn hundreds_of_distinct_modules_share_one_runtime_per_engine() {
 #[test]
 fn identical_modules_are_compiled_once_per_runtime() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let runtime = WasmRuntime::builder().max_instances(8).build().unwrap();
+    let runtime = WasmRuntime::builder()
+        .max_instances(8)
+        .retain_compiled(0)
+        .build()
+        .unwrap();
     let plugin = include_bytes!("../guests/plugin/build/plugin.wasm");
     let engine = |pages| {
         ExtismEngine::builder()

@@ -3,15 +3,19 @@
 //! In the process: a module compiled from some bytes is shared by every
 //! evaluator of the same bytes on the same runtime (the runtime fixes
 //! everything that changes the compiled code: the engine's settings), for as
-//! long as any of them holds it; the map keeps only weak references, so
-//! dropping the last evaluator frees the code. Two threads compiling the
-//! same bytes at once compile them once (the second waits for the first).
+//! long as any of them holds it, and the last few modules compiled or asked
+//! for stay alive a while longer (so building an evaluator of the same bytes
+//! again, after the last one was dropped, does not compile them again). The
+//! map itself keeps only weak references: with 10 000 tenants, a dropped
+//! tenant's code is freed once it leaves the recent few. Two threads
+//! compiling the same bytes at once compile them once (the second waits for
+//! the first).
 //!
 //! Between processes, with a cache directory: see [`disk`].
 
 pub(crate) mod disk;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -46,6 +50,10 @@ pub struct CacheStats {
 #[derive(Default)]
 pub(crate) struct ModuleCache {
     slots: Mutex<Slots>,
+    /// The most recently used modules, most recent first, kept alive.
+    recent: Mutex<VecDeque<Arc<CompiledModule>>>,
+    /// How many `recent` holds.
+    retain: usize,
     compiled: AtomicU64,
     shared: AtomicU64,
     loaded: AtomicU64,
@@ -63,6 +71,14 @@ struct Slots {
 }
 
 impl ModuleCache {
+    /// A cache keeping the `retain` most recently used modules alive.
+    pub(crate) fn new(retain: usize) -> Self {
+        ModuleCache {
+            retain,
+            ..ModuleCache::default()
+        }
+    }
+
     /// The module compiled from `bytes` (WebAssembly binary or text) on
     /// `engine`: shared if alive, else loaded from `dir`, else compiled (and
     /// written to `dir`).
@@ -78,13 +94,29 @@ impl ModuleCache {
         let mut cached = slot.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(module) = cached.upgrade() {
             self.shared.fetch_add(1, Ordering::Relaxed);
+            self.keep(&module);
             return Ok(module);
         }
         let module = Arc::new(CompiledModule {
             module: self.load_or_compile(engine, dir, &key, &wasm)?,
         });
         *cached = Arc::downgrade(&module);
+        drop(cached);
+        self.keep(&module);
         Ok(module)
+    }
+
+    /// Puts `module` first among the recent ones.
+    fn keep(&self, module: &Arc<CompiledModule>) {
+        if self.retain == 0 {
+            return;
+        }
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(at) = recent.iter().position(|m| Arc::ptr_eq(m, module)) {
+            recent.remove(at);
+        }
+        recent.push_front(Arc::clone(module));
+        recent.truncate(self.retain);
     }
 
     /// Modules alive now.

@@ -29,6 +29,10 @@ pub(crate) use ticker::{Ticking, must_stop};
 /// [`WasmRuntimeBuilder::max_instances`]).
 pub const DEFAULT_MAX_INSTANCES: u32 = 512;
 
+/// Recently used compiled modules a runtime keeps alive (see
+/// [`WasmRuntimeBuilder::retain_compiled`]).
+pub const DEFAULT_RETAIN_COMPILED: usize = 8;
+
 /// Core wasm instances one polyscript instance may take from the pool: an
 /// Extism plugin is two (Extism's kernel and the module), a WASI module one.
 const CORE_INSTANCES_PER_INSTANCE: u32 = 2;
@@ -52,10 +56,30 @@ pub enum Allocation {
     OnDemand,
 }
 
+/// Which wasmtime compiler a runtime compiles modules with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Compiler {
+    /// Cranelift, wasmtime's optimizing compiler (the default): the fastest
+    /// guest code, the slowest compile (most of a cold start: ~0.1 s for the
+    /// test plugin's 124 KB in a release build).
+    #[default]
+    Optimizing,
+    /// Winch, wasmtime's baseline compiler (x86-64): compiles about six
+    /// times faster, into slower code, for processes that compile more than
+    /// they run (a CLI, rarely used rules). It needs guard pages (memory
+    /// slots are protected again on reuse, which costs instantiation more on
+    /// busy threads) and does not support the GC, function-references and
+    /// tail-call proposals: a module using them does not compile on it. WASI
+    /// modules only: Extism's kernel uses a GC-proposal type.
+    Baseline,
+}
+
 /// What a runtime was built with (readable through [`WasmRuntime::settings`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct RuntimeSettings {
+    /// The compiler.
+    pub compiler: Compiler,
     /// Whether guests are metered with fuel (needed for
     /// [`Limits::operations`](polyscript_core::Limits::operations)).
     pub fuel: bool,
@@ -70,17 +94,22 @@ pub struct RuntimeSettings {
     pub copy_on_write: bool,
     /// Where compiled modules are kept between processes, if anywhere.
     pub cache_dir: Option<PathBuf>,
+    /// How many recently used compiled modules stay alive in the process
+    /// after their last evaluator is dropped.
+    pub retain_compiled: usize,
 }
 
 impl Default for RuntimeSettings {
     fn default() -> Self {
         RuntimeSettings {
+            compiler: Compiler::Optimizing,
             fuel: false,
             allocation: Allocation::Pooling,
             max_instances: DEFAULT_MAX_INSTANCES,
             max_memory_bytes: MAX_LINEAR_MEMORY as u64,
             copy_on_write: true,
             cache_dir: None,
+            retain_compiled: DEFAULT_RETAIN_COMPILED,
         }
     }
 }
@@ -287,6 +316,12 @@ impl WasmRuntimeBuilder {
         self
     }
 
+    /// The compiler (default [`Compiler::Optimizing`]).
+    pub fn compiler(mut self, compiler: Compiler) -> Self {
+        self.settings.compiler = compiler;
+        self
+    }
+
     /// Pooling (default) or on-demand allocation.
     pub fn allocation(mut self, allocation: Allocation) -> Self {
         self.settings.allocation = allocation;
@@ -332,6 +367,16 @@ impl WasmRuntimeBuilder {
         self
     }
 
+    /// How many of the most recently used compiled modules stay alive after
+    /// their last evaluator is dropped (default [`DEFAULT_RETAIN_COMPILED`];
+    /// 0: a module lives exactly as long as its evaluators). Building an
+    /// evaluator of one of them again then costs a hash lookup instead of a
+    /// compile.
+    pub fn retain_compiled(mut self, modules: usize) -> Self {
+        self.settings.retain_compiled = modules;
+        self
+    }
+
     /// Creates the engine (and reserves the pool's address space). Where the
     /// reservation is refused (e.g. under a tight `ulimit -v`) the runtime
     /// falls back to on-demand allocation ([`WasmRuntime::is_pooled`]).
@@ -363,13 +408,14 @@ impl WasmRuntimeBuilder {
             }
         };
         tracing::debug!(?settings, pooled, "WASM runtime created");
+        let modules = ModuleCache::new(settings.retain_compiled);
         Ok(WasmRuntime {
             inner: Arc::new(Inner {
                 ticker: ticker::Ticker::new(engine.clone()),
                 engine,
                 settings,
                 pooled,
-                modules: ModuleCache::default(),
+                modules,
                 #[cfg(feature = "extism")]
                 kernel: OnceLock::new(),
                 #[cfg(feature = "wasi")]
@@ -386,19 +432,32 @@ impl WasmRuntimeBuilder {
 /// threads.
 fn config(settings: &RuntimeSettings, pooling: bool) -> Config {
     let mut config = Config::new();
+    let optimizing = settings.compiler == Compiler::Optimizing;
     config
         .epoch_interruption(true)
         .consume_fuel(settings.fuel)
         .memory_init_cow(settings.copy_on_write)
-        .wasm_tail_call(true)
-        .wasm_function_references(true)
-        .wasm_gc(true)
         .wasm_threads(true)
         .shared_memory(true);
+    if optimizing {
+        config
+            .wasm_tail_call(true)
+            .wasm_function_references(true)
+            .wasm_gc(true);
+    } else {
+        // Winch compiles none of these proposals.
+        config
+            .strategy(wasmtime::Strategy::Winch)
+            .wasm_tail_call(false)
+            .wasm_function_references(false)
+            .wasm_gc(false);
+    }
     let max_memory = usize::try_from(settings.max_memory_bytes).unwrap_or(MAX_LINEAR_MEMORY);
     if pooling {
         pooling::reset_in_place(
             &mut config,
+            // Winch relies on guard pages for its bounds checks.
+            optimizing,
             pooling::Slots {
                 core_instances: settings
                     .max_instances
