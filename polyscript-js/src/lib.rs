@@ -1,5 +1,6 @@
 //! JavaScript for [polyscript](https://docs.rs/polyscript), on the
-//! [boa](https://boajs.dev) engine (0.22).
+//! [boa](https://boajs.dev) engine (0.22, with polyscript's patches: see
+//! "Known deviations" and `vendor/PATCHES.md` in the repository).
 //!
 //! # Scripts
 //!
@@ -22,16 +23,18 @@
 //! # Ok::<(), polyscript_core::Error>(())
 //! ```
 //!
-//! A script may instead define a top-level `function main(ctx)`: it is called
-//! on every eval with the input, and what it returns is the result.
+//! A script may instead define a top-level `function main(ctx)` (or `async
+//! function main(ctx)`): it is called on every eval with the input, and what
+//! it returns is the result.
 //!
 //! ```
 //! use polyscript_core::{EvalContext, Evaluator, Source, serde_json::json};
 //! use polyscript_js::JsEngine;
 //!
 //! let script = r#"
-//!     function main(ctx) {
-//!         return { total: ctx.items.reduce((a, b) => a + b, 0) };
+//!     async function main(ctx) {
+//!         const total = await Promise.resolve(ctx.items.reduce((a, b) => a + b, 0));
+//!         return { total };
 //!     }
 //! "#;
 //! let evaluator = Evaluator::new(JsEngine::new(), Source::from_text(script))?;
@@ -40,28 +43,95 @@
 //! # Ok::<(), polyscript_core::Error>(())
 //! ```
 //!
-//! Input crosses with boa's serde_json bridge (`JsValue::from_json`); the
-//! result comes back the way boa's `to_json` reads it, in one walk that also
-//! checks it. `undefined` becomes `null` (and is left out of objects);
-//! integral numbers within ±2^53 come back as JSON integers; NaN and the
-//! infinities are `null`; accessor properties are `null` (no getter runs
-//! while the result is converted). A function, symbol, bigint or symbol key
-//! in the result, a cycle, nesting deeper than 128 levels or an array longer
-//! than 2^24 elements is an
-//! [`Error::InvalidData`](polyscript_core::Error::InvalidData) naming the type
-//! and where it is (`result.f is a JavaScript function`).
+//! **Promises.** When the result is a `Promise` (an `async` `main`, an
+//! `async` arrow called last, `Promise.resolve(...)`), the eval runs the
+//! promise jobs the script queued until it settles, under the same deadline
+//! and limits; its value is the result, a rejection is an
+//! [`Error::Runtime`](polyscript_core::Error::Runtime) with the reason
+//! (`RangeError: no`, `Uncaught plain`) and the line where it was thrown. A
+//! promise still pending when no job is left never settles (there are no
+//! timers): a `Runtime` error saying so. Jobs still queued when the result
+//! is ready, and every job of an eval whose result is not a promise, are
+//! dropped: nothing outlives the eval.
 //!
 //! Errors: syntax errors are [`Error::Compile`](polyscript_core::Error::Compile)
-//! at build time, thrown errors are
+//! at build time, with the line and column wherever the parser knows them
+//! (also for an unterminated string or template literal) and no location
+//! repeated in the message; thrown errors are
 //! [`Error::Runtime`](polyscript_core::Error::Runtime) with the JavaScript
-//! message (`TypeError: ...`), both with line and column.
+//! message (`TypeError: ...`, at most 4 KiB) and the line and column where
+//! they were thrown. Classifying an error runs no script code (a thrown
+//! object's getters are not called).
+//!
+//! # Values
+//!
+//! The input map becomes the plain object `ctx` (level 1); the result is
+//! read the way `JSON.stringify` reads a value, except where the project's
+//! number rule ([`polyscript_core::data`]) says otherwise. Both conversions
+//! are bounded by [`Limits::data_depth`](polyscript_core::Limits) (deeper
+//! data is [`Error::InvalidData`](polyscript_core::Error::InvalidData)
+//! naming the path, `ctx.a[0][0]…` / `result[0][0]…`) and charged, value by
+//! value and byte by byte, against
+//! [`Limits::memory_bytes`](polyscript_core::Limits) (a result that shares
+//! one array forty times, `x = [x, x]`, ends in `LimitExceeded(Memory)`
+//! after converting at most the limit's worth).
+//!
+//! Input (JSON → `ctx`):
+//!
+//! | JSON | in JavaScript |
+//! |---|---|
+//! | `null`, `true`, `false` | `null`, `true`, `false` |
+//! | integer within ±(2^53 − 1) | `Number`, exact |
+//! | integer beyond ±(2^53 − 1), `i64::MIN`, above `i64::MAX` | `InvalidData` naming the path (never rounded) |
+//! | float (`-0.0` included) | `Number`, exact |
+//! | string | string |
+//! | list | `Array` |
+//! | map | plain object (own enumerable data properties, as `JSON.parse` makes them; keys like `"0"` are array indices and list first) |
+//!
+//! Results (JavaScript → JSON), following `JSON.stringify`'s
+//! `SerializeJSONProperty`:
+//!
+//! | JavaScript | JSON |
+//! |---|---|
+//! | an object with a callable `toJSON` (own or inherited) | what `toJSON(key)` returns, converted in turn (`Date` → ISO string; an invalid `Date` → `null`) |
+//! | `null`, booleans, strings | themselves (a lone surrogate becomes U+FFFD: JSON text in Rust must be UTF-8) |
+//! | integral `Number` within ±(2^53 − 1) (not `-0`) | integer |
+//! | `-0` and any other finite `Number` | float |
+//! | `NaN`, `±Infinity` (`JSON.stringify` would write `null`) | `InvalidData` naming the path |
+//! | `BigInt` within `i64` / `u64` (`JSON.stringify` would throw) | integer; beyond: `InvalidData` naming the path |
+//! | `Number`, `String`, `Boolean`, `BigInt` objects | the primitive inside (`new String('x')` → `"x"`, `new Number(5)` → `5`; their own `valueOf` / `toString` run) |
+//! | arrays (also a `Proxy` of one) | list of every index up to `length`; holes, `undefined`, functions and symbols → `null` |
+//! | other objects (`Map`, `Set`, `RegExp`, `Error`, typed arrays, proxies, class instances) | map of the own **enumerable string** keys in property order (indices ascending, then insertion order): `Map`/`Set` → `{}`, `new Uint8Array([1, 2])` → `{"0": 1, "1": 2}` |
+//! | property values `undefined`, functions, symbols; symbol keys; non-enumerable properties | left out |
+//! | `undefined`, a function or a symbol as the whole result | `null` |
+//! | getters, `toJSON`, `valueOf`, proxy traps | run (under the eval's deadline and limits); what they throw is a `Runtime` error |
+//! | an object that contains itself | `InvalidData` (a cycle) naming where it repeats; shared values are fine |
 //!
 //! # Compile once, isolate every eval
 //!
 //! [`compile`](polyscript_core::Engine::compile) parses the script (syntax
-//! errors, whether `main` exists). boa ties a parsed `Script` to one context
-//! and realm, so every instance parses and compiles it to bytecode once, when
-//! it is created; evals run that bytecode and never parse again.
+//! errors, whether `main` exists) and keeps its text. boa ties a parsed
+//! `Script` to one context and realm, so every instance parses and compiles
+//! it to bytecode once, when it is created; evals run that bytecode and never
+//! parse again. Compiling is bounded:
+//!
+//! * the source may have at most
+//!   [`max_source_bytes`](JsEngineBuilder::max_source_bytes) (default
+//!   [`DEFAULT_MAX_SOURCE_BYTES`], 1 MiB): a bigger script is a `Compile`
+//!   error saying so;
+//! * nesting is bounded by the patched parser (1024 levels: each
+//!   parenthesis, bracket, brace, block, unary operator, and each link of a
+//!   chain such as `a + b + c` or `a.b.c` counts one): deeper code is a
+//!   `Compile` error at the level that went too deep, never a stack
+//!   overflow. Parsing and compiling run on their own 64 MiB stack segment
+//!   (reserved address space; the deepest nesting touches about half of it
+//!   in unoptimised builds), and the parser also stops with a syntax error if
+//!   the native stack runs low. The same holds for code given at run time
+//!   (`eval`, `Function`, `JSON.parse`), where it is a `SyntaxError`;
+//! * with the accounting allocator, the parser's memory is metered against
+//!   `Limits::memory_bytes`: a script whose parse needs more is a `Compile`
+//!   error naming the limit. Parsing takes about 30–70 bytes per byte of
+//!   source (a 1 MB script: ≈2–4 s and ≈70 MiB in an unoptimised build).
 //!
 //! Each instance compiles the script *inside one block statement*
 //! (`{ ...script... }`, plus `main(ctx);` when `main` exists). A block keeps
@@ -70,9 +140,43 @@
 //! in the same context never hits "redeclaration" errors and no declaration
 //! survives the eval.
 //!
-//! When an instance is created, every global property (the built-ins,
-//! `console`, `ctx`) is made non-configurable, and every one but `ctx`
-//! read-only (see the sandbox rule below). After each eval the instance:
+//! **Built-ins are frozen.** When an instance is created, every object
+//! reachable from the built-in globals (constructors, prototypes, their
+//! methods and accessors, `Math`, `JSON`, `Reflect`, `Temporal`, `console`)
+//! and from the intrinsics no global names (`%GeneratorFunction%`, the
+//! iterator prototypes, `%TypedArray%`, `%ThrowTypeError%`, ...) is frozen,
+//! as Hardened JavaScript's `lockdown()` does. So no eval can change a
+//! built-in for the next: `Object.prototype.leak = secret`,
+//! `String.prototype.toUpperCase = f`, `JSON.parse = f`,
+//! `delete String.prototype.repeat`, `Object.setPrototypeOf(Array.prototype,
+//! x)` fail, silently in sloppy code and with a `TypeError` in strict code
+//! (`Object.defineProperty` / `Object.assign` / `Object.setPrototypeOf` on a
+//! built-in always throw a `TypeError`), exactly as on any frozen object.
+//! Scripts create and change their own objects, classes and functions
+//! freely, and may shadow a built-in with their own top-level binding.
+//! What they can no longer do, and what they get:
+//!
+//! * add, change or delete a property of a built-in object or prototype, or
+//!   change its prototype: refused as above (e.g. polyfills that patch
+//!   `Array.prototype` do not work; define the helper on your own object);
+//! * override an inherited built-in method *by assignment* on their own
+//!   object (the "override mistake" of frozen realms): `obj.push = f` where
+//!   `obj` inherits `Array.prototype.push` fails the same way; use
+//!   `Object.defineProperty(obj, 'push', ...)`, an object literal or a
+//!   class. The overrides scripts commonly make by assignment still work:
+//!   `constructor`, `toString`, `toLocaleString`, `valueOf` (inherited from
+//!   `Object.prototype`), `toString` of functions, and `constructor`, `name`,
+//!   `message`, `toString` of the error prototypes
+//!   (`MyError.prototype.name = 'MyError'`) are accessor pairs, as in SES:
+//!   reading them gives the built-in, assigning on an inheriting object
+//!   defines its own property (their descriptors are accessors, which
+//!   `Object.getOwnPropertyDescriptor` shows).
+//!
+//! Freezing costs ≈4 ms per instance in an unoptimised build (≈5 ms for the
+//! whole context), nothing per eval.
+//!
+//! **The global object** is not frozen: scripts may add globals, and after
+//! each eval the instance
 //!
 //! * sets `ctx` back to `undefined`;
 //! * resets every global `var` (and sloppy-mode block function) the script
@@ -80,39 +184,18 @@
 //! * deletes every other global property the script added
 //!   (`globalThis.x = 1`, sloppy `x = 1`, symbol and index keys) — found by
 //!   listing the global object's own keys, and skipped when their number is
-//!   unchanged: since no baseline key can be deleted, an equal count means
+//!   unchanged: no built-in global can be deleted, so an equal count means
 //!   nothing was added;
-//! * rebuilds the context instead when the global
-//!   object cannot be brought back: made non-extensible, sealed or frozen,
-//!   prototype swapped, `ctx` or a `var` made read-only or an accessor.
+//! * rebuilds the context instead when the global state cannot be brought
+//!   back: the global object made non-extensible, sealed or frozen, its
+//!   prototype swapped, `ctx` or a `var` made read-only or an accessor, or a
+//!   global `let` / `const` / `class` declared through an indirect `eval`
+//!   (which lives in the realm's declarative environment, not on the global
+//!   object).
 //!
-//! Not covered: mutations *inside* built-ins (e.g. a method added to
-//! `Array.prototype` or a property added to `Math`) persist on that instance.
-//!
-//! **Sandbox rule: built-in globals are read-only.** Assigning one
-//! (`JSON = null`, `globalThis.Math = {}`) silently does nothing in sloppy
-//! code and throws a `TypeError` in strict code; `delete` and
-//! `Object.defineProperty` on them fail the same way. A script can still
-//! *shadow* a built-in with its own top-level `let` / `const` / `function`
-//! (they are block-scoped).
-//!
-//! The alternatives, measured in release on the project's (busy, 2-core)
-//! machine with the greeting script: a new boa `Context` + parse + run per
-//! eval costs ≈400–530 µs; re-running the compiled block script costs
-//! ≈1.7–2.5 µs (≈+0.3 µs through the interruptible budgeted path); a
-//! function wrapper `(function (ctx) {...})` compiled once costs ≈2.0–2.3 µs
-//! per call but loses the completion value and runs outside boa's budgeted
-//! (interruptible) loop; a fresh `Realm` per eval would force a re-parse,
-//! since boa binds a `Script` to its realm. The block wins: it keeps both
-//! script forms and the deadline, at ~100× less than a context per eval.
-//! Restoring the globals costs ≈0.6–1 µs (a key listing); comparing every
-//! built-in against a snapshot instead, as long as scripts could replace
-//! them, cost ≈13 µs. On the worker thread a whole greeting eval (input
-//! conversion, run, result conversion, restore) takes ≈3.5–5 µs; a whole
-//! `Evaluator::eval` ≈6–8 µs through a worker thread (was ≈30 µs with
-//! channels and the full snapshot diff) and ≈3 µs on the caller's thread;
-//! creating an instance ≈0.35–2 ms (context + parse + bytecode, plus a
-//! thread in dedicated mode).
+//! Built-in globals themselves are read-only and non-configurable:
+//! assigning one (`JSON = null`) silently does nothing in sloppy code and
+//! throws a `TypeError` in strict code.
 //!
 //! # Threads
 //!
@@ -122,56 +205,117 @@
 //!
 //! * [`ThreadMode::CallerThread`] (default): an eval runs on the thread that
 //!   calls it, with a context that thread keeps for the program (built on
-//!   its first eval there, ≈0.5 ms; at most 16 idle contexts per thread;
-//!   a dropped program's contexts go on each thread's next eval). No
-//!   hand-off: a greeting eval costs ≈3 µs and two threads get twice the
-//!   throughput. The native stack left on the calling thread is checked
-//!   against the recursion limit first; when it is too small (e.g. no
-//!   `call_depth` limit) the eval runs on the instance's worker thread, as
-//!   in dedicated mode.
+//!   its first eval there; at most 16 idle contexts per thread; a dropped
+//!   program's contexts go on each thread's next eval). No hand-off: two
+//!   threads get twice the throughput. The native stack left on the calling
+//!   thread is checked against the recursion limit first; only when it is
+//!   too small (e.g. no `call_depth` limit) does the eval run on a worker
+//!   thread the instance starts for it, as in dedicated mode.
 //! * [`ThreadMode::Dedicated`]: each [`JsInstance`] owns a worker thread that
 //!   creates, uses and drops its context; an eval puts the input in a
 //!   one-request slot and waits for the reply (each side polls for up to
-//!   50 µs, yielding, then parks), ≈2–3 µs more per eval. The waiting caller
-//!   keeps checking its deadline and cancel token, so it can walk away from
-//!   a script stuck inside one native call. Dropping an instance ends its
-//!   thread.
+//!   50 µs, yielding, then parks), ≈2–3 µs more per eval. Dropping an
+//!   instance ends its thread.
+//!
+//! In both modes deadlines and cancellation stop the script on the thread
+//! that runs it, wherever it is (see "Limits"), and that thread replies:
+//! no thread is left running a script after its eval returned. (The
+//! dedicated-mode caller also watches the deadline and gives a worker that
+//! has not replied half a second after it up, as a safety net.)
 //!
 //! Either way the instance handle is `Send`, which is what the core pool
 //! needs, and `Evaluator<JsEngine>` is `Send + Sync`.
 //!
 //! # Limits
 //!
-//! * `timeout` and cancellation: the script runs through boa's budgeted
-//!   evaluation (`Script::evaluate_async_with_budget`), polled by a tiny
-//!   executor that checks the deadline and the cancel token every
-//!   [`yield_budget`](JsEngineBuilder::yield_budget) VM cycles. Code that runs
-//!   inside a native call (e.g. a `Array.prototype.map` callback) does not
-//!   yield: there the `operations` limit stops a runaway loop. An eval with a
-//!   deadline but no `operations` limit runs on a worker thread (also in
-//!   caller-thread mode), whose caller returns `Timeout`/`Cancelled` at most
-//!   half a second after the deadline and gives the instance up (the worker
-//!   keeps running until the stuck native call returns: a known gap).
-//! * `operations` → boa's loop-iteration limit (counted per function call
-//!   frame), `call_depth` → boa's recursion limit (4096 when unset).
-//! * `memory_bytes`: boa has no heap limit and no public allocation counter.
-//!   The limit caps `ArrayBuffer` sizes (host hook `max_buffer_size`) and the
-//!   size of the values produced by the allocating built-ins
-//!   (`String.prototype.concat/repeat/padStart/padEnd/replace/replaceAll`,
-//!   `Array.prototype.concat/join/flat/map/push/unshift/splice`), counted as
-//!   2 bytes per string code unit and 8 bytes per array element; exceeding it
-//!   ends the eval (uncatchably) with `LimitExceeded(Memory)`. **Not covered**:
-//!   strings built with the `+` operator or template literals, object and
-//!   array literals, and the total of many small values. Such growth is only
-//!   bounded by the loop-iteration limit and the timeout; a script doubling a
-//!   string with `s += s` can exhaust the host's memory.
+//! One **interrupt flag** per context stops a script anywhere: the patched
+//! VM reads it (one relaxed load) before every instruction — in every
+//! execution loop, including the nested ones native functions start for
+//! callbacks, getters, `valueOf`, reviver functions, proxy traps, `eval`,
+//! generators and promise jobs — and in the object internal methods natives
+//! loop over (`[[Get]]`, `[[Set]]`, `[[HasProperty]]`, `[[Delete]]`,
+//! `[[OwnPropertyKeys]]`); the patched regex engine reads it every 4096
+//! backtracking steps, the patched parser at every level of nesting, and the
+//! natives that allocate per step without calling an object method
+//! (`split`, `replaceAll`) at every step. A raised flag ends the eval with an
+//! error no `try` / `catch` / `finally` can intercept.
+//!
+//! | limit | mechanism | error |
+//! |---|---|---|
+//! | `timeout`, deadline, cancel token | one shared watchdog thread for all JavaScript evals (it ticks every 5 ms while evals run and parks after a second without any) raises the flag of late or cancelled evals; arming costs an uncontended lock per eval | `Timeout` / `Cancelled`, within a few ms of the deadline |
+//! | `operations` | boa's loop-iteration limit, counted across every frame of the eval (callbacks called by natives included; `repeat(n)` charges `n`) | `LimitExceeded(Operations)` |
+//! | `call_depth` | boa's recursion limit (4096 when unset), and a native stack guard (256 KiB must be left) wherever boa's native code recurses on data a script built: prototype and proxy chains, natives calling back into functions (`join` → `toString` → `join` on a nested array), `flat`, `JSON.stringify` | `LimitExceeded(CallDepth)` |
+//! | `memory_bytes` | below | `LimitExceeded(Memory)` |
+//! | `data_depth` | the converters (see "Values") | `InvalidData` |
+//!
+//! A `BigInt` may have at most 2^20 bits: `*`, `**` and `<<` with a larger
+//! result, and `BigInt()` of a longer string, throw `RangeError: Maximum
+//! BigInt size exceeded` before computing anything (each BigInt operation is
+//! one native step, which nothing else could bound).
+//!
+//! ## Memory with the accounting allocator (the facade's default)
+//!
+//! When [`polyscript_core::alloc::Accounting`] is the global allocator, each
+//! eval starts a [`MemoryMeter`](polyscript_core::alloc::MemoryMeter) with
+//! its memory limit, which raises the interrupt flag the moment the eval's
+//! thread holds more than the limit beyond what it held at the start —
+//! whatever holds it: strings built with `+` or template literals, arrays
+//! and objects grown by any route, `Map`s, closures, typed arrays, the
+//! parser's memory for `eval` / `JSON.parse`, the job queue. Garbage boa's
+//! collector has not reclaimed yet counts too, so when the meter trips,
+//! boa's collector runs once: if the eval still holds more than 3/4 of the
+//! limit it ends, otherwise it goes on with a fresh meter for the rest. The
+//! built-ins that allocate in proportion to an argument in one step are
+//! checked before they run against what is left: `repeat`, `padStart` /
+//! `padEnd`, `String.prototype.concat`, and `ArrayBuffer` / typed array /
+//! `SharedArrayBuffer` sizes (over what is left: `LimitExceeded(Memory)`;
+//! over boa's own 1.5 GiB cap: a `RangeError`). These checks are installed
+//! before the built-ins are frozen, so no script can remove them. Resident
+//! memory stays below about twice the limit (each memory repro in
+//! `tests/walls.rs` is checked for it). Cost: the allocator's thread-local
+//! bookkeeping, and starting and stopping a meter per eval.
+//!
+//! ## Memory without it
+//!
+//! Without the allocator the limit bounds values one by one: `repeat`,
+//! `padStart` / `padEnd`, `String.prototype.concat`, `Array.prototype.fill`
+//! and `Array.prototype.join` are checked before they run, the results of
+//! `String.prototype.replace` / `replaceAll` and `Array.prototype.concat` /
+//! `join` / `flat` / `map` and the receiver of `push` / `unshift` / `splice`
+//! after (2 bytes per string code unit, 8 per array element), buffers are
+//! capped at the limit each, and the conversions are bounded as always.
+//! **Not covered**: strings built with `+` or template literals (`s += s`
+//! doubles until the host's memory is gone), array and object growth by
+//! assignment or literals, and the total of many small values; only the
+//! timeout and the operation limit bound those. Install the allocator for
+//! untrusted scripts.
 //!
 //! # Sandbox
 //!
 //! boa_engine has no file, network, process or environment API, and none is
-//! added. Promise jobs are discarded (no `await` continuation ever runs), so
-//! nothing outlives an eval. The optional `console` writes to `tracing`.
-//! Built-in globals are read-only (see "Compile once, isolate every eval").
+//! added; `setTimeout` and friends do not exist. Promise jobs run only to
+//! settle a promise result (see "Scripts"); `import()`, `Atomics.waitAsync`
+//! and `FinalizationRegistry` callbacks never run. The optional `console`
+//! writes to `tracing`. Built-ins are frozen (see "Compile once, isolate
+//! every eval").
+//!
+//! # Known deviations
+//!
+//! From node / V8, in boa 0.22 as patched here:
+//!
+//! * assignment destructuring with a computed key and a nested pattern,
+//!   `({ ['k']: [x] } = o)`, is a `SyntaxError` (the declaration form
+//!   `const { ['k']: [x] } = o` works);
+//! * converting an object to a primitive while the same object is already
+//!   being converted (`o.toString = () => String(o)`) gives `""` (or `0`)
+//!   instead of recursing until a `RangeError`;
+//! * `BigInt`s are limited to 2^20 bits (V8: 2^30);
+//! * built-ins are frozen (above), so scripts that patch them behave as in a
+//!   hardened realm.
+//!
+//! Fixed in the vendored boa (they were wrong in boa 0.22.0):
+//! `const { b: { d }, ...rest } = o` left `b` in `rest`, and
+//! `/a\/b/.source` was `a\\/b`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod console;

@@ -257,8 +257,9 @@ fn deep_native_reentry_on_a_default_thread_is_bounded() {
 
 #[test]
 fn loops_inside_native_callbacks_still_time_out() {
-    // The loop runs inside a `map` callback (no yield points there); the
-    // operation limit is off, so only the caller-side deadline stops it.
+    // The loop runs inside a `map` callback (a VM loop nested in a native
+    // call); the operation limit is off, so only the deadline stops it,
+    // through the context's interrupt flag.
     let limits = Limits::default()
         .with_timeout(Duration::from_millis(200))
         .without_operation_limit();
@@ -269,13 +270,13 @@ fn loops_inside_native_callbacks_still_time_out() {
         other => panic!("expected Timeout, got {other:?}"),
     }
     assert!(start.elapsed() < Duration::from_secs(10), "did not hang");
-    // A new instance replaces the abandoned one.
+    // A new instance replaces the discarded one.
     let ok = evaluator_with("1 + 1", limits);
     assert_eq!(run(&ok, json!({})).unwrap(), json!(2));
 }
 
 #[test]
-fn console_goes_to_tracing_and_promises_do_not_run() {
+fn console_goes_to_tracing_and_jobs_of_a_non_promise_result_do_not_run() {
     let ev = evaluator(
         "console.log('hi', ctx.n); Promise.resolve().then(() => { globalThis.late = 1; }); typeof late",
     );
