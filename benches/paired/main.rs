@@ -33,6 +33,7 @@ mod engines;
 #[allow(dead_code)] // shared with the criterion bench; only the runners are used here
 #[path = "../polyscript/raw.rs"]
 mod raw;
+#[allow(dead_code)] // shared with the criterion bench; only the workloads are used here
 #[path = "../polyscript/rhai_workloads.rs"]
 mod rhai_workloads;
 #[path = "../polyscript/workers.rs"]
