@@ -14,10 +14,10 @@
 use std::path::Path;
 
 pub use polyscript_wasm::{
-    Allocation, CacheStats, DEFAULT_MAX_INSTANCES, DEFAULT_MAX_OUTPUT_BYTES,
-    DEFAULT_MAX_STDERR_BYTES, InputMode, MAX_ERROR_MESSAGE_BYTES, OutputMode, RuntimeSettings,
-    SharedMemory, WASI_HOST_NAMESPACE, WASI_RESULT_NAMESPACE, WasiEngine, WasiEngineBuilder,
-    WasiInstance, WasiProgram, WasmRuntime, WasmRuntimeBuilder,
+    Allocation, CacheStats, Compiler, DEFAULT_MAX_INSTANCES, DEFAULT_MAX_OUTPUT_BYTES,
+    DEFAULT_MAX_STDERR_BYTES, DEFAULT_RETAIN_COMPILED, InputMode, MAX_ERROR_MESSAGE_BYTES,
+    OutputMode, RuntimeSettings, SharedMemory, WASI_HOST_NAMESPACE, WASI_RESULT_NAMESPACE,
+    WasiEngine, WasiEngineBuilder, WasiInstance, WasiProgram, WasmRuntime, WasmRuntimeBuilder,
 };
 
 use polyscript_core::{AnyEvaluator, FileLoader, Loader, Result, Source};

@@ -135,30 +135,24 @@ fn describe(value: Option<&Value>) -> String {
     }
 }
 
-/// The guest's output `bytes` in `mode`: see [`OutputMode`].
+/// The guest's output `bytes` in `mode`: see [`OutputMode`]. Only the
+/// bytes and text modes copy them (the JSON mode parses them in place).
 pub(crate) fn output(
     mode: OutputMode,
-    bytes: Vec<u8>,
+    bytes: &[u8],
     text: TextOutput,
     guard: &Guard<'_>,
 ) -> Result<Output> {
     match mode {
-        OutputMode::Json => output_value(&bytes, text, guard).map(Output::Value),
-        OutputMode::Bytes => Ok(Output::Bytes(bytes)),
+        OutputMode::Json => output_value(bytes, text, guard).map(Output::Value),
+        OutputMode::Bytes => Ok(Output::Bytes(bytes.to_vec())),
         OutputMode::Text => {
             Budget::for_limits(guard.limits())
                 .charge_bytes(bytes.len())
                 .map_err(|e| e.into_error(Direction::Result, guard.engine(), guard.script_id()))?;
-            String::from_utf8(bytes)
-                .map(|s| Output::Value(Value::String(s)))
-                .map_err(|e| {
-                    not_utf8(
-                        e.as_bytes().len(),
-                        e.utf8_error().valid_up_to(),
-                        "UTF-8 text",
-                        guard,
-                    )
-                })
+            std::str::from_utf8(bytes)
+                .map(|s| Output::Value(Value::String(s.to_owned())))
+                .map_err(|e| not_utf8(bytes.len(), e.valid_up_to(), "UTF-8 text", guard))
         }
     }
 }
@@ -275,18 +269,12 @@ mod tests {
     #[test]
     fn text_and_bytes_output_keep_what_the_guest_wrote() {
         with_guard(|g| {
-            let text = output(
-                OutputMode::Text,
-                b"{\"a\": 1}\n".to_vec(),
-                TextOutput::TrimEnd,
-                g,
-            );
+            let text = output(OutputMode::Text, b"{\"a\": 1}\n", TextOutput::TrimEnd, g);
             assert_eq!(text.unwrap(), Output::Value(json!("{\"a\": 1}\n")));
-            let err =
-                output(OutputMode::Text, vec![b'a', 0xff], TextOutput::Verbatim, g).unwrap_err();
+            let err = output(OutputMode::Text, &[b'a', 0xff], TextOutput::Verbatim, g).unwrap_err();
             assert!(err.to_string().contains("offset 1"), "{err}");
             let raw = vec![0xff, 0, 0xfe];
-            let bytes = output(OutputMode::Bytes, raw.clone(), TextOutput::Verbatim, g).unwrap();
+            let bytes = output(OutputMode::Bytes, &raw, TextOutput::Verbatim, g).unwrap();
             assert_eq!(bytes, Output::Bytes(raw));
             assert_eq!(into_value(bytes), json!([255, 0, 254]));
         });

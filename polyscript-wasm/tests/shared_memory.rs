@@ -86,7 +86,7 @@ fn modules_that_cannot_share_safely_are_refused() {
     let build = |wat: &str| {
         Evaluator::new(
             WasiEngine::builder().shared_memory(memory.clone()).build(),
-            Source::from_bytes(wat.as_bytes().to_vec()),
+            Source::from_bytes(wat.as_bytes()),
         )
     };
     let waits = r#"(module (import "env" "memory" (memory 1 1 shared))

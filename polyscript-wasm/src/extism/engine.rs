@@ -10,10 +10,10 @@ use super::builder::{ExtismEngineBuilder, Settings};
 use super::errors::{Failure, classify, to_error};
 use super::instance::{ExtismInstance, never_stop, new_plugin};
 use super::program::{ExtismProgram, compile};
-use crate::InstancePolicy;
 use crate::host::scope;
 use crate::io::{self, TextOutput};
 use crate::runtime::must_stop;
+use crate::{InstancePolicy, OutputMode};
 
 /// Runs Extism plugins: the module is compiled once, each eval calls one
 /// export (the configured entry point, or the context's) with the merged
@@ -140,7 +140,7 @@ impl Engine for ExtismEngine {
             }
             InstancePolicy::Stateful => instance.stateful_plugin(pages, fuel)?,
         };
-        let output = call(plugin, program, entry, &bytes, guard);
+        let output = call(plugin, program, entry, &bytes, self.settings.output, guard);
         if output
             .as_ref()
             .is_err_and(|failure| failure.1 != Failure::Other)
@@ -149,10 +149,7 @@ impl Engine for ExtismEngine {
             // half-way through something.
             instance.plugin = None;
         }
-        match output {
-            Ok(out) => io::output(self.settings.output, out, TextOutput::Verbatim, guard),
-            Err((error, _)) => Err(error),
-        }
+        output.map_err(|(error, _)| error)
     }
 
     /// Any export Extism can call can be the entry point of one eval.
@@ -163,15 +160,17 @@ impl Engine for ExtismEngine {
 
 /// One call of `entry` on `plugin`, stopped by this eval's own deadline and
 /// token (checked at every tick of the runtime's epoch ticker), with the
-/// host functions seeing this eval's guard. An error comes with how the call
+/// host functions seeing this eval's guard; the output is read in `mode`
+/// straight out of the plugin's memory. An error comes with how the call
 /// failed.
 fn call(
     plugin: &mut Plugin,
     program: &ExtismProgram,
     entry: &str,
     input: &[u8],
+    mode: OutputMode,
     guard: &Guard<'_>,
-) -> std::result::Result<Vec<u8>, (polyscript_core::Error, Failure)> {
+) -> std::result::Result<Output, (polyscript_core::Error, Failure)> {
     let runtime = program.runtime();
     let _ticking = runtime.ticking().map_err(|e| (e, Failure::Other))?;
     let (deadline, cancel) = (guard.deadline(), guard.cancel_token().clone());
@@ -184,13 +183,13 @@ fn call(
     let (outcome, stopped) = scope::run(guard, || {
         plugin
             .call_get_error_code::<&[u8], &[u8]>(entry, input)
-            .map(<[u8]>::to_vec)
+            .map(|out| io::output(mode, out, TextOutput::Verbatim, guard))
     });
     plugin.set_interrupt_check(Some(never_stop()));
     if let Some(error) = stopped {
         return Err((error, Failure::Interrupted));
     }
-    outcome.map_err(|(error, code)| {
+    let output = outcome.map_err(|(error, code)| {
         let failure = classify(&error);
         let polyscript_error = to_error(guard, runtime, failure, &error, code);
         match plugin.memory_denied() {
@@ -207,5 +206,7 @@ fn call(
             ),
             _ => (polyscript_error, failure),
         }
-    })
+    })?;
+    // The output's own errors (invalid data) leave the plugin usable.
+    output.map_err(|e| (e, Failure::Other))
 }

@@ -87,7 +87,7 @@ pub(crate) fn check(
 fn kernel_import(import: &ImportType<'_>, func: &str, kernel: &Module) -> Result<(), String> {
     if let Some(export) = kernel.get_export(import.name()) {
         return match export.func() {
-            Some(ty) => expect_type(func, &func_signature(&ty)),
+            Some(ty) => expect_type(func, &func_signature(ty)),
             None => Err("not a function of Extism's kernel".into()),
         };
     }

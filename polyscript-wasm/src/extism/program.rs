@@ -266,11 +266,10 @@ fn callable_exports(module: &wasmtime::Module) -> Vec<String> {
             e.ty().func().is_some_and(|f| {
                 let mut results = f.results();
                 f.params().len() == 0
-                    && match (results.next(), results.next()) {
-                        (None, _) => true,
-                        (Some(wasmtime::ValType::I32), None) => true,
-                        _ => false,
-                    }
+                    && matches!(
+                        (results.next(), results.next()),
+                        (None, _) | (Some(wasmtime::ValType::I32), None)
+                    )
             })
         })
         .map(|e| e.name().to_owned())

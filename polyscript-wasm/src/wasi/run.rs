@@ -103,7 +103,7 @@ pub(crate) fn run(
     }
     io::output(
         config.output,
-        stdout.contents().to_vec(),
+        &stdout.contents(),
         TextOutput::TrimEnd,
         guard,
     )
