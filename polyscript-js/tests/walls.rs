@@ -318,6 +318,18 @@ const MEMORY_BOMBS: &[(&str, &str)] = &[
         "const a = Array(1e6).fill('xxxxxxxx'); for (;;) a.push(JSON.stringify(a));",
     ),
     ("JSON.parse", "JSON.parse('[' + '1,'.repeat(4e6) + '1]')"),
+    (
+        "Object.keys",
+        "const a = new Array(4e6).fill(0); Object.keys(a)",
+    ),
+    (
+        "Object.freeze",
+        "const a = new Array(4e6).fill(0); Object.freeze(a)",
+    ),
+    (
+        "regex compile",
+        "new RegExp(Array.from({ length: 1e6 }, (_, i) => 'x' + i).join('|'))",
+    ),
 ];
 
 #[test]
@@ -785,5 +797,67 @@ fn regex_source_keeps_escaped_slashes_as_written() {
     assert_eq!(
         run(&ev, json!({})).unwrap(),
         json!(["a\\/b", "a\\/b", "/a\\/b/", "[/]", "\\/"])
+    );
+}
+
+#[test]
+fn substring_search_is_linear_and_agrees_with_the_direct_search() {
+    // `indexOf`, `lastIndexOf`, `includes`, `split` and `replaceAll` with a
+    // long search string: upstream compared it at every position, hours of
+    // one native call for the first line.
+    let ev = evaluator(
+        r#"
+        const worst = 'a'.repeat(1e6), needle = 'a'.repeat(5e5) + 'b';
+        const long = 'ab'.repeat(40), hay = 'xx' + long + 'c' + long + 'd' + long;
+        function direct(h, n, from) {
+            for (let i = Math.max(0, from); i + n.length <= h.length; i++) if (h.startsWith(n, i)) return i;
+            return -1;
+        }
+        function directLast(h, n, from) {
+            for (let i = Math.min(from, h.length - n.length); i >= 0; i--) if (h.startsWith(n, i)) return i;
+            return -1;
+        }
+        const checks = [];
+        for (const n of [long + 'd', long + 'c', long + 'e', long, 'b' + long.slice(1) + 'c']) {
+            for (const from of [0, 1, 3, 90, 500]) {
+                checks.push(hay.indexOf(n, from) === direct(hay, n, from));
+                checks.push(hay.lastIndexOf(n, from) === directLast(hay, n, from));
+            }
+            checks.push(hay.split(n).join('|') === hay.split('').join('').split(n).join('|'));
+        }
+        [worst.indexOf(needle), worst.lastIndexOf(needle), worst.includes(needle),
+         worst.split(needle).length, worst.replaceAll(needle, '').length, checks.every(Boolean)]
+        "#,
+        ThreadMode::CallerThread,
+        Limits::default().with_timeout(Duration::from_secs(60)),
+    );
+    let (outcome, took) = timed(&ev);
+    eprintln!("long searches: {took:?}");
+    assert_eq!(outcome.unwrap(), json!([-1, -1, false, 1, 1_000_000, true]));
+}
+
+#[test]
+fn regexes_with_many_alternatives_compile_and_keep_their_order() {
+    let ev = evaluator(
+        r#"
+        const many = new RegExp(Array.from({ length: 1e5 }, (_, i) => 'x' + i).join('|'));
+        [many.exec('x99999')[0], many.test('zzz'), /a|ab/.exec('ab')[0], /(?:ab|a)(c)/.exec('abc')[1],
+         /(x)|(y)|(z)/.exec('z').slice(1).map(String), 'x1x2'.replace(/x1|x2/g, '-'),
+         /^(?:a|b|c|d|e|f)+$/.test('abcdef')]
+        "#,
+        ThreadMode::CallerThread,
+        Limits::default().with_timeout(Duration::from_secs(60)),
+    );
+    assert_eq!(
+        run(&ev, json!({})).unwrap(),
+        json!([
+            "x9",
+            false,
+            "a",
+            "c",
+            ["undefined", "undefined", "z"],
+            "--",
+            true
+        ])
     );
 }

@@ -298,15 +298,22 @@ fn make_cat(nodes: ir::NodeList) -> ir::Node {
     }
 }
 
-fn make_alt(nodes: ir::NodeList) -> ir::Node {
-    let mut mright = None;
-    for node in nodes.into_iter().rev() {
-        match mright {
-            None => mright = Some(node),
-            Some(right) => mright = Some(ir::Node::Alt(Box::new(node), Box::new(right))),
+/// polyscript patch: the alternatives as a balanced tree of `Alt` nodes.
+/// Upstream built a right-leaning chain as deep as the number of
+/// alternatives, and the passes after parsing recurse over it: a pattern
+/// with 100 000 alternatives (`x0|x1|...`) overflowed the native stack and
+/// aborted the process. Ordered choice is associative, so
+/// `(a|b)|(c|d)` tries the alternatives in the same order as `a|(b|(c|d))`,
+/// and the tree is only log2(n) deep.
+fn make_alt(mut nodes: ir::NodeList) -> ir::Node {
+    match nodes.len() {
+        0 => ir::Node::Empty,
+        1 => nodes.pop().unwrap_or(ir::Node::Empty),
+        len => {
+            let right = nodes.split_off(len / 2);
+            ir::Node::Alt(Box::new(make_alt(nodes)), Box::new(make_alt(right)))
         }
     }
-    mright.unwrap_or(ir::Node::Empty)
 }
 
 /// \return a CodePointSet for a given character escape (positive or negative).
@@ -523,6 +530,13 @@ where
     fn consume_term(&mut self) -> Result<ir::Node, Error> {
         let mut result: Vec<ir::Node> = Vec::new();
         loop {
+            // polyscript patch: compiling allocates in proportion to the
+            // pattern (a few hundred bytes per character): give up when the
+            // host raised its interrupt flag (a memory limit, a deadline).
+            #[cfg(feature = "std")]
+            if crate::interrupt::interrupted() {
+                return error("the host interrupted compiling this regular expression");
+            }
             let start_group = self.group_count;
             let mut start_offset = result.len();
             let mut quantifier_allowed = true;
@@ -1717,17 +1731,16 @@ where
                         // Unusual case of multiple groups sharing a name: the backref should try each in turn.
                         // Lower to alternations of backreferences. Reverse to keep it right-associative: a | (b | (c | d))...
                         let icase = self.flags.icase;
-                        let backrefs =
+                        // polyscript patch: a balanced tree (see `make_alt`).
+                        make_alt(
                             group_indices
                                 .iter()
-                                .rev()
                                 .map(|group_index| ir::Node::BackRef {
                                     group: *group_index + 1,
                                     icase,
-                                });
-                        backrefs
-                            .reduce(|right, left| ir::Node::Alt(Box::new(left), Box::new(right)))
-                            .unwrap()
+                                })
+                                .collect(),
+                        )
                     }
                 };
                 Ok(node)

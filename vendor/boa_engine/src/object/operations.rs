@@ -558,6 +558,9 @@ impl JsObject {
             IntegrityLevel::Sealed => {
                 // a. For each element k of keys, do
                 for k in keys {
+                    // polyscript patch: one step per property of an object
+                    // that may have millions: look at the host's interrupt flag.
+                    context.check_interrupt()?;
                     // i. Perform ? DefinePropertyOrThrow(O, k, PropertyDescriptor { [[Configurable]]: false }).
                     self.define_property_or_throw(
                         k,
@@ -571,6 +574,9 @@ impl JsObject {
             IntegrityLevel::Frozen => {
                 // b. For each element k of keys, do
                 for k in keys {
+                    // polyscript patch: one step per property of an object
+                    // that may have millions: look at the host's interrupt flag.
+                    context.check_interrupt()?;
                     // i. Let currentDesc be ? O.[[GetOwnProperty]](k).
                     let current_desc = self.__get_own_property__(
                         &k,
@@ -629,6 +635,9 @@ impl JsObject {
 
         // 7. For each element k of keys, do
         for k in keys {
+            // polyscript patch: one step per property of an object
+            // that may have millions: look at the host's interrupt flag.
+            context.check_interrupt()?;
             // a. Let currentDesc be ? O.[[GetOwnProperty]](k).
             let current_desc =
                 self.__get_own_property__(&k, &mut InternalMethodPropertyContext::new(context))?;
@@ -748,6 +757,10 @@ impl JsObject {
 
         // 4. For each element key of ownKeys, do
         for key in own_keys {
+            // polyscript patch: one step per key of an object that may have
+            // millions (`Object.keys(hugeArray)`): look at the host's
+            // interrupt flag.
+            context.check_interrupt()?;
             // a. If Type(key) is String, then
             let key_str = match &key {
                 PropertyKey::String(s) => Some(s.clone()),

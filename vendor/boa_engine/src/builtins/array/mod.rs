@@ -2672,6 +2672,15 @@ impl Array {
         let mut sort_err = Ok(());
         items.sort_by(|x, y| {
             if sort_err.is_ok() {
+                // polyscript patch: the default comparison (strings, typed
+                // array numbers) calls no object method, so a sort of
+                // millions of elements was one long native step; a raised
+                // interrupt flag now fails the sort like a throwing
+                // comparator (every later comparison is then trivial).
+                if let Err(err) = context.check_interrupt() {
+                    sort_err = Err(err);
+                    return Ordering::Equal;
+                }
                 sort_compare(x, y, context).unwrap_or_else(|err| {
                     sort_err = Err(err);
                     Ordering::Equal

@@ -355,34 +355,43 @@ impl RegExp {
         let full_unicode =
             flags.contains(RegExpFlags::UNICODE) || flags.contains(RegExpFlags::UNICODE_SETS);
 
-        let matcher = if full_unicode {
-            // Unicode mode (u/v flag) OR pattern has named groups:
-            // compile as full Unicode codepoints.
-            Regex::from_unicode(p.code_points().map(CodePoint::as_u32), Flags::from(flags))
-                .map_err(|error| {
+        // polyscript patch: compiling takes memory in proportion to the
+        // pattern; it runs with the context's interrupt flag visible to
+        // regress (which gives up when it is raised), and a raised flag
+        // then ends the script rather than throw a SyntaxError.
+        let interrupt = context.interrupt_flag().cloned();
+        let compiled = regress::with_interrupt_flag(interrupt, || -> JsResult<Regex> {
+            Ok(if full_unicode {
+                // Unicode mode (u/v flag) OR pattern has named groups:
+                // compile as full Unicode codepoints.
+                Regex::from_unicode(p.code_points().map(CodePoint::as_u32), Flags::from(flags))
+                    .map_err(|error| {
+                        JsNativeError::syntax()
+                            .with_message(format!("failed to create matcher: {}", error.text))
+                    })?
+            } else {
+                // Non-Unicode mode with no named groups:
+                // compile as raw UTF-16 code units so that surrogate pairs
+                // (e.g. 𠮷 = [0xD842, 0xDFB7]) are matched correctly by find_from_ucs2.
+                let utf16_units = p.code_points().flat_map(|cp| {
+                    let mut buf = [0u16; 2];
+                    match cp {
+                        CodePoint::Unicode(c) => c
+                            .encode_utf16(&mut buf)
+                            .iter()
+                            .map(|&u| u32::from(u))
+                            .collect::<Vec<_>>(),
+                        CodePoint::UnpairedSurrogate(s) => vec![u32::from(s)],
+                    }
+                });
+                Regex::from_unicode(utf16_units, Flags::from(flags)).map_err(|error| {
                     JsNativeError::syntax()
                         .with_message(format!("failed to create matcher: {}", error.text))
                 })?
-        } else {
-            // Non-Unicode mode with no named groups:
-            // compile as raw UTF-16 code units so that surrogate pairs
-            // (e.g. 𠮷 = [0xD842, 0xDFB7]) are matched correctly by find_from_ucs2.
-            let utf16_units = p.code_points().flat_map(|cp| {
-                let mut buf = [0u16; 2];
-                match cp {
-                    CodePoint::Unicode(c) => c
-                        .encode_utf16(&mut buf)
-                        .iter()
-                        .map(|&u| u32::from(u))
-                        .collect::<Vec<_>>(),
-                    CodePoint::UnpairedSurrogate(s) => vec![u32::from(s)],
-                }
-            });
-            Regex::from_unicode(utf16_units, Flags::from(flags)).map_err(|error| {
-                JsNativeError::syntax()
-                    .with_message(format!("failed to create matcher: {}", error.text))
-            })?
-        };
+            })
+        });
+        context.check_interrupt()?;
+        let matcher = compiled?;
 
         // 15. Assert: parseResult is a Pattern Parse Node.
         // 16. Set obj.[[OriginalSource]] to P.

@@ -119,7 +119,13 @@ where
         interner: &mut Interner,
         init_with_eq: bool,
     ) -> ParseResult<Token> {
-        self.buffered_lexer.lex_regex(start, interner, init_with_eq)
+        // polyscript patch: validating the literal compiles it (regress),
+        // which takes memory in proportion to it; it sees the parse's
+        // interrupt flag.
+        let interrupt = self.nesting.interrupt_flag();
+        regress::with_interrupt_flag(interrupt, || {
+            self.buffered_lexer.lex_regex(start, interner, init_with_eq)
+        })
     }
 
     pub(super) fn lex_template(

@@ -60,6 +60,10 @@ impl Nesting {
         self.interrupt = flag;
     }
 
+    pub(crate) fn interrupt_flag(&self) -> Option<Arc<AtomicBool>> {
+        self.interrupt.clone()
+    }
+
     /// Takes one level at `position` until the guard is dropped.
     pub(crate) fn enter(&self, position: Position) -> ParseResult<NestingGuard> {
         self.take(position)?;
