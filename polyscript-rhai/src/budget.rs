@@ -32,6 +32,13 @@
 //! the next clock check), one thread-local read (the allocator's "limit
 //! crossed" flag) and one stack-pointer compare. The clock and the
 //! cancellation token are read every [`CHECK_EVERY`] operations.
+//!
+//! # The eval, for host functions
+//!
+//! The same installation gives host functions (see [`crate::host`]) the
+//! eval they are called from: its [`Guard`] ([`current_guard`]), and a way
+//! to stop it with an error of their own ([`stop_with`]), which is as
+//! sticky as every other trip.
 
 use std::cell::Cell;
 use std::marker::PhantomData;
@@ -39,7 +46,7 @@ use std::time::Duration;
 
 use polyscript_core::alloc::MemoryMeter;
 use polyscript_core::clock::Instant;
-use polyscript_core::{CancelToken, Guard};
+use polyscript_core::{CancelToken, Error, Guard};
 use rhai::{Dynamic, EvalAltResult, Position};
 
 /// The clock and the cancellation token are checked once per this many
@@ -65,6 +72,19 @@ pub(crate) enum Trip {
     Memory,
     /// The native stack is nearly used up (runaway recursion).
     Stack,
+    /// A host call stopped the eval with its own error (an interrupt the
+    /// host function reported, an argument or result past the memory
+    /// limit): [`Installed::finish`] hands it over.
+    Host,
+}
+
+/// Why a finished eval was stopped.
+#[derive(Debug)]
+pub(crate) enum Stopped {
+    /// By one of the budget's limits.
+    Trip(Trip),
+    /// By a host call, with this error.
+    Host(Box<Error>),
 }
 
 /// The current eval's budget. Plain `Cell`s with constant initialisers and
@@ -86,6 +106,13 @@ struct State {
     /// Below this stack address the eval is stopped (0: no check).
     stack_floor: Cell<usize>,
     trip: Cell<Option<Trip>>,
+    /// The eval's `Guard` (a `*const Guard<'_>`, null: none); valid while
+    /// an [`Installed`] lives.
+    guard: Cell<*const ()>,
+    /// The error a host call stopped the eval with ([`Trip::Host`]): a
+    /// `Box::into_raw`, owned by the installation (null: none). A raw
+    /// pointer keeps `State` free of drop glue.
+    host_stop: Cell<*mut Error>,
 }
 
 thread_local! {
@@ -99,6 +126,8 @@ thread_local! {
             meter: Cell::new(std::ptr::null()),
             stack_floor: Cell::new(0),
             trip: Cell::new(None),
+            guard: Cell::new(std::ptr::null()),
+            host_stop: Cell::new(std::ptr::null_mut()),
         }
     };
 }
@@ -113,14 +142,16 @@ struct Saved {
     meter: *const MemoryMeter,
     stack_floor: usize,
     trip: Option<Trip>,
+    guard: *const (),
+    host_stop: *mut Error,
 }
 
 /// Keeps one eval's budget installed on this thread; dropping it (also while
-/// unwinding) restores the previous one. Borrows the token and the meter it
-/// points the thread-local at, so neither can go away first.
+/// unwinding) restores the previous one. Borrows the guard, the token and
+/// the meter it points the thread-local at, so none can go away first.
 pub(crate) struct Installed<'a> {
     saved: Saved,
-    _borrows: PhantomData<(&'a CancelToken, &'a MemoryMeter)>,
+    _borrows: PhantomData<(&'a Guard<'a>, &'a CancelToken, &'a MemoryMeter)>,
     /// Must be dropped on the thread that installed it.
     _not_send: PhantomData<*const ()>,
 }
@@ -129,7 +160,7 @@ pub(crate) struct Installed<'a> {
 /// stack floor for the eval that runs on this thread until the result is
 /// dropped.
 pub(crate) fn install<'a>(
-    guard: &Guard<'a>,
+    guard: &'a Guard<'a>,
     meter: Option<&'a MemoryMeter>,
     stack_floor: usize,
 ) -> Installed<'a> {
@@ -144,6 +175,8 @@ pub(crate) fn install<'a>(
             meter: s.meter.replace(meter.map_or(std::ptr::null(), |m| m)),
             stack_floor: s.stack_floor.replace(stack_floor),
             trip: s.trip.replace(None),
+            guard: s.guard.replace((guard as *const Guard<'a>).cast()),
+            host_stop: s.host_stop.replace(std::ptr::null_mut()),
         },
         _borrows: PhantomData,
         _not_send: PhantomData,
@@ -152,8 +185,16 @@ pub(crate) fn install<'a>(
 
 impl Installed<'_> {
     /// Why the eval was stopped, if it was; ends the installation.
-    pub(crate) fn finish(self) -> Option<Trip> {
-        STATE.with(|s| s.trip.get())
+    pub(crate) fn finish(self) -> Option<Stopped> {
+        STATE.with(|s| match s.trip.get()? {
+            Trip::Host => {
+                let error = s.host_stop.replace(std::ptr::null_mut());
+                // SAFETY: set by `stop_with` from `Box::into_raw` during this
+                // installation, and taken only here (or freed on drop).
+                (!error.is_null()).then(|| Stopped::Host(unsafe { Box::from_raw(error) }))
+            }
+            trip => Some(Stopped::Trip(trip)),
+        })
     }
 }
 
@@ -169,6 +210,12 @@ impl Drop for Installed<'_> {
             s.meter.set(saved.meter);
             s.stack_floor.set(saved.stack_floor);
             s.trip.set(saved.trip);
+            s.guard.set(saved.guard);
+            let host_stop = s.host_stop.replace(saved.host_stop);
+            if !host_stop.is_null() {
+                // SAFETY: as in `finish`: this installation's, not taken.
+                drop(unsafe { Box::from_raw(host_stop) });
+            }
         });
     }
 }
@@ -265,6 +312,39 @@ pub(crate) fn trip(trip: Trip) -> Box<EvalAltResult> {
     terminated()
 }
 
+/// Stops the current eval with `error` (see [`Trip::Host`]): sticky like
+/// every trip, and the error the eval ends with unless it was stopped
+/// before. Returns the error that stops the script. Without an
+/// installation the error is dropped (and the script still stopped).
+pub(crate) fn stop_with(error: Error) -> Box<EvalAltResult> {
+    let _ = STATE.try_with(|s| {
+        if s.trip.get().is_none() && !s.guard.get().is_null() {
+            s.host_stop.set(Box::into_raw(Box::new(error)));
+        }
+        trip_state(s, Trip::Host);
+    });
+    terminated()
+}
+
+/// Whether the current eval has been stopped.
+#[inline]
+pub(crate) fn is_tripped() -> bool {
+    STATE.with(|s| s.trip.get().is_some())
+}
+
+/// The guard of the eval running on this thread, if one is.
+///
+/// # Safety
+/// The reference must not outlive the current native call into the
+/// script's eval (a host call): the installation it comes from ends with
+/// the eval, which cannot end while one of its calls runs.
+pub(crate) unsafe fn current_guard<'a>() -> Option<&'a Guard<'a>> {
+    let guard = STATE.with(|s| s.guard.get()).cast::<Guard<'a>>();
+    // SAFETY: a non-null pointer was set by `install` from a reference the
+    // live `Installed` borrows (the caller keeps within its lifetime).
+    unsafe { guard.as_ref() }
+}
+
 /// The error `on_progress` stops a script with.
 pub(crate) fn terminated() -> Box<EvalAltResult> {
     EvalAltResult::ErrorTerminated(Dynamic::from_int(INTERRUPTED), Position::NONE).into()
@@ -344,6 +424,13 @@ mod tests {
         Guard::new(EngineKind::Rhai, ScriptId::of(b"t"), limits, None, token)
     }
 
+    fn trip_of(stopped: Option<Stopped>) -> Option<Trip> {
+        match stopped? {
+            Stopped::Trip(trip) => Some(trip),
+            Stopped::Host(error) => panic!("stopped by a host call: {error}"),
+        }
+    }
+
     fn run_ops(n: u64) -> Option<Dynamic> {
         (0..n).fold(None, |last, i| last.or(on_progress(i)))
     }
@@ -364,7 +451,7 @@ mod tests {
         );
         assert!(on_progress(0).is_some(), "the 11th is not");
         assert!(on_progress(0).is_some(), "and the trip is sticky");
-        assert_eq!(installed.finish(), Some(Trip::Operations));
+        assert_eq!(trip_of(installed.finish()), Some(Trip::Operations));
         assert!(run_ops(100).is_none(), "uninstalled: no budget");
     }
 
@@ -395,11 +482,11 @@ mod tests {
                 "checked every CHECK_EVERY ops"
             );
             assert!(on_progress(0).is_some(), "cancelled");
-            assert_eq!(inner.finish(), Some(Trip::Cancelled));
+            assert_eq!(trip_of(inner.finish()), Some(Trip::Cancelled));
         }
         // The outer budget (and its trip) is back.
         assert!(on_progress(0).is_some());
-        assert_eq!(outer.finish(), Some(Trip::Timeout));
+        assert_eq!(trip_of(outer.finish()), Some(Trip::Timeout));
     }
 
     #[test]
@@ -409,7 +496,7 @@ mod tests {
         let installed = install(&guard, None, usize::MAX);
         assert!(on_progress(0).is_some());
         assert!(ensure_stack().is_err());
-        assert_eq!(installed.finish(), Some(Trip::Stack));
+        assert_eq!(trip_of(installed.finish()), Some(Trip::Stack));
         assert!(ensure_stack().is_ok(), "no floor once uninstalled");
     }
 
@@ -428,7 +515,7 @@ mod tests {
         let start = std::time::Instant::now();
         assert!(sleep(Duration::from_secs(3600)).is_err());
         assert!(start.elapsed() < Duration::from_secs(5));
-        assert_eq!(installed.finish(), Some(Trip::Timeout));
+        assert_eq!(trip_of(installed.finish()), Some(Trip::Timeout));
         assert!(sleep(Duration::from_millis(1)).is_ok());
     }
 }

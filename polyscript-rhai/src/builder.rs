@@ -3,9 +3,11 @@
 use std::fmt;
 use std::sync::Arc;
 
+use polyscript_core::host::HostFunctions;
 use rhai::{ModuleResolver, OptimizationLevel, RhaiNativeFunc};
 
 use crate::engine::RhaiEngine;
+use crate::host;
 
 /// A change applied to every `rhai::Engine` the [`RhaiEngine`] builds.
 pub(crate) type Configure = Arc<dyn Fn(&mut rhai::Engine) + Send + Sync>;
@@ -21,6 +23,8 @@ pub(crate) struct Options {
     pub(crate) max_expr_depth: usize,
     pub(crate) max_function_expr_depth: usize,
     pub(crate) configure: Vec<Configure>,
+    /// The host functions, bound as `host` (none by default).
+    pub(crate) host: host::Binding,
 }
 
 impl Default for Options {
@@ -33,6 +37,7 @@ impl Default for Options {
             max_expr_depth: RhaiEngineBuilder::DEFAULT_MAX_EXPR_DEPTH,
             max_function_expr_depth: RhaiEngineBuilder::DEFAULT_MAX_FUNCTION_EXPR_DEPTH,
             configure: Vec::new(),
+            host: host::Binding::default(),
         }
     }
 }
@@ -47,6 +52,7 @@ impl fmt::Debug for Options {
             .field("max_expr_depth", &self.max_expr_depth)
             .field("max_function_expr_depth", &self.max_function_expr_depth)
             .field("configure", &self.configure.len())
+            .field("host", &self.host)
             .finish()
     }
 }
@@ -143,8 +149,22 @@ impl RhaiEngineBuilder {
         self
     }
 
+    /// Offers the functions of `registry` to scripts as `host.NAME(...)`,
+    /// the same call and the same registry as in every other polyscript
+    /// engine (see [Host functions](crate#host-functions) in the crate
+    /// docs). Without a registry `host` exists with nothing registered. The
+    /// registry is shared, not copied: one registry can serve any number of
+    /// engines. A later call replaces the registry.
+    pub fn host_functions(mut self, registry: HostFunctions) -> Self {
+        self.options.host = host::Binding::new(registry);
+        self
+    }
+
     /// Registers a native Rust function scripts can call (rhai's
-    /// `Engine::register_fn`).
+    /// `Engine::register_fn`): `name(args...)`, with rhai's own argument
+    /// types and overloading, no JSON conversion and no polyscript checks
+    /// around the call (see [Host functions](crate#host-functions) for how
+    /// it differs from [`host_functions`](Self::host_functions)).
     pub fn register_fn<A, const N: usize, const X: bool, R, const F: bool, Func>(
         self,
         name: impl Into<String>,

@@ -5,14 +5,15 @@ use std::sync::Arc;
 
 use polyscript_core::alloc::{self, MemoryMeter};
 use polyscript_core::data::{Budget, Direction};
+use polyscript_core::host::HostFunctions;
 use polyscript_core::{Engine, EngineKind, Error, Guard, Limits, Map, Result, Source, Value};
 use rhai::{AST, Dynamic, Scope};
 
-use crate::budget::{self, Trip};
+use crate::budget::{self, Stopped, Trip};
 use crate::builder::{Options, RhaiEngineBuilder};
 use crate::setup::EngineLimits;
 use crate::stack::{EvalStack, Sizes};
-use crate::{convert, errors, setup, teardown};
+use crate::{convert, errors, host, setup, teardown};
 
 /// The name under which scripts see their input.
 pub const CTX: &str = "ctx";
@@ -119,12 +120,14 @@ fn compile_with(
     text: &str,
     name: &str,
 ) -> Result<(rhai::Engine, AST)> {
-    let engine = setup::build_engine(options, script_id);
-    // `ctx` is declared for strict-variables mode. It is a plain variable
-    // here, not a constant, so the optimizer cannot fold this placeholder
-    // into the AST; evals push the real `ctx` as a constant.
+    let engine = setup::build_engine(options, script_id, text);
+    // `ctx` and `host` are declared for strict-variables mode. They are
+    // plain variables here, not constants, so the optimizer cannot fold
+    // these placeholders into the AST; evals push the real `ctx` as a
+    // constant, and `host` is a variable of the host module (see `host`).
     let mut scope = Scope::new();
     scope.push_dynamic(CTX, Dynamic::UNIT);
+    scope.push_dynamic(host::HOST, Dynamic::UNIT);
     let mut ast = engine
         .compile_with_scope(&scope, text)
         .map_err(|e| errors::compile(script_id, &e))?;
@@ -196,7 +199,10 @@ impl Engine for RhaiEngine {
             engine, ast, stack, ..
         } = instance;
         let sizes = Sizes::for_limits(limits, metered);
-        let value = stack.run(sizes, |floor| run(engine, ast, ctx, guard, metered, floor))?;
+        let host = self.options.host.registry();
+        let value = stack.run(sizes, !host.is_empty(), |floor| {
+            run(engine, ast, ctx, guard, metered, floor, host)
+        })?;
         let result = convert::from_rhai(&value, &mut Budget::for_limits(limits))
             .map_err(|e| e.into_error(Direction::Result, EngineKind::Rhai, script_id));
         teardown::dismantle([value]);
@@ -222,6 +228,7 @@ fn run(
     guard: &Guard<'_>,
     metered: bool,
     stack_floor: usize,
+    host: &HostFunctions,
 ) -> Result<Dynamic> {
     let meter = guard
         .limits()
@@ -233,15 +240,20 @@ fn run(
     scope.push_constant_dynamic(CTX, ctx);
     let outcome = engine.eval_ast_with_scope::<Dynamic>(&mut scope, ast);
     teardown::dismantle_scope(scope);
-    let trip = installed.finish();
+    let stopped = installed.finish();
     // Once more after the script returned: its last step may have allocated
     // after the last progress check.
-    let trip = trip.or_else(|| meter.as_ref()?.exceeded().then_some(Trip::Memory));
+    let stopped = stopped.or_else(|| {
+        meter
+            .as_ref()?
+            .exceeded()
+            .then_some(Stopped::Trip(Trip::Memory))
+    });
     drop(meter);
-    match (trip, outcome) {
-        (Some(trip), _) => Err(errors::tripped(trip, guard)),
+    match (stopped, outcome) {
+        (Some(stopped), _) => Err(errors::stopped(stopped, guard)),
         (None, Ok(value)) => Ok(value),
-        (None, Err(error)) => Err(errors::eval(&error, guard)),
+        (None, Err(error)) => Err(errors::eval(&error, guard, host)),
     }
 }
 

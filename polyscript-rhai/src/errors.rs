@@ -2,10 +2,11 @@
 
 use std::fmt::{self, Write as _};
 
+use polyscript_core::host::HostFunctions;
 use polyscript_core::{EngineKind, Error, Guard, LimitKind, Location, ScriptId};
 use rhai::{Dynamic, EvalAltResult, ParseError, Position};
 
-use crate::budget::Trip;
+use crate::budget::{Stopped, Trip};
 
 /// A rhai position as a 1-based [`Location`] (`None` when rhai has none).
 pub(crate) fn location(pos: Position) -> Option<Location> {
@@ -38,8 +39,16 @@ fn innermost_location(error: &EvalAltResult) -> Option<Location> {
     inner.or_else(|| location(error.position()))
 }
 
-/// The error for an eval stopped by `trip` (see [`crate::budget`]).
-pub(crate) fn tripped(trip: Trip, guard: &Guard<'_>) -> Error {
+/// The error for an eval that was stopped (see [`crate::budget`]).
+pub(crate) fn stopped(stopped: Stopped, guard: &Guard<'_>) -> Error {
+    match stopped {
+        Stopped::Trip(trip) => tripped(trip, guard),
+        Stopped::Host(error) => *error,
+    }
+}
+
+/// The error for an eval stopped by `trip`.
+fn tripped(trip: Trip, guard: &Guard<'_>) -> Error {
     let limits = guard.limits();
     match trip {
         Trip::Timeout => guard.timeout_error(),
@@ -63,13 +72,17 @@ pub(crate) fn tripped(trip: Trip, guard: &Guard<'_>) -> Error {
             "the script's calls (or values nested in its calls) need more native \
              stack than the eval has",
         ),
+        // A host stop always carries its error (`Stopped::Host`); this is
+        // the stop of a host call made outside any installed eval.
+        Trip::Host => guard.interrupt_error(),
     }
 }
 
 /// Maps an eval error to the matching polyscript error: rhai's limits to
 /// `LimitExceeded`, everything else to `Runtime` with rhai's line and column
-/// (in the location only: the message carries no position).
-pub(crate) fn eval(error: &EvalAltResult, guard: &Guard<'_>) -> Error {
+/// (in the location only: the message carries no position). A call of a
+/// host function that does not exist says so, with the names in `host`.
+pub(crate) fn eval(error: &EvalAltResult, guard: &Guard<'_>, host: &HostFunctions) -> Error {
     let limit = |kind: LimitKind| guard.limit_error(kind, message(error.unwrap_inner()));
     match error.unwrap_inner() {
         // Only polyscript's `on_progress` and built-ins stop a script, and
@@ -81,7 +94,11 @@ pub(crate) fn eval(error: &EvalAltResult, guard: &Guard<'_>) -> Error {
         EvalAltResult::ErrorDataTooLarge(..)
         | EvalAltResult::ErrorTooManyVariables(_)
         | EvalAltResult::ErrorTooManyModules(_) => limit(LimitKind::Memory),
-        _ => guard.runtime_error(message(error), innermost_location(error)),
+        _ => {
+            let mut out = Bounded::default();
+            let _ = write_message(&mut out, error, Some(host));
+            guard.runtime_error(out.finish(), innermost_location(error))
+        }
     }
 }
 
@@ -95,14 +112,19 @@ const VALUE_DEPTH: usize = 16;
 /// wrapping function calls, at most [`MESSAGE_BYTES`] long.
 pub(crate) fn message(error: &EvalAltResult) -> String {
     let mut out = Bounded::default();
-    let _ = write_message(&mut out, error);
+    let _ = write_message(&mut out, error, None);
     out.finish()
 }
 
-fn write_message(out: &mut Bounded, error: &EvalAltResult) -> fmt::Result {
+/// [`message`]; with `host`, a missing host function is explained.
+fn write_message(
+    out: &mut Bounded,
+    error: &EvalAltResult,
+    host: Option<&HostFunctions>,
+) -> fmt::Result {
     match error {
         EvalAltResult::ErrorInFunctionCall(name, _source, inner, pos) => {
-            write_message(out, inner)?;
+            write_message(out, inner, host)?;
             if name.starts_with("anon$") {
                 out.write_str("\nin closure call")?;
             } else {
@@ -111,7 +133,7 @@ fn write_message(out: &mut Bounded, error: &EvalAltResult) -> fmt::Result {
             write_call_site(out, *pos)
         }
         EvalAltResult::ErrorInModule(name, inner, pos) => {
-            write_message(out, inner)?;
+            write_message(out, inner, host)?;
             match name.as_str() {
                 "" => out.write_str("\nin module")?,
                 name => write!(out, "\nin module '{name}'")?,
@@ -131,6 +153,11 @@ fn write_message(out: &mut Bounded, error: &EvalAltResult) -> fmt::Result {
         EvalAltResult::ErrorIndexNotFound(index, _) => {
             out.write_str("Invalid index: ")?;
             write_value(out, index, false, 0)
+        }
+        EvalAltResult::ErrorFunctionNotFound(signature, _)
+            if let Some(text) = host.and_then(|h| crate::host::not_found(signature, h)) =>
+        {
+            out.write_str(&text)
         }
         leaf => {
             // rhai's text of a leaf ends with " (<position>)" when it has one.

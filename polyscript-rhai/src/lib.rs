@@ -187,9 +187,11 @@ mod builtins;
 mod convert;
 mod engine;
 mod errors;
+mod host;
 mod setup;
 mod stack;
 mod teardown;
+mod trampoline;
 
 pub use builder::RhaiEngineBuilder;
 pub use engine::{CTX, RhaiEngine, RhaiInstance, RhaiProgram};

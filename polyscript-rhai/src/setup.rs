@@ -9,7 +9,7 @@ use rhai::Dynamic;
 use rhai::module_resolvers::DummyModuleResolver;
 
 use crate::builder::Options;
-use crate::{budget, builtins};
+use crate::{budget, builtins, host};
 
 /// Bytes one array element costs: a `Dynamic`.
 pub(crate) const ARRAY_ELEMENT_BYTES: u64 = size_of::<Dynamic>() as u64;
@@ -100,11 +100,11 @@ impl EngineLimits {
     }
 }
 
-/// A `rhai::Engine` for the script `script_id`, configured from `options`.
-/// Built once per compiled script and per instance (it costs tens of
-/// microseconds), never per eval; each eval then sets its own limits
-/// ([`EngineLimits::apply`]).
-pub(crate) fn build_engine(options: &Options, script_id: ScriptId) -> rhai::Engine {
+/// A `rhai::Engine` for the script `script_id` (whose source is `text`),
+/// configured from `options`. Built once per compiled script and per
+/// instance (it costs tens of microseconds), never per eval; each eval then
+/// sets its own limits ([`EngineLimits::apply`]).
+pub(crate) fn build_engine(options: &Options, script_id: ScriptId, text: &str) -> rhai::Engine {
     let started = Instant::now();
     let mut engine = rhai::Engine::new();
 
@@ -138,6 +138,12 @@ pub(crate) fn build_engine(options: &Options, script_id: ScriptId) -> rhai::Engi
     engine.set_strict_variables(options.strict_variables);
     engine.set_max_expr_depths(options.max_expr_depth, options.max_function_expr_depth);
 
+    // Before the configuration, so that a resolver of the user's own wins
+    // (closures then cannot capture `host`, see `host`).
+    if options.host.needs_resolver(text, options.allow_eval) {
+        host::resolve_captures(&mut engine);
+    }
+
     for configure in &options.configure {
         configure(&mut engine);
     }
@@ -148,10 +154,12 @@ pub(crate) fn build_engine(options: &Options, script_id: ScriptId) -> rhai::Engi
     // forgets what callbacks of native functions count, see `budget`).
     // The built-ins module replaces the standard functions that would
     // allocate in proportion to an argument in one step, recurse over values
-    // without a stack check, or swallow a stopped script.
+    // without a stack check, or swallow a stopped script. The host module
+    // binds `host` and the host functions.
     engine.on_progress(budget::on_progress);
     engine.set_max_operations(0);
     engine.register_global_module(builtins::module());
+    options.host.install(&mut engine);
     let limits = EngineLimits::BUILT;
     engine.set_max_call_levels(limits.call_levels);
     engine.set_max_string_size(limits.sizes.string_bytes);

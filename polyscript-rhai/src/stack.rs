@@ -140,7 +140,14 @@ impl EvalStack {
     /// Runs `f` on this stack, giving it the stack floor below which the
     /// script must stop: `sizes.calls` below the top. Grows the stack first
     /// if it is too small for `sizes` (per-call limits above the instance's).
-    pub(crate) fn run<R>(&mut self, sizes: Sizes, f: impl FnOnce(usize) -> R) -> R {
+    /// With `host_calls`, the script may call host functions, which then run
+    /// on the calling thread's stack ([`trampoline`](crate::trampoline)).
+    pub(crate) fn run<R>(
+        &mut self,
+        sizes: Sizes,
+        host_calls: bool,
+        f: impl FnOnce(usize) -> R,
+    ) -> R {
         if let Some(region) = &self.region
             && region.size() < sizes.total()
         {
@@ -149,6 +156,7 @@ impl EvalStack {
         match &mut self.region {
             Some(region) => {
                 let floor = region.base() + region.size() - sizes.calls;
+                let _left = host_calls.then(crate::trampoline::leave);
                 region.run(move || f(floor))
             }
             None => f(thread_floor()),
@@ -445,14 +453,14 @@ mod tests {
         }
         // ~200 bytes a level: 50 000 levels need ~10 MiB, far more than a
         // test thread's 2 MiB.
-        let got = stack.run(sizes, |floor| {
+        let got = stack.run(sizes, false, |floor| {
             assert!(budget::stack_address() > floor);
             depth(50_000)
         });
         assert_eq!(got, 50_000);
         // A panic on the stack comes back as a panic.
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            stack.run(sizes, |_| panic!("boom"))
+            stack.run(sizes, false, |_| panic!("boom"))
         }));
         assert!(caught.is_err());
         // A larger request grows the stack.
@@ -460,6 +468,6 @@ mod tests {
             calls: 2 * MIN_CALL_STACK,
             ..sizes
         };
-        assert_eq!(stack.run(bigger, |_| 7), 7);
+        assert_eq!(stack.run(bigger, false, |_| 7), 7);
     }
 }

@@ -58,6 +58,25 @@ fn script(scenario: Scenario) -> Result<&'static str> {
         // in the result conversion.
         Scenario::DagResult => "let x = [];\nfor i in 0..ctx.levels { x = [x, x]; }\nx",
         Scenario::NonFiniteResult => "#{ n: 0.0 / 0.0 }",
+        Scenario::HostCall => "#{ sum: host.add(ctx.a, ctx.b), user: host.user(ctx.id) }",
+        // `try` is a statement in rhai: the caught value is kept in a
+        // variable.
+        Scenario::HostErrorCaught => {
+            r#"
+            let caught = "not raised";
+            try {
+                host.fail(ctx.message);
+            } catch (e) {
+                caught = e;
+            }
+            caught
+            "#
+        }
+        Scenario::HostErrorUncaught => r#"host.fail(ctx.message); "not raised""#,
+        Scenario::HostWrongArguments => "host.add(ctx.a)",
+        Scenario::HostSlowCall => r#"host.slow(ctx.ms); "done""#,
+        Scenario::HostData => "host.tenant()",
+        Scenario::HostLoop => "loop { host.add(1, 1); }",
         other => {
             return Err(Error::Unsupported {
                 message: format!("no Rhai script for {other:?}"),
@@ -74,7 +93,10 @@ impl Harness for Rhai {
         pool: PoolConfig,
     ) -> Result<AnyEvaluator> {
         let source = Source::from_text(script(scenario)?);
-        Ok(Evaluator::builder(RhaiEngine::new(), source)
+        let engine = RhaiEngine::builder()
+            .host_functions(testkit::host_functions())
+            .build();
+        Ok(Evaluator::builder(engine, source)
             .limits(limits)
             .pool(pool)
             .build()?

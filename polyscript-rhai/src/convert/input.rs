@@ -1,4 +1,5 @@
-//! `serde_json` → rhai: the eval's input as the map scripts see as `ctx`.
+//! `serde_json` → rhai: the eval's input as the map scripts see as `ctx`,
+//! and host functions' results.
 
 use polyscript_core::data::{self, Budget, DataError, IntOrFloat};
 use polyscript_core::{Map, Value};
@@ -9,6 +10,12 @@ pub(crate) fn to_rhai(input: &Map, budget: &mut Budget) -> Result<Dynamic, DataE
     budget.enter(1)?;
     budget.charge_value()?;
     map(input, 1, budget).map(Dynamic::from_map)
+}
+
+/// A host function's result as a rhai value (depth 1 is its outermost
+/// container).
+pub(crate) fn value_to_rhai(value: &Value, budget: &mut Budget) -> Result<Dynamic, DataError> {
+    convert(value, 0, budget)
 }
 
 fn map(input: &Map, depth: u32, budget: &mut Budget) -> Result<rhai::Map, DataError> {

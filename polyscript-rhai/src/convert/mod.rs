@@ -3,12 +3,13 @@
 //! [`Budget`](polyscript_core::data::Budget) in both directions and
 //! following the number rule of [`polyscript_core::data`].
 //!
-//! * In ([`to_rhai`]): objects become object maps, arrays arrays, strings
+//! * In ([`to_rhai`], and [`value_to_rhai`] for host functions' results):
+//!   objects become object maps, arrays arrays, strings
 //!   strings, `null` `()`, booleans booleans. Integers within `i64` become
 //!   `INT`, every other number `FLOAT`; an integer above `i64::MAX` is
 //!   [`InvalidData`](polyscript_core::Error::InvalidData) naming its path
 //!   (`ctx.a[0]`).
-//! * Out ([`from_rhai`]): `()` → `null`, booleans, `INT` → integer, `FLOAT`
+//! * Out ([`from_rhai`], also host functions' arguments): `()` → `null`, booleans, `INT` → integer, `FLOAT`
 //!   → float (`3.0` and `-0.0` stay floats; NaN and the infinities are
 //!   `InvalidData` naming `result.…`), strings and chars → strings, arrays →
 //!   lists, BLOBs → lists of bytes, object maps → maps (in rhai's key order),
@@ -25,7 +26,7 @@
 mod input;
 mod output;
 
-pub(crate) use input::to_rhai;
+pub(crate) use input::{to_rhai, value_to_rhai};
 pub(crate) use output::{from_rhai, is_flat};
 
 #[cfg(test)]

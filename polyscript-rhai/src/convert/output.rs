@@ -147,6 +147,9 @@ fn describe(value: &Dynamic) -> String {
     if let Some(f) = value.read_lock::<rhai::FnPtr>() {
         return format!("a rhai function pointer (Fn({}))", f.fn_name());
     }
+    if value.is::<crate::host::HostObject>() {
+        return "the `host` object".to_owned();
+    }
     match value.type_name() {
         "timestamp" => "a rhai timestamp".to_owned(),
         name if name.contains("Range") => format!("a rhai range ({name})"),
