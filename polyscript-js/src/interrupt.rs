@@ -35,6 +35,10 @@ use crate::watchdog::{Fired, Slot};
 /// collections stay rare.
 const GC_KEEP_GOING: (u64, u64) = (3, 4);
 
+/// After an eval that still holds more than 1/this of its memory limit
+/// when it ends, boa's collector runs.
+const AFTER_EVAL_GC_SHARE: u64 = 8;
+
 /// Why an eval was stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Reason {
@@ -98,6 +102,16 @@ impl Scope {
         let mut state = self.end()?;
         if state.reason.is_none() && state.flag.load(Ordering::Acquire) {
             state.decide();
+        }
+        // An eval that left much garbage behind (everything it built is
+        // garbage now: its result is already converted) gets it collected
+        // before the next eval, instead of whenever boa's collector, which
+        // only counts its own object headers, gets round to it.
+        if let Some(limit) = state.limit
+            && state.meter.is_some()
+            && state.held() > limit / AFTER_EVAL_GC_SHARE
+        {
+            boa_gc::force_collect();
         }
         state.reason
     }

@@ -272,8 +272,10 @@
 //! over boa's own 1.5 GiB cap: a `RangeError`). These checks are installed
 //! before the built-ins are frozen, so no script can remove them. Resident
 //! memory stays below about twice the limit (each memory repro in
-//! `tests/walls.rs` is checked for it). Cost: the allocator's thread-local
-//! bookkeeping, and starting and stopping a meter per eval.
+//! `tests/walls.rs` is checked for it). An eval that still holds more than
+//! an eighth of its limit when it ends has boa's collector run after it, so
+//! its garbage does not pile up across evals. Cost: the allocator's
+//! thread-local bookkeeping, and starting and stopping a meter per eval.
 //!
 //! ## Memory without it
 //!
@@ -297,7 +299,8 @@
 //! settle a promise result (see "Scripts"); `import()`, `Atomics.waitAsync`
 //! and `FinalizationRegistry` callbacks never run. The optional `console`
 //! writes to `tracing`. Built-ins are frozen (see "Compile once, isolate
-//! every eval").
+//! every eval"). The `Symbol.for` registry belongs to the context (in boa
+//! 0.22 it was one for the whole process) and is emptied after every eval.
 //!
 //! # Known deviations
 //!

@@ -153,6 +153,9 @@ impl Runtime {
             };
         }
         let clean = self.globals.restore(&mut self.context).unwrap_or(false);
+        // No script value outlives the eval, so neither does a `Symbol.for`
+        // registration (the patched registry is per context).
+        self.context.clear_symbol_registry();
         Reply { outcome, clean }
     }
 

@@ -393,6 +393,16 @@ category!(
             Harmless
         ),
         (
+            "symbol registry flood",
+            "for (let i = 0; ; i++) Symbol.for('k'.repeat(100) + i);",
+            TYPED
+        ),
+        (
+            "symbol registry within one eval",
+            "if (Symbol.for('a') !== Symbol.for('a') || Symbol.keyFor(Symbol.for('a')) !== 'a') throw new Error('registry');",
+            Harmless
+        ),
+        (
             "shadowing built-ins",
             "const JSON = 1; function Math() {} let Object = null;",
             Harmless

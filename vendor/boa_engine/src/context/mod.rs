@@ -105,6 +105,10 @@ pub struct Context {
 
     pub(crate) vm: Vm,
 
+    /// polyscript patch: this context's symbol registry (`Symbol.for`),
+    /// upstream a process-wide static.
+    pub(crate) symbol_registry: builtins::symbol::GlobalSymbolRegistry,
+
     pub(crate) kept_alive: Vec<JsObject>,
 
     can_block: bool,
@@ -623,6 +627,14 @@ impl Context {
     #[must_use]
     pub fn interrupt_flag(&self) -> Option<&std::sync::Arc<std::sync::atomic::AtomicBool>> {
         self.vm.interrupt_from_host.then_some(&self.vm.interrupt)
+    }
+
+    /// polyscript patch: forgets every symbol registered with `Symbol.for`.
+    /// The registry belongs to this context (upstream: to the process); a
+    /// host that lets no script value outlive an evaluation may empty it
+    /// after each one, so that it never grows across evaluations.
+    pub fn clear_symbol_registry(&mut self) {
+        self.symbol_registry.clear();
     }
 
     /// polyscript patch: the loop iteration limit ([`RuntimeLimits`]) counts
@@ -1299,6 +1311,7 @@ impl ContextBuilder {
             parser_identifier: 0,
             can_block: self.can_block,
             data: HostDefined::default(),
+            symbol_registry: builtins::symbol::GlobalSymbolRegistry::new(),
         };
 
         builtins::set_default_global_bindings(&mut context)?;

@@ -18,8 +18,6 @@
 #[cfg(test)]
 mod tests;
 
-use std::{hash::BuildHasherDefault, sync::LazyLock};
-
 use crate::{
     Context, JsArgs, JsResult, JsString,
     builtins::BuiltInObject,
@@ -33,15 +31,10 @@ use crate::{
     symbol::JsSymbol,
     value::JsValue,
 };
-use dashmap::DashMap;
-use rustc_hash::FxHasher;
+use rustc_hash::FxHashMap;
+use std::cell::RefCell;
 
 use super::{BuiltInBuilder, BuiltInConstructor, IntrinsicObject};
-
-static GLOBAL_SYMBOL_REGISTRY: LazyLock<GlobalSymbolRegistry> =
-    LazyLock::new(GlobalSymbolRegistry::new);
-
-type FxDashMap<K, V> = DashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 // We previously used `JsString` instead of `Box<[u16]>` for this, but since the glocal symbol
 // registry needed to be global, we had to either make `JsString` thread-safe or directly store
@@ -49,22 +42,44 @@ type FxDashMap<K, V> = DashMap<K, V, BuildHasherDefault<FxHasher>>;
 // advanced users to utilize it. On the other hand, almost every JS programmer uses `JsString`s, and
 // the first option would impact performance for all `JsString`s in general. For those reasons, we
 // opted for the second option, but we should try to optimize this in the future.
-struct GlobalSymbolRegistry {
-    keys: FxDashMap<Box<[u16]>, JsSymbol>,
-    symbols: FxDashMap<JsSymbol, Box<[u16]>>,
+//
+// polyscript patch: one registry per `Context` (upstream: one static for the
+// whole process, shared by every context on every thread and never
+// emptied, so a script could grow it without bound across evaluations).
+// `Context::clear_symbol_registry` empties it. A context lives on one
+// thread, so plain maps in `RefCell`s replace upstream's `DashMap`s.
+#[derive(Default)]
+pub(crate) struct GlobalSymbolRegistry {
+    keys: RefCell<FxHashMap<Box<[u16]>, JsSymbol>>,
+    symbols: RefCell<FxHashMap<JsSymbol, Box<[u16]>>>,
+}
+
+impl std::fmt::Debug for GlobalSymbolRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GlobalSymbolRegistry")
+            .field("len", &self.keys.borrow().len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl GlobalSymbolRegistry {
-    fn new() -> Self {
-        Self {
-            keys: FxDashMap::default(),
-            symbols: FxDashMap::default(),
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// polyscript patch: forgets every registered symbol.
+    pub(crate) fn clear(&self) {
+        if self.keys.borrow().is_empty() {
+            return;
         }
+        let keys = std::mem::take(&mut *self.keys.borrow_mut());
+        let symbols = std::mem::take(&mut *self.symbols.borrow_mut());
+        drop((keys, symbols));
     }
 
     fn get_or_create_symbol(&self, key: &JsString) -> JsResult<JsSymbol> {
         let slice = key.iter().collect::<Vec<_>>();
-        if let Some(symbol) = self.keys.get(&slice[..]) {
+        if let Some(symbol) = self.keys.borrow().get(&slice[..]) {
             return Ok(symbol.clone());
         }
 
@@ -73,14 +88,16 @@ impl GlobalSymbolRegistry {
                 .with_message("reached the maximum number of symbols that can be created")
         })?;
         self.keys
+            .borrow_mut()
             .insert(slice.clone().into_boxed_slice(), symbol.clone());
         self.symbols
+            .borrow_mut()
             .insert(symbol.clone(), slice.into_boxed_slice());
         Ok(symbol)
     }
 
     fn get_key(&self, sym: &JsSymbol) -> Option<JsString> {
-        if let Some(key) = self.symbols.get(sym) {
+        if let Some(key) = self.symbols.borrow().get(sym) {
             return Some(js_string!(&**key));
         }
 
@@ -330,7 +347,8 @@ impl Symbol {
         // 4. Let newSymbol be a new unique Symbol value whose [[Description]] value is stringKey.
         // 5. Append the Record { [[Key]]: stringKey, [[Symbol]]: newSymbol } to the GlobalSymbolRegistry List.
         // 6. Return newSymbol.
-        GLOBAL_SYMBOL_REGISTRY
+        context
+            .symbol_registry
             .get_or_create_symbol(&string_key)
             .map(JsValue::from)
     }
@@ -344,7 +362,11 @@ impl Symbol {
     ///
     /// [spec]: https://tc39.es/ecma262/#sec-symbol.prototype.keyfor
     /// [mdn]: https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/Symbol/keyFor
-    pub(crate) fn key_for(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
+    pub(crate) fn key_for(
+        _: &JsValue,
+        args: &[JsValue],
+        context: &mut Context,
+    ) -> JsResult<JsValue> {
         // 1. If Type(sym) is not Symbol, throw a TypeError exception.
         let sym = args.get_or_undefined(0).as_symbol().ok_or_else(|| {
             JsNativeError::typ().with_message("Symbol.keyFor: sym is not a symbol")
@@ -355,7 +377,8 @@ impl Symbol {
         // 3. Assert: GlobalSymbolRegistry does not currently contain an entry for sym.
         // 4. Return undefined.
 
-        Ok(GLOBAL_SYMBOL_REGISTRY
+        Ok(context
+            .symbol_registry
             .get_key(&sym)
             .map(JsValue::from)
             .unwrap_or_default())
