@@ -501,6 +501,46 @@ mod tests {
     }
 
     #[test]
+    fn a_host_stop_is_sticky_and_ends_the_eval_with_its_error() {
+        let token = CancelToken::new();
+        let guard = guard(&token, Limits::unlimited());
+        let installed = install(&guard, None, 0);
+        // SAFETY: used while `installed` lives.
+        let current = unsafe { current_guard() }.expect("installed");
+        assert_eq!(current.script_id(), guard.script_id());
+        assert!(!is_tripped());
+        let stop = guard.limit_error(polyscript_core::LimitKind::Memory, "too big");
+        assert!(!stop_with(stop).is_catchable());
+        assert!(is_tripped() && on_progress(0).is_some(), "sticky");
+        // A later stop does not replace the first.
+        let _ = stop_with(guard.cancelled_error());
+        let _ = trip(Trip::Operations);
+        match installed.finish() {
+            Some(Stopped::Host(error)) => assert!(error.to_string().contains("too big"), "{error}"),
+            other => panic!("expected the host stop, got {other:?}"),
+        }
+        // SAFETY: as above (nothing is installed now).
+        assert!(unsafe { current_guard() }.is_none());
+        assert!(!is_tripped());
+    }
+
+    #[test]
+    fn a_host_stop_inside_a_nested_eval_stays_there() {
+        let token = CancelToken::new();
+        let outer_guard = guard(&token, Limits::unlimited());
+        let outer = install(&outer_guard, None, 0);
+        {
+            let inner_guard = guard(&token, Limits::unlimited());
+            let inner = install(&inner_guard, None, 0);
+            let _ = stop_with(inner_guard.cancelled_error());
+            // Dropped without `finish`: the error is freed with it.
+            drop(inner);
+        }
+        assert!(!is_tripped(), "the outer eval was not stopped");
+        assert!(outer.finish().is_none());
+    }
+
+    #[test]
     fn sleep_ends_at_the_deadline() {
         let token = CancelToken::new();
         let soon = std::time::Instant::now() + Duration::from_millis(30);

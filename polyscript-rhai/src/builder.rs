@@ -190,7 +190,11 @@ impl RhaiEngineBuilder {
     /// each eval sets the call-level and size limits for its own limits. A
     /// function registered here under the name and signature of one
     /// polyscript replaces (see the crate docs, "Replaced standard functions")
-    /// takes precedence over polyscript's.
+    /// takes precedence over polyscript's. A variable resolver (`on_var`)
+    /// set here replaces the one polyscript gives scripts that capture
+    /// `host` in a closure: such a closure then fails to be created
+    /// (`Variable not found: host`) unless the script copies `host` into a
+    /// variable of its own first (`let h = host;`).
     pub fn configure(mut self, f: impl Fn(&mut rhai::Engine) + Send + Sync + 'static) -> Self {
         self.options.configure.push(Arc::new(f));
         self

@@ -49,7 +49,7 @@
 //! | list | array | list |
 //! | — | BLOB | list of byte values |
 //! | object | object map | object (keys in rhai's sorted order) |
-//! | — | `i32`, `u64`, `f32`... from a host function | integer (exact, else `InvalidData`) / float |
+//! | — | `i32`, `u64`, `f32`... from a function registered with `register_fn` | integer (exact, else `InvalidData`) / float |
 //! | — | function pointer, timestamp, range, custom type | [`Error::InvalidData`] naming the type and `result.…` |
 //!
 //! A value captured by a closure (rhai's *shared* values) is read through
@@ -81,13 +81,14 @@
 //!
 //! | limit | mechanism | error |
 //! |-------|-----------|-------|
-//! | `timeout`, deadline, cancel token | `on_progress` checks the clock and the token every 256 operations; `sleep` wakes at the deadline | `Timeout` / `Cancelled` |
+//! | `timeout`, deadline, cancel token | `on_progress` checks the clock and the token every 256 operations; `sleep` wakes at the deadline; host calls check the token before and the clock after the call | `Timeout` / `Cancelled` |
 //! | `operations` | `on_progress` counts every operation, including those of callbacks run by native functions (`map`, `sort`...), which rhai's own counter forgets | `LimitExceeded(Operations)` |
 //! | `call_depth` | rhai's call-level limit; in any case a stack guard in `on_progress` (below) | `LimitExceeded(CallDepth)` |
 //! | `memory_bytes` | with the accounting allocator, a per-eval memory meter; without it, rhai's per-value size limits (below) | `LimitExceeded(Memory)` |
 //! | `data_depth` | the converters | `InvalidData` |
 //!
-//! **Limits cannot be swallowed.** Once any of the first four is hit, the
+//! **Limits cannot be swallowed.** Once any of the first four is hit (or a
+//! host call stops the eval, see [Host functions](#host-functions)), the
 //! eval is *tripped*: every later operation stops the script again, and when
 //! rhai returns the eval ends with that limit's error, whatever happened in
 //! between — `try`/`catch` cannot catch it (rhai treats these as system
@@ -167,10 +168,109 @@
 //! takes precedence over polyscript's (it is then up to that function to
 //! stay within the limits).
 //!
+//! # Host functions
+//!
+//! A [`HostFunctions`](polyscript_core::host::HostFunctions) registry given
+//! to [`RhaiEngineBuilder::host_functions`] is offered to scripts as
+//! `host.NAME(...)`, the same call as in Lua and JavaScript:
+//!
+//! ```
+//! use polyscript_core::host::{HostError, HostFunctions};
+//! use polyscript_core::{EvalContext, Evaluator, Source, serde_json::json};
+//! use polyscript_rhai::RhaiEngine;
+//!
+//! let host = HostFunctions::new()
+//!     .register("price", |(sku, qty): (String, u64)| -> Result<u64, HostError> {
+//!         if sku.is_empty() {
+//!             return Err(HostError::new("no such product"));
+//!         }
+//!         Ok(250 * qty)
+//!     })
+//!     .register("user", |(id,): (String,)| Ok(json!({"id": id, "tags": ["a", "b"]})));
+//! let engine = RhaiEngine::builder().host_functions(host).build();
+//! let script = r#"
+//!     let error = ();
+//!     try { host.price("", 1); } catch (e) { error = e; }
+//!     let user = host.user(ctx.user);
+//!     let totals = [1, 2].map(|qty| host.price(ctx.sku, qty));
+//!     #{ total: host.price(ctx.sku, ctx.qty), tags: user.tags.len(), totals: totals, error: error }
+//! "#;
+//! let evaluator = Evaluator::new(engine, Source::from_text(script))?;
+//! let data = json!({"sku": "sku-1", "qty": 2, "user": "u7"});
+//! let response = evaluator.eval(&EvalContext::with_data(data)?)?;
+//! assert_eq!(
+//!     response.value(),
+//!     &json!({"total": 500, "tags": 2, "totals": [250, 500], "error": "price: no such product"})
+//! );
+//! # Ok::<(), polyscript_core::Error>(())
+//! ```
+//!
+//! * `host` is a constant visible everywhere in the script: at the top
+//!   level, in script functions (which see no other outer variable), in
+//!   closures and the callbacks of `map`, `filter`, `reduce`, `sort`...
+//!   Assigning to it fails (`Cannot modify constant host`); a script may
+//!   declare its own `host` (`let`, `const`, a parameter), which shadows it
+//!   until that eval ends. Without a registry `host` exists with nothing
+//!   registered. `host.add(1, 2)` is rhai's method-call syntax for
+//!   `add(host, 1, 2)`, so `Fn("add").call(host, 1, 2)` works too, and a
+//!   script function of the script's own named `add` taking two parameters
+//!   shadows `host.add` in that script.
+//! * Up to eight arguments, of any type. **Arguments** are converted as
+//!   results are (the value table above, right column): each is a top-level
+//!   value nested at most [`Limits::data_depth`](polyscript_core::Limits)
+//!   levels, all of one call's together charged against the memory limit;
+//!   then the registry deserializes them into the function's argument
+//!   types by the number rule (`2.0` is not an integer). **Results** are
+//!   converted as `ctx` is (the left column), charged against the eval's
+//!   data depth and memory limit.
+//! * An `async` function ([`register_async`](polyscript_core::host::HostFunctions::register_async))
+//!   is an ordinary call in Rhai: the eval waits for it, within its
+//!   deadline.
+//! * Host functions run on the calling thread's own stack (the eval's own
+//!   stack is for the script), where a host function has what the thread
+//!   had when it started the eval, and `stacker`-based code works as
+//!   usual.
+//! * With the accounting allocator, what a host function allocates and
+//!   frees during the call is not counted against the script; what the
+//!   script holds afterwards (the result) is, at once.
+//!
+//! What goes wrong in a call:
+//!
+//! | case | in the script | uncaught |
+//! |---|---|---|
+//! | the function returns `Err(HostError)` | a runtime error whose value is `NAME: MESSAGE`; `try { .. } catch (e) { .. }` catches it (`e` is the message) | `Error::Runtime` (`Runtime error: price: no such product`) with the line and column of the call |
+//! | wrong argument count or types | `NAME: takes 2 arguments, got 1`, `NAME: argument 2: invalid type: ...` | the same |
+//! | an argument with no JSON form (a function pointer, a timestamp, a range, `host`, NaN) or nested too deep | `NAME: argument 1.items[0]: a rhai timestamp has no JSON form` | the same |
+//! | a result too deep, or with an integer outside `i64` | `NAME: its result: ...` | the same |
+//! | the function panics | `NAME: panicked: MESSAGE` (the registry catches it; nothing unwinds through rhai) | the same |
+//! | a name that is not registered, or more than eight arguments | rhai's `Function not found: nope (host, i64)` | `Error::Runtime`: ``no host function named `nope` (registered: price, user)`` |
+//! | the deadline passes or the token fires (before, during or after the call, also in an `async` function), or the function stops the eval ([`HostError::interrupt`](polyscript_core::host::HostError::interrupt)) | the eval stops: `try` cannot catch it | `Timeout` / `Cancelled` / the function's error |
+//! | an argument or result larger than the memory limit | the eval stops | `LimitExceeded(Memory)` naming the function |
+//!
+//! A loop of host calls is stopped by every limit, as any other loop (the
+//! calls count as operations; cancellation fails the next call at once;
+//! time inside a call counts against the deadline, checked right after it).
+//! Once an eval is stopped, a host call made while it unwinds (a callback
+//! of a built-in) fails without calling the function.
+//!
+//! ## Host functions and `register_fn`
+//!
+//! [`RhaiEngineBuilder::register_fn`] stays the rhai-native way: a plain
+//! function `name(args)` with rhai's own types (custom types, `&mut`
+//! receivers, overloading by type), no conversion, no checks. A host
+//! function is the engine-neutral way: one registry for every polyscript
+//! engine, serde types in and out (JSON-shaped data only), errors and
+//! panics caught, the deadline, cancellation and memory limit enforced
+//! around the call, the eval's [`CallContext`](polyscript_core::host::CallContext)
+//! (host data, deadline) available to the function. It costs a JSON round
+//! trip of its arguments and result on top of rhai's call.
+//!
 //! # Sandbox
 //!
 //! rhai's standard library has no file, network, process or environment
-//! functions. In addition, by default:
+//! functions; host functions are the only capability a script gets from
+//! the embedding program unless it registers its own. In addition, by
+//! default:
 //!
 //! * `import` fails: the module resolver is rhai's `DummyModuleResolver`
 //!   unless [`RhaiEngineBuilder::module_resolver`] grants one;

@@ -4,16 +4,17 @@
 //! following the number rule of [`polyscript_core::data`].
 //!
 //! * In ([`to_rhai`], and [`value_to_rhai`] for host functions' results):
-//!   objects become object maps, arrays arrays, strings
-//!   strings, `null` `()`, booleans booleans. Integers within `i64` become
+//!   objects become object maps, arrays arrays, strings strings, `null`
+//!   `()`, booleans booleans. Integers within `i64` become
 //!   `INT`, every other number `FLOAT`; an integer above `i64::MAX` is
 //!   [`InvalidData`](polyscript_core::Error::InvalidData) naming its path
 //!   (`ctx.a[0]`).
-//! * Out ([`from_rhai`], also host functions' arguments): `()` → `null`, booleans, `INT` → integer, `FLOAT`
-//!   → float (`3.0` and `-0.0` stay floats; NaN and the infinities are
-//!   `InvalidData` naming `result.…`), strings and chars → strings, arrays →
-//!   lists, BLOBs → lists of bytes, object maps → maps (in rhai's key order),
-//!   other integer types a host function returned (`i32`, `u64`...) →
+//! * Out ([`from_rhai`], also host functions' arguments): `()` → `null`,
+//!   booleans, `INT` → integer, `FLOAT` → float (`3.0` and `-0.0` stay
+//!   floats; NaN and the infinities are `InvalidData` naming `result.…`),
+//!   strings and chars → strings, arrays → lists, BLOBs → lists of bytes,
+//!   object maps → maps (in rhai's key order), other integer types a
+//!   function registered with `register_fn` returned (`i32`, `u64`...) →
 //!   integers. Shared values (captured by closures) are read through and
 //!   charged every time they appear, so a value shared in many places cannot
 //!   expand past the memory limit. Function pointers, timestamps, ranges and

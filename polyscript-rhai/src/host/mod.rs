@@ -137,6 +137,9 @@ pub(crate) fn may_capture_host(text: &str) -> bool {
 /// (`index == 0`) and the scope has no `host` either (code that declares
 /// one at run time).
 pub(crate) fn resolve_captures(engine: &mut rhai::Engine) {
+    // rhai marks `on_var` "volatile" (deprecated only to say so); it is in
+    // every 1.x release, and the tests cover what it does here.
+    #[allow(deprecated)]
     engine.on_var(|name, index, context| {
         if index == 0 && name == HOST && !context.scope().contains(HOST) {
             Ok(Some(Dynamic::from(HostObject)))
@@ -182,7 +185,11 @@ pub(crate) fn not_found(signature: &str, registry: &HostFunctions) -> Option<Str
     let (name, params) = signature.split_once(" (")?;
     let params = params.strip_suffix(')')?;
     let mut params = params.split(", ");
-    if params.next() != Some(HOST) {
+    // Operators (`host == x`) are not calls of host functions, whose names
+    // are identifiers.
+    let identifier = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if params.next() != Some(HOST) || !identifier {
         return None;
     }
     let count = params.count();
@@ -203,4 +210,51 @@ pub(crate) fn not_found(signature: &str, registry: &HostFunctions) -> Option<Str
             names.join(", ")
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry() -> HostFunctions {
+        HostFunctions::new()
+            .register("add", |(a, b): (i64, i64)| Ok(a + b))
+            .register("user", |(id,): (String,)| Ok(id))
+    }
+
+    #[test]
+    fn a_missing_host_function_is_explained() {
+        let host = registry();
+        assert_eq!(
+            not_found("nope (host, i64)", &host).as_deref(),
+            Some("no host function named `nope` (registered: add, user)")
+        );
+        assert_eq!(
+            not_found("nope (host)", &HostFunctions::new()).as_deref(),
+            Some("no host function named `nope` (none is registered)")
+        );
+        let nine = format!("add (host{})", ", i64".repeat(9));
+        assert_eq!(
+            not_found(&nine, &host).as_deref(),
+            Some("host function add: called with 9 arguments; Rhai scripts can pass at most 8")
+        );
+    }
+
+    #[test]
+    fn other_missing_functions_are_left_to_rhai() {
+        let host = registry();
+        assert_eq!(not_found("nope (i64, host)", &host), None);
+        assert_eq!(not_found("== (host, host)", &host), None);
+        assert_eq!(not_found("add (host, i64, i64)", &host), None);
+        assert_eq!(not_found("no parentheses", &host), None);
+    }
+
+    #[test]
+    fn scripts_that_may_capture_host_are_found() {
+        assert!(may_capture_host("[1].map(|x| host.add(x, 1))"));
+        assert!(may_capture_host("let f = || host;"));
+        assert!(!may_capture_host("host.add(1, 2)"), "no closure");
+        assert!(!may_capture_host("let f = |x| x; ghost + hostname"));
+        assert!(may_capture_host("a || b; (host)"), "conservative");
+    }
 }
