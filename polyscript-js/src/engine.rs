@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use polyscript_core::host::HostFunctions;
 use polyscript_core::{Engine, EngineKind, Guard, Limits, Map, Result, Source, Value};
 
 use crate::instance::{JsInstance, ThreadMode};
@@ -26,6 +27,7 @@ pub(crate) struct JsConfig {
     pub(crate) stack_size: usize,
     pub(crate) thread_mode: ThreadMode,
     pub(crate) max_source_bytes: usize,
+    pub(crate) host_functions: HostFunctions,
 }
 
 impl Default for JsConfig {
@@ -35,12 +37,16 @@ impl Default for JsConfig {
             stack_size: DEFAULT_STACK_SIZE,
             thread_mode: ThreadMode::default(),
             max_source_bytes: DEFAULT_MAX_SOURCE_BYTES,
+            host_functions: HostFunctions::new(),
         }
     }
 }
 
 /// The JavaScript engine (boa 0.22). See the crate docs for how scripts see
 /// `ctx` and return a result.
+///
+/// Host functions given to the [builder](JsEngineBuilder::host_functions)
+/// are bound in every instance as `host.NAME(...)`.
 #[derive(Debug, Clone, Default)]
 pub struct JsEngine {
     config: Arc<JsConfig>,
@@ -57,6 +63,12 @@ impl JsEngine {
         JsEngineBuilder {
             config: JsConfig::default(),
         }
+    }
+
+    /// The host functions scripts can call (empty unless the builder was
+    /// given some).
+    pub fn host_functions(&self) -> &HostFunctions {
+        &self.config.host_functions
     }
 }
 
@@ -107,6 +119,15 @@ impl JsEngineBuilder {
     /// source (see the crate docs, "Limits").
     pub fn max_source_bytes(mut self, bytes: usize) -> Self {
         self.config.max_source_bytes = bytes;
+        self
+    }
+
+    /// Offers the functions of `registry` to scripts as `host.NAME(...)`
+    /// (see [Host functions](crate#host-functions) in the crate docs).
+    /// Without a registry, `host` is an empty frozen object. The registry is
+    /// shared, not copied: one registry can serve any number of engines.
+    pub fn host_functions(mut self, registry: HostFunctions) -> Self {
+        self.config.host_functions = registry;
         self
     }
 

@@ -22,6 +22,9 @@ pub(crate) enum Failure {
     Compile(String, Option<Location>),
     /// boa panicked (or reported an internal panic error).
     Panic(String),
+    /// A host call ended the eval with this error (already complete: it
+    /// names the engine and script).
+    Host(Box<Error>),
 }
 
 impl Failure {
@@ -29,7 +32,11 @@ impl Failure {
     pub(crate) fn poisons(&self) -> bool {
         matches!(
             self,
-            Failure::Timeout | Failure::Cancelled | Failure::Limit(..) | Failure::Panic(_)
+            Failure::Timeout
+                | Failure::Cancelled
+                | Failure::Limit(..)
+                | Failure::Panic(_)
+                | Failure::Host(_)
         )
     }
 
@@ -81,6 +88,7 @@ impl Failure {
                 script_id,
                 message,
             },
+            Failure::Host(error) => *error,
         }
     }
 }

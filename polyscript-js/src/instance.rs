@@ -135,15 +135,12 @@ fn eval_here(
     guard: &Guard<'_>,
     script_id: ScriptId,
 ) -> Result<Value> {
-    let limits = *guard.limits();
     let mut entry = match local::take(&program.identity, config) {
         Some(entry) => entry,
         None => build(program, config).map_err(|f| f.into_setup_error(script_id))?,
     };
     let reply = catch_unwind(AssertUnwindSafe(|| {
-        entry
-            .runtime()
-            .eval(input, guard.deadline(), guard.cancel_token(), limits)
+        entry.runtime().eval(input, guard)
     }))
     .unwrap_or_else(|p| Reply {
         outcome: Err(Failure::Panic(panic_message(p.as_ref()))),

@@ -16,6 +16,9 @@
 //! on with a fresh meter for the rest of its budget; otherwise it ends with
 //! `LimitExceeded(Memory)`.
 //!
+//! A host call that must end the eval (see `host/call.rs`) records its
+//! error as the reason ([`stop`]) the same way.
+//!
 //! The state lives in a thread-local for the length of one eval: the host
 //! hook has no other way to reach it, and a thread runs one eval at a time.
 
@@ -40,7 +43,7 @@ const GC_KEEP_GOING: (u64, u64) = (3, 4);
 const AFTER_EVAL_GC_SHARE: u64 = 8;
 
 /// Why an eval was stopped.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Reason {
     /// The deadline passed.
     Timeout,
@@ -48,6 +51,10 @@ pub(crate) enum Reason {
     Cancelled,
     /// The memory limit was reached (what, in words).
     Memory(String),
+    /// A host call ended the eval with this error (its deadline or
+    /// cancellation seen by the registry, a function's own stop, a panic in
+    /// the binding): boxed, so the common reasons stay small.
+    Host(Box<polyscript_core::Error>),
 }
 
 /// The running eval's interrupt state.
@@ -145,13 +152,34 @@ pub(crate) fn decide() -> bool {
 /// Ends the eval with `LimitExceeded(Memory)` (an uncatchable error for the
 /// built-in that found it would allocate too much).
 pub(crate) fn memory_exceeded(message: String) -> JsError {
+    stop(Reason::Memory(message))
+}
+
+/// Ends the eval with `reason` (unless it already has one): the
+/// uncatchable error for the host call that found it must stop.
+pub(crate) fn stop(reason: Reason) -> JsError {
     let _ = CURRENT.try_with(|current| {
         if let Some(state) = current.borrow_mut().as_mut() {
-            state.reason.get_or_insert(Reason::Memory(message));
+            state.reason.get_or_insert(reason);
             state.flag.store(true, Ordering::Release);
         }
     });
     JsError::from(RuntimeLimitError::Interrupted)
+}
+
+/// Whether the running eval has been stopped (its reason is decided): a
+/// host call made while the script unwinds runs no host code.
+pub(crate) fn is_stopped() -> bool {
+    CURRENT
+        .try_with(|current| current.borrow().as_ref().is_some_and(|s| s.reason.is_some()))
+        .unwrap_or(true)
+}
+
+/// Whether the running eval is metered by the accounting allocator.
+pub(crate) fn is_metered() -> bool {
+    CURRENT
+        .try_with(|current| current.borrow().as_ref().is_some_and(|s| s.meter.is_some()))
+        .unwrap_or(false)
 }
 
 /// Bytes the running eval may still allocate: what its meter has left, or

@@ -327,6 +327,7 @@ mod engine;
 mod errors;
 mod failure;
 mod globals;
+mod host;
 mod instance;
 mod interrupt;
 mod jobs;

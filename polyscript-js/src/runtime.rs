@@ -11,7 +11,8 @@ use boa_engine::property::Attribute;
 use boa_engine::{Context, JsError, JsValue, Script, Source as JsSource, js_string};
 use polyscript_core::clock::Instant;
 use polyscript_core::data::{Budget, Direction};
-use polyscript_core::{CancelToken, Limits, Map, Value};
+use polyscript_core::host::HostData;
+use polyscript_core::{CancelToken, Guard, Limits, Map, Value};
 
 use crate::convert::{input, result};
 use crate::engine::JsConfig;
@@ -22,18 +23,60 @@ use crate::jobs::{self, Jobs, Settled};
 use crate::lockdown::Tamed;
 use crate::program::JsProgram;
 use crate::watchdog::Slot;
-use crate::{console, errors, lockdown, memory, stack};
+use crate::{console, errors, host, lockdown, memory, stack};
 
 /// Recursion limit used when `Limits::call_depth` is `None` (boa needs one:
 /// native re-entry recurses on the Rust stack).
 pub(crate) const UNLIMITED_CALL_DEPTH: usize = 4096;
 
-/// What one eval needs, sent to the worker thread.
+/// What one eval needs, sent to the worker thread: the input and what the
+/// worker rebuilds the caller's [`Guard`] from (see [`Request::guard`]).
 pub(crate) struct Request {
     pub(crate) input: Map,
+    pub(crate) started: Instant,
     pub(crate) deadline: Option<Instant>,
     pub(crate) cancel: CancelToken,
     pub(crate) limits: Limits,
+    /// The context's host data (a shared pointer, or nothing).
+    pub(crate) host_data: Option<HostData>,
+}
+
+impl Request {
+    /// The request for an eval `guard` describes.
+    pub(crate) fn new(input: &Map, guard: &Guard<'_>) -> Self {
+        Request {
+            input: input.clone(),
+            started: guard.started(),
+            deadline: guard.deadline(),
+            cancel: guard.cancel_token().clone(),
+            limits: *guard.limits(),
+            host_data: guard.host_data().cloned(),
+        }
+    }
+
+    /// The caller's guard, rebuilt on the worker (the caller's borrows
+    /// cannot cross threads, and a caller that gives a stuck worker up
+    /// must leave it nothing that dangles): the same engine, script, start,
+    /// deadline, token and host data. The deadline is given as the timeout
+    /// from the start, so `limits().timeout` is the time the eval had.
+    pub(crate) fn guard(&self, script_id: polyscript_core::ScriptId) -> Guard<'_> {
+        let mut limits = self.limits;
+        limits.timeout = self
+            .deadline
+            .map(|d| d.saturating_duration_since(self.started));
+        let guard = Guard::starting_at(
+            polyscript_core::EngineKind::JavaScript,
+            script_id,
+            limits,
+            None,
+            &self.cancel,
+            self.started,
+        );
+        match &self.host_data {
+            Some(data) => guard.with_host_data(data),
+            None => guard,
+        }
+    }
 }
 
 /// An eval's outcome, and whether the instance is still clean.
@@ -58,6 +101,8 @@ pub(crate) struct Runtime {
     slot: Arc<Slot>,
     /// Built-in properties made accessors by the lockdown.
     tamed: Tamed,
+    /// The host functions' binding (`None`: the engine has none).
+    host: Option<Rc<host::Binding>>,
 }
 
 impl Runtime {
@@ -85,6 +130,7 @@ impl Runtime {
         }
         memory::install(&mut context, polyscript_core::alloc::is_installed()).map_err(setup)?;
         let tamed = lockdown::freeze_builtins(&mut context, &["ctx"]).map_err(setup)?;
+        let host = host::install(&mut context, &config.host_functions).map_err(setup)?;
 
         let path = Path::new(&program.origin);
         let source = JsSource::from_bytes(program.wrapped.as_bytes()).with_path(path);
@@ -104,18 +150,14 @@ impl Runtime {
             flag,
             slot,
             tamed,
+            host,
         })
     }
 
-    /// Runs the script once with `input` under `limits`, then restores the
-    /// globals.
-    pub(crate) fn eval(
-        &mut self,
-        input: &Map,
-        deadline: Option<Instant>,
-        cancel: &CancelToken,
-        limits: Limits,
-    ) -> Reply {
+    /// Runs the script once with `input` for the eval `guard` describes,
+    /// then restores the globals.
+    pub(crate) fn eval(&mut self, input: &Map, guard: &Guard<'_>) -> Reply {
+        let limits = *guard.limits();
         {
             let rl = self.context.runtime_limits_mut();
             rl.set_loop_iteration_limit(limits.operations.unwrap_or(u64::MAX));
@@ -127,10 +169,15 @@ impl Runtime {
         }
         self.context.reset_loop_iteration_count();
         self.flag.store(false, Ordering::Relaxed);
-        self.slot.arm(deadline, cancel);
+        self.slot.arm(guard.deadline(), guard.cancel_token());
         let scope = interrupt::begin(&self.slot, &self.flag, limits.memory_bytes);
 
+        // Host calls see the guard while the script runs (nothing to arm
+        // without host functions).
+        let host = self.host.clone();
+        let armed = host.as_deref().map(|binding| binding.arm(guard));
         let outcome = self.run(input, &limits);
+        drop(armed);
 
         let reason = scope.finish();
         self.slot.disarm();
@@ -144,6 +191,7 @@ impl Runtime {
             Some(Reason::Memory(message)) => {
                 Err(Failure::Limit(polyscript_core::LimitKind::Memory, message))
             }
+            Some(Reason::Host(error)) => Err(Failure::Host(error)),
             None => outcome,
         };
         if matches!(&outcome, Err(f) if f.poisons()) {
@@ -157,6 +205,11 @@ impl Runtime {
         // registration (the patched registry is per context).
         self.context.clear_symbol_registry();
         Reply { outcome, clean }
+    }
+
+    /// The script's id.
+    pub(crate) fn script_id(&self) -> polyscript_core::ScriptId {
+        self.program.script_id
     }
 
     fn run(&mut self, input: &Map, limits: &Limits) -> Result<Value, Failure> {

@@ -175,13 +175,7 @@ impl WorkerInstance {
             None => Worker::spawn(&self.program, &self.config)
                 .map_err(|f| f.into_setup_error(self.script_id))?,
         };
-        let request = Request {
-            input: input.clone(),
-            deadline: guard.deadline(),
-            cancel: guard.cancel_token().clone(),
-            limits: *guard.limits(),
-        };
-        worker.slot.put_request(request);
+        worker.slot.put_request(Request::new(input, guard));
         worker.thread.unpark();
         let started = Instant::now();
         let mut stopping_since: Option<Instant> = None;
@@ -275,14 +269,10 @@ fn worker_main(
         return;
     }
     let slot = &exit.0;
+    let script_id = runtime.script_id();
     while let Some((request, caller)) = slot.next_request() {
         let reply = catch_unwind(AssertUnwindSafe(|| {
-            runtime.eval(
-                &request.input,
-                request.deadline,
-                &request.cancel,
-                request.limits,
-            )
+            runtime.eval(&request.input, &request.guard(script_id))
         }))
         .unwrap_or_else(|p| Reply {
             outcome: Err(Failure::Panic(panic_message(p.as_ref()))),

@@ -4,7 +4,7 @@ use polyscript_core::testkit::{self, Harness, NumberModel, Scenario};
 use polyscript_core::{AnyEvaluator, Evaluator, Limits, PoolConfig, Result, Source};
 use polyscript_js::{JsEngine, ThreadMode};
 
-/// The conformance kit in one thread mode.
+/// The conformance kit in one thread mode, with the kit's host functions.
 struct Js(ThreadMode);
 
 fn script(scenario: Scenario) -> &'static str {
@@ -38,6 +38,15 @@ fn script(scenario: Scenario) -> &'static str {
             "let x = [];\nfor (let i = 0; i < ctx.levels; i++) { x = [x, x]; }\nx"
         }
         Scenario::NonFiniteResult => "({ n: NaN })",
+        Scenario::HostCall => "({ sum: host.add(ctx.a, ctx.b), user: host.user(ctx.id) })",
+        Scenario::HostErrorCaught => {
+            "let caught = null;\ntry { host.fail(ctx.message); } catch (e) { caught = e.message; }\ncaught"
+        }
+        Scenario::HostErrorUncaught => "host.fail(ctx.message);\n'unreachable'",
+        Scenario::HostWrongArguments => "host.add(ctx.a)",
+        Scenario::HostSlowCall => "host.slow(ctx.ms);\n'done'",
+        Scenario::HostData => "host.tenant()",
+        Scenario::HostLoop => "while (true) { host.add(1, 1); }",
         other => panic!("no script for {other:?}"),
     }
 }
@@ -50,7 +59,10 @@ impl Harness for Js {
         pool: PoolConfig,
     ) -> Result<AnyEvaluator> {
         Ok(Evaluator::builder(
-            JsEngine::builder().thread_mode(self.0).build(),
+            JsEngine::builder()
+                .thread_mode(self.0)
+                .host_functions(testkit::host_functions())
+                .build(),
             Source::from_text(script(scenario)),
         )
         .limits(limits)
@@ -68,58 +80,12 @@ impl Harness for Js {
     }
 }
 
-/// Every check of the kit but the host-function ones (`testkit::host`):
-/// this engine does not bind `HostFunctions` yet, so `run_all` cannot pass.
-/// One named check of the kit.
-type NamedCheck = (&'static str, fn(&dyn Harness) -> testkit::Check);
-
-const CHECKS: &[NamedCheck] = &[
-    ("greeting", testkit::check_greeting),
-    ("nested", testkit::check_nested),
-    ("types round trip", testkit::check_types_round_trip),
-    ("compile error", testkit::check_compile_error),
-    ("runtime error", testkit::check_runtime_error),
-    ("repeated evals", testkit::check_repeated_evals),
-    ("isolation of globals", testkit::check_isolation),
-    (
-        "top-level declaration twice",
-        testkit::check_top_level_declaration,
-    ),
-    ("concurrency", testkit::check_concurrency),
-    ("timeout", testkit::check_timeout),
-    ("cancel", testkit::check_cancel),
-    ("operation limit", testkit::check_operation_limit),
-    ("memory limit", testkit::check_memory_limit),
-    ("deep recursion", testkit::check_deep_recursion),
-    ("sandbox: file", testkit::check_no_file_access),
-    ("sandbox: network", testkit::check_no_network_access),
-    ("sandbox: environment", testkit::check_no_env_access),
-    ("data: deep input", testkit::check_deep_input),
-    ("data: deep result", testkit::check_deep_result),
-    ("data: shared result", testkit::check_dag_result),
-    ("data: non-finite numbers", testkit::check_non_finite),
-    ("data: integers", testkit::check_integers),
-    ("data: negative zero", testkit::check_negative_zero),
-];
-
-fn run_checks(harness: &Js) {
-    let failures: Vec<String> = CHECKS
-        .iter()
-        .filter_map(|(name, check)| check(harness).err().map(|e| format!("{name}: {e}")))
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "conformance failures:\n  {}",
-        failures.join("\n  ")
-    );
-}
-
 #[test]
 fn conformance_on_caller_threads() {
-    run_checks(&Js(ThreadMode::CallerThread));
+    testkit::run_all(&Js(ThreadMode::CallerThread));
 }
 
 #[test]
 fn conformance_on_dedicated_threads() {
-    run_checks(&Js(ThreadMode::Dedicated));
+    testkit::run_all(&Js(ThreadMode::Dedicated));
 }

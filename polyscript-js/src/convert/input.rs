@@ -1,4 +1,5 @@
-//! The eval's input as the JavaScript object `ctx`.
+//! The eval's input as the JavaScript object `ctx`, and a host function's
+//! result as a JavaScript value (the same table, the same bounds).
 
 use boa_engine::object::builtins::JsArray;
 use boa_engine::property::PropertyDescriptor;
@@ -15,6 +16,16 @@ pub(crate) fn to_js(
     context: &mut Context,
 ) -> Result<JsValue, DataError> {
     object(input, 1, budget, context).map(JsValue::from)
+}
+
+/// One value (a host function's result) at the top level, within
+/// `budget`: converted exactly as the values inside `ctx` are.
+pub(crate) fn value_to_js(
+    item: &Value,
+    budget: &mut Budget,
+    context: &mut Context,
+) -> Result<JsValue, DataError> {
+    value(item, 0, budget, context)
 }
 
 fn value(
