@@ -58,7 +58,11 @@ pub fn workloads(scale: u64) -> Vec<Workload> {
             script: format!(
                 r#"let s = ""; for i in 0..{appends} {{ s += "line " + i + "\n"; }} s.len()"#
             ),
-            expected: json!((0..appends).map(|i| 6 + i.to_string().len() as u64).sum::<u64>()),
+            expected: json!(
+                (0..appends)
+                    .map(|i| 6 + i.to_string().len() as u64)
+                    .sum::<u64>()
+            ),
         },
     ]
 }

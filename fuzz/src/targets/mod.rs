@@ -6,14 +6,20 @@
 //! workspace's `tests/fuzz_seeds.rs` includes it (`#[path]`) to run every
 //! seed and every saved regression on stable Rust.
 
+// The engine surfaces need every engine; without them (the fuzz crate's
+// `--no-default-features --features http`, CI's quick smoke) only the core's
+// surfaces are built.
+#[cfg(all(feature = "rhai", feature = "lua", feature = "js", feature = "wasm"))]
 mod compile;
 mod context;
+#[cfg(all(feature = "rhai", feature = "lua", feature = "js", feature = "wasm"))]
 mod convert;
 #[cfg(feature = "http")]
 mod http;
 mod json;
 mod loaders;
 mod merge;
+#[cfg(all(feature = "rhai", feature = "lua", feature = "js", feature = "wasm"))]
 mod wasm;
 
 use arbitrary::Unstructured;
@@ -53,15 +59,29 @@ pub fn run(name: &str, data: &[u8]) {
             }
         }
         "context_serde" => context::context_serde(data),
+        #[cfg(all(feature = "rhai", feature = "lua", feature = "js", feature = "wasm"))]
         "convert_rhai" => convert::convert(convert::Target::Rhai, data),
+        #[cfg(all(feature = "rhai", feature = "lua", feature = "js", feature = "wasm"))]
         "convert_lua" => convert::convert(convert::Target::Lua, data),
+        #[cfg(all(feature = "rhai", feature = "lua", feature = "js", feature = "wasm"))]
         "convert_js" => convert::convert(convert::Target::Js, data),
+        #[cfg(all(feature = "rhai", feature = "lua", feature = "js", feature = "wasm"))]
         "convert_extism" => convert::convert(convert::Target::Extism, data),
+        #[cfg(all(feature = "rhai", feature = "lua", feature = "js", feature = "wasm"))]
         "convert_wasi" => convert::convert(convert::Target::Wasi, data),
+        #[cfg(all(feature = "rhai", feature = "lua", feature = "js", feature = "wasm"))]
         "compile_rhai" => compile::compile(compile::Language::Rhai, data),
+        #[cfg(all(feature = "rhai", feature = "lua", feature = "js", feature = "wasm"))]
         "compile_lua" => compile::compile(compile::Language::Lua, data),
+        #[cfg(all(feature = "rhai", feature = "lua", feature = "js", feature = "wasm"))]
         "compile_js" => compile::compile(compile::Language::Js, data),
+        #[cfg(all(feature = "rhai", feature = "lua", feature = "js", feature = "wasm"))]
         "wasm_module" => wasm::wasm_module(data),
+        #[cfg(not(all(feature = "rhai", feature = "lua", feature = "js", feature = "wasm")))]
+        "convert_rhai" | "convert_lua" | "convert_js" | "convert_extism" | "convert_wasi"
+        | "compile_rhai" | "compile_lua" | "compile_js" | "wasm_module" => {
+            panic!("the fuzz target {name} needs the engine features (rhai, lua, js, wasm)")
+        }
         other => panic!("no fuzz target named {other}"),
     }
 }
