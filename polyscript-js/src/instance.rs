@@ -139,13 +139,11 @@ fn eval_here(
         Some(entry) => entry,
         None => build(program, config).map_err(|f| f.into_setup_error(script_id))?,
     };
-    let reply = catch_unwind(AssertUnwindSafe(|| {
-        entry.runtime().eval(input, guard)
-    }))
-    .unwrap_or_else(|p| Reply {
-        outcome: Err(Failure::Panic(panic_message(p.as_ref()))),
-        clean: false,
-    });
+    let reply = catch_unwind(AssertUnwindSafe(|| entry.runtime().eval(input, guard)))
+        .unwrap_or_else(|p| Reply {
+            outcome: Err(Failure::Panic(panic_message(p.as_ref()))),
+            clean: false,
+        });
     if reply.clean {
         local::put(entry);
     } else {

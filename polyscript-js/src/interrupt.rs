@@ -171,7 +171,12 @@ pub(crate) fn stop(reason: Reason) -> JsError {
 /// host call made while the script unwinds runs no host code.
 pub(crate) fn is_stopped() -> bool {
     CURRENT
-        .try_with(|current| current.borrow().as_ref().is_some_and(|s| s.reason.is_some()))
+        .try_with(|current| {
+            current
+                .borrow()
+                .as_ref()
+                .is_some_and(|s| s.reason.is_some())
+        })
         .unwrap_or(true)
 }
 

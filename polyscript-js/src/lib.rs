@@ -292,13 +292,123 @@
 //! timeout and the operation limit bound those. Install the allocator for
 //! untrusted scripts.
 //!
+//! # Host functions
+//!
+//! A [`HostFunctions`](polyscript_core::host::HostFunctions) registry given
+//! to [`JsEngineBuilder::host_functions`] is bound in every instance as the
+//! global `host`: each registered function is `host.NAME(...)`, the same
+//! call as in Rhai and Lua.
+//!
+//! ```
+//! use polyscript_core::host::{HostError, HostFunctions};
+//! use polyscript_core::{EvalContext, Evaluator, Source, serde_json::json};
+//! use polyscript_js::JsEngine;
+//!
+//! let host = HostFunctions::new()
+//!     .register("price", |(sku, qty): (String, u64)| -> Result<u64, HostError> {
+//!         if sku.is_empty() {
+//!             return Err(HostError::new("no such product"));
+//!         }
+//!         Ok(250 * qty)
+//!     })
+//!     .register("user", |(id,): (String,)| Ok(json!({"id": id, "tags": ["a", "b"]})));
+//! let engine = JsEngine::builder().host_functions(host).build();
+//! let script = r#"
+//!     let error = null;
+//!     try { host.price("", 1); } catch (e) { error = e.message; }
+//!     const user = host.user(ctx.user);
+//!     const totals = [1, 2].map((qty) => host.price(ctx.sku, qty));
+//!     ({ total: host.price(ctx.sku, ctx.qty), tags: user.tags.length, totals, error,
+//!        known: "price" in host })
+//! "#;
+//! let evaluator = Evaluator::new(engine, Source::from_text(script))?;
+//! let data = json!({"sku": "sku-1", "qty": 2, "user": "u7"});
+//! let response = evaluator.eval(&EvalContext::with_data(data)?)?;
+//! assert_eq!(
+//!     response.value(),
+//!     &json!({"total": 500, "tags": 2, "totals": [250, 500],
+//!             "error": "price: no such product", "known": true})
+//! );
+//! # Ok::<(), polyscript_core::Error>(())
+//! ```
+//!
+//! * `host` is a frozen object bound as a read-only, non-configurable
+//!   global, built once per instance: assigning it, adding, changing or
+//!   deleting a property of it or of its functions, or changing its
+//!   prototype fails (silently in sloppy code, with a `TypeError` in strict
+//!   code and for `Object.defineProperty` / `Object.setPrototypeOf`), so
+//!   every eval sees the same `host`. A script may declare its own `host`
+//!   (`let`, a parameter), which shadows it in that eval only. Without a
+//!   registry `host` exists, empty.
+//! * **A name that is not registered is an error, not `undefined`:** reading
+//!   it (`host.nope`, `typeof host.nope`, and so calling it) throws
+//!   `TypeError: host.nope is not a registered host function (registered:
+//!   price, user)`. Test for a function with `"nope" in host` or
+//!   `Object.hasOwn(host, "nope")`; `Object.keys(host)` lists the names.
+//!   This holds for every string key `host` does not have, including
+//!   `Object.prototype`'s (`host` has no `toString`, `valueOf`, `toJSON`
+//!   or `then`), so converting `host` itself to a string or a result, or
+//!   awaiting it, throws the same error; symbol keys read as `undefined`.
+//!   (`host`'s prototype is a `Proxy` whose `get` trap throws: a registered
+//!   name is an ordinary property read and never reaches the trap.)
+//! * The functions ignore `this` (`const f = host.price; f(x, 1)` works)
+//!   and are not constructors. Any number of arguments may be passed (the
+//!   registry checks the count).
+//! * **Arguments** are converted as results are (the value table above,
+//!   right column, `JSON.stringify` semantics): each is a top-level value,
+//!   so `undefined`, a function or a symbol is `null`, `toJSON` and getters
+//!   run; nested at most [`Limits::data_depth`](polyscript_core::Limits)
+//!   levels, all of one call's together charged against the memory limit.
+//!   Then the registry deserializes them into the function's argument types
+//!   by the number rule: `3.0` is the integer 3, `2.5` is not an integer.
+//! * **Results** are converted as `ctx` is (the left column): plain objects
+//!   and arrays with the built-in prototypes, charged against the eval's
+//!   data depth and memory limit; an integer beyond ±(2^53 − 1) is refused,
+//!   never rounded.
+//! * Host functions may be called from anywhere in the script: callbacks of
+//!   `map` / `sort` / `replace`, getters, `toJSON`, promise jobs and `async`
+//!   functions. An `async` host function
+//!   ([`register_async`](polyscript_core::host::HostFunctions::register_async))
+//!   is an ordinary call in JavaScript, as in Lua and Rhai (it returns the
+//!   value, not a promise): the eval waits for it, within its deadline.
+//! * Both [`ThreadMode`]s call host functions on the thread that runs the
+//!   script (the instance's worker in [`ThreadMode::Dedicated`]; the
+//!   registry is `Send + Sync`). The [`CallContext`](polyscript_core::host::CallContext)
+//!   is the eval's: its deadline, cancellation token, script id and host
+//!   data (on a worker, rebuilt from the caller's, with `limits().timeout`
+//!   the time from the eval's start to its deadline).
+//! * With the accounting allocator, what a host function allocates and
+//!   frees during the call is not counted against the script (its meter is
+//!   paused for the call); what the script holds afterwards (the result) is,
+//!   at once.
+//!
+//! What goes wrong in a call:
+//!
+//! | case | in the script | uncaught |
+//! |---|---|---|
+//! | the function returns `Err(HostError)` | an `Error` whose `message` is `NAME: MESSAGE`; `try { .. } catch (e) { .. }` catches it | `Error::Runtime` (`Error: price: no such product`) with the line and column of the call |
+//! | wrong argument count or types | a `TypeError`: `NAME: takes 2 arguments, got 1`, `NAME: argument 2: invalid type: ...` | the same |
+//! | an argument with no JSON form (a cycle, NaN, a BigInt beyond 64 bits) or nested too deep | a `TypeError`: `NAME: argument 1.items[0]: ...`; an error thrown by a getter or `toJSON` the conversion runs is thrown as it is | the same |
+//! | a result too deep, or with an integer beyond ±(2^53 − 1) | an `Error`: `NAME: its result: ...` | the same |
+//! | the function panics | an `Error`: `NAME: panicked: MESSAGE` (the registry catches it; nothing unwinds through boa) | the same |
+//! | a name that is not registered | a `TypeError` naming it (above), on reading it | the same |
+//! | the deadline passes or the token fires (before, during or after the call, also in an `async` function), or the function stops the eval ([`HostError::interrupt`](polyscript_core::host::HostError::interrupt)) | the eval stops: no `catch` or `finally` runs | `Timeout` / `Cancelled` / the function's error |
+//! | an argument or result larger than the memory limit | the eval stops | `LimitExceeded(Memory)` naming the function |
+//!
+//! A loop of host calls is stopped by every limit, as any other loop.
+//! Once an eval is stopped, no further host call runs a host function.
+//! An engine without host functions pays nothing per eval for them; with
+//! some, an eval makes the guard visible to them (two pointer writes).
+//!
 //! # Sandbox
 //!
 //! boa_engine has no file, network, process or environment API, and none is
 //! added; `setTimeout` and friends do not exist. Promise jobs run only to
 //! settle a promise result (see "Scripts"); `import()`, `Atomics.waitAsync`
 //! and `FinalizationRegistry` callbacks never run. The optional `console`
-//! writes to `tracing`. Built-ins are frozen (see "Compile once, isolate
+//! writes to `tracing`. Host functions (above) are the only capability a
+//! script gets from the embedding program, and only those registered.
+//! Built-ins are frozen (see "Compile once, isolate
 //! every eval"). The `Symbol.for` registry belongs to the context (in boa
 //! 0.22 it was one for the whole process) and is emptied after every eval.
 //!

@@ -12,8 +12,7 @@ use common::MODES;
 use polyscript_core::host::{HostError, HostFunctions};
 use polyscript_core::serde_json::{Value, json};
 use polyscript_core::{
-    CancelToken, Error, EvalContext, Evaluator, LimitKind, Limits, PoolConfig, Source,
-    testkit,
+    CancelToken, Error, EvalContext, Evaluator, LimitKind, Limits, PoolConfig, Source, testkit,
 };
 use polyscript_js::{JsEngine, ThreadMode};
 
@@ -42,7 +41,9 @@ fn registry() -> HostFunctions {
         })
         .register("big", |(n,): (usize,)| Ok("x".repeat(n)))
         .register("huge_int", |(): ()| Ok(u64::MAX))
-        .register("boom", |(): ()| -> Result<(), HostError> { panic!("kaboom") })
+        .register("boom", |(): ()| -> Result<(), HostError> {
+            panic!("kaboom")
+        })
         .register_async("later", |(n,): (i64,)| async move { Ok(n + 1) })
 }
 
@@ -151,6 +152,10 @@ tags.push("d");
   proto: Object.getPrototypeOf(u) === Object.prototype,
   appended: tags,
   typeof_sum: typeof host.add(1, 2),
+  detached: (() => { const f = host.add; return f(2, 3); })(),
+  called: host.add.call(null, 3, 3),
+  construct: (() => { try { new host.add(1, 2); return "constructed"; } catch (e) { return e.name; } })(),
+  fn_name: host.add.name,
 })"#,
             mode,
             json!({}),
@@ -161,6 +166,7 @@ tags.push("d");
             json!({
                 "name": "USER U2", "tags": 2, "is_array": true, "proto": true,
                 "appended": ["a", "b", "c", "d"], "typeof_sum": "number",
+                "detached": 5, "called": 6, "construct": "TypeError", "fn_name": "add",
             }),
             "{mode:?}"
         );
@@ -237,11 +243,13 @@ fn an_uncaught_host_error_ends_the_eval_naming_the_function_and_the_line() {
 fn wrong_arguments_uncaught_name_the_function_and_the_argument() {
     for mode in MODES {
         let message = runtime_message(run("host.add(1)", mode, json!({})));
-        assert_eq!(message, "TypeError: add: takes 2 arguments, got 1", "{mode:?}");
+        assert_eq!(
+            message, "TypeError: add: takes 2 arguments, got 1",
+            "{mode:?}"
+        );
         let message = runtime_message(run("host.user(7)", mode, json!({})));
         assert_eq!(
-            message,
-            "TypeError: user: argument 1: invalid type: integer `7`, expected a string",
+            message, "TypeError: user: argument 1: invalid type: integer `7`, expected a string",
             "{mode:?}"
         );
     }
@@ -426,7 +434,11 @@ fn a_slow_host_call_counts_against_the_deadline() {
                 matches!(outcome, Err(Error::Timeout { .. })),
                 "{mode:?} {script}: {outcome:?}"
             );
-            assert!(start.elapsed() < PROMPTLY, "{mode:?}: {:?}", start.elapsed());
+            assert!(
+                start.elapsed() < PROMPTLY,
+                "{mode:?}: {:?}",
+                start.elapsed()
+            );
             // The evaluator keeps working.
             let ok = evaluator_with("host.slow(1)", mode, limits, registry());
             assert_eq!(common::run(&ok, json!({})).unwrap(), json!(1));
@@ -499,10 +511,18 @@ fn host_functions_see_the_host_data_of_their_own_eval() {
             let ctx = EvalContext::with_data(json!({}))
                 .unwrap()
                 .with_host_data(tenant.to_owned());
-            assert_eq!(ev.eval(&ctx).unwrap().into_value(), json!(tenant), "{mode:?}");
+            assert_eq!(
+                ev.eval(&ctx).unwrap().into_value(),
+                json!(tenant),
+                "{mode:?}"
+            );
         }
         let plain = EvalContext::with_data(json!({})).unwrap();
-        assert_eq!(ev.eval(&plain).unwrap().into_value(), json!(null), "{mode:?}");
+        assert_eq!(
+            ev.eval(&plain).unwrap().into_value(),
+            json!(null),
+            "{mode:?}"
+        );
     }
 }
 
@@ -595,8 +615,14 @@ cycle.self = cycle;
                 && text("nan").contains("NaN"),
             "{got}"
         );
-        assert!(text("infinity").starts_with("TypeError: echo: argument 1: "), "{got}");
-        assert!(text("bigint").starts_with("TypeError: echo: argument 1: "), "{got}");
+        assert!(
+            text("infinity").starts_with("TypeError: echo: argument 1: "),
+            "{got}"
+        );
+        assert!(
+            text("bigint").starts_with("TypeError: echo: argument 1: "),
+            "{got}"
+        );
         assert!(
             text("second").starts_with("add: argument 2: invalid type: map"),
             "{got}"
@@ -718,15 +744,22 @@ fn one_registry_serves_many_engines_and_both_thread_modes() {
     );
     assert_eq!(common::run(&caller, json!({"n": 2})).unwrap(), json!(4));
     assert_eq!(common::run(&dedicated, json!({"n": 2})).unwrap(), json!(8));
-    assert!(engine(ThreadMode::Dedicated, shared).host_functions().contains("twice"));
+    assert!(
+        engine(ThreadMode::Dedicated, shared)
+            .host_functions()
+            .contains("twice")
+    );
     assert!(JsEngine::new().host_functions().is_empty());
     // From many threads at once, on one pooled evaluator per mode.
     for mode in MODES {
         let ev = Arc::new(
-            Evaluator::builder(engine(mode, registry()), Source::from_text("host.add(ctx.n, 1)"))
-                .pool(PoolConfig::default().with_max_size(4))
-                .build()
-                .unwrap(),
+            Evaluator::builder(
+                engine(mode, registry()),
+                Source::from_text("host.add(ctx.n, 1)"),
+            )
+            .pool(PoolConfig::default().with_max_size(4))
+            .build()
+            .unwrap(),
         );
         let threads: Vec<_> = (0..4)
             .map(|t| {
@@ -760,7 +793,12 @@ fn a_call_depth_that_needs_a_worker_still_reaches_host_functions() {
     let ctx = EvalContext::with_data(json!({}))
         .unwrap()
         .with_host_data("worker".to_owned());
-    let ev = evaluator_with("host.tenant()", ThreadMode::CallerThread, limits, registry());
+    let ev = evaluator_with(
+        "host.tenant()",
+        ThreadMode::CallerThread,
+        limits,
+        registry(),
+    );
     assert_eq!(ev.eval(&ctx).unwrap().into_value(), json!("worker"));
 }
 
@@ -770,7 +808,9 @@ fn the_uncaught_error_location_is_the_call() {
         let err = run("\n\n  host.add(1);", mode, json!({})).unwrap_err();
         match err {
             Error::Runtime { location, .. } => {
-                assert_eq!(location.map(|l| l.line), Some(3), "{mode:?}");
+                let location = location.expect("a location");
+                assert_eq!(location.line, 3, "{mode:?}");
+                assert!(location.column.is_some(), "{mode:?}: {location:?}");
             }
             other => panic!("{other:?}"),
         }

@@ -88,14 +88,16 @@ pub(super) fn host_call(
     }));
     outcome.unwrap_or_else(|payload| {
         let message = polyscript_core::panic_message(payload.as_ref());
-        Err(interrupt::stop(Reason::Host(Box::new(Error::EnginePanic {
-            engine: EngineKind::JavaScript,
-            script_id: guard.script_id(),
-            message: format!(
-                "in the host function binding of {}: {message}",
-                function.name()
-            ),
-        }))))
+        Err(interrupt::stop(Reason::Host(Box::new(
+            Error::EnginePanic {
+                engine: EngineKind::JavaScript,
+                script_id: guard.script_id(),
+                message: format!(
+                    "in the host function binding of {}: {message}",
+                    function.name()
+                ),
+            },
+        ))))
     })
 }
 
