@@ -371,6 +371,12 @@
 //!   ([`register_async`](polyscript_core::host::HostFunctions::register_async))
 //!   is an ordinary call in JavaScript, as in Lua and Rhai (it returns the
 //!   value, not a promise): the eval waits for it, within its deadline.
+//!   Its future is polled on the thread that runs the script; in
+//!   [`ThreadMode::Dedicated`] (and for caller-thread evals that move to a
+//!   worker for a large call depth) that is the instance's worker, which has
+//!   not entered the caller's tokio runtime, so a future that needs tokio's
+//!   timers or I/O fails there (`NAME: panicked: ...`); run such evals in
+//!   [`ThreadMode::CallerThread`].
 //! * Both [`ThreadMode`]s call host functions on the thread that runs the
 //!   script (the instance's worker in [`ThreadMode::Dedicated`]; the
 //!   registry is `Send + Sync`). The [`CallContext`](polyscript_core::host::CallContext)

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::MODES;
-use polyscript_core::host::{HostError, HostFunctions};
+use polyscript_core::host::{CallContext, HostError, HostFunctions};
 use polyscript_core::serde_json::{Value, json};
 use polyscript_core::{
     CancelToken, Error, EvalContext, Evaluator, LimitKind, Limits, PoolConfig, Source, testkit,
@@ -26,7 +26,9 @@ const PROMPTLY: Duration = Duration::from_secs(5);
 /// * `cmp(a, b)` → `a - b`, for sort comparators
 /// * `deep(n)` → a list nested `n` levels; `big(n)` → `n` bytes of `x`;
 ///   `huge_int()` → `u64::MAX`
-/// * `boom()` panics; `later(n)` is async and returns `n + 1`
+/// * `boom()` panics; `later(n)` is async and returns `n + 1`; `never()`
+///   is async and never completes; `stop()` stops the eval with its own
+///   error
 fn registry() -> HostFunctions {
     testkit::host_functions()
         .register("echo", |(v,): (Value,)| Ok(v))
@@ -45,6 +47,18 @@ fn registry() -> HostFunctions {
             panic!("kaboom")
         })
         .register_async("later", |(n,): (i64,)| async move { Ok(n + 1) })
+        .register_async("never", |(): ()| {
+            std::future::pending::<Result<(), HostError>>()
+        })
+        .register_with_context(
+            "stop",
+            |call: &CallContext<'_>, (): ()| -> Result<(), HostError> {
+                Err(HostError::interrupt(call.guard().limit_error(
+                    LimitKind::Operations,
+                    "the host's own reason",
+                )))
+            },
+        )
 }
 
 fn engine(mode: ThreadMode, registry: HostFunctions) -> JsEngine {
@@ -443,6 +457,38 @@ fn a_slow_host_call_counts_against_the_deadline() {
             let ok = evaluator_with("host.slow(1)", mode, limits, registry());
             assert_eq!(common::run(&ok, json!({})).unwrap(), json!(1));
         }
+    }
+}
+
+#[test]
+fn an_async_host_function_is_bounded_by_the_deadline_and_a_function_may_stop_the_eval() {
+    let limits = Limits::default().with_timeout(Duration::from_millis(300));
+    for mode in MODES {
+        let ev = evaluator_with(
+            "try { host.never(); } catch (e) { 'caught' }",
+            mode,
+            limits,
+            registry(),
+        );
+        let start = Instant::now();
+        let outcome = common::run(&ev, json!({}));
+        assert!(
+            matches!(outcome, Err(Error::Timeout { .. })),
+            "{mode:?}: {outcome:?}"
+        );
+        assert!(start.elapsed() < PROMPTLY);
+        let ev = evaluator("try { host.stop(); } catch (e) { 'caught' }", mode);
+        match common::run(&ev, json!({})) {
+            Err(Error::LimitExceeded {
+                limit: LimitKind::Operations,
+                message,
+                ..
+            }) => assert_eq!(message, "the host's own reason"),
+            other => panic!("{mode:?}: expected the function's own error, got {other:?}"),
+        }
+        // The evaluator keeps working.
+        let ev = evaluator_with("host.later(ctx.n)", mode, limits, registry());
+        assert_eq!(common::run(&ev, json!({"n": 1})).unwrap(), json!(2));
     }
 }
 
