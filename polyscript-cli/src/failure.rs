@@ -111,7 +111,7 @@ fn kind(error: &Error) -> &'static str {
 pub(crate) fn error_json(error: &Error, file: Option<&Path>) -> Value {
     let mut object = json!({
         "kind": kind(error),
-        "message": error.to_string(),
+        "message": full_message(error),
     });
     if let Some(file) = file {
         object["file"] = json!(file.display().to_string());
@@ -151,7 +151,7 @@ pub(crate) fn render(error: &Error, file: &Path) {
             let diagnostic = Diagnostic::error()
                 .with_message(headline(error))
                 .with_labels(vec![Label::primary((), start..end).with_message(label)])
-                .with_notes(vec![error.to_string()]);
+                .with_notes(vec![full_message(error)]);
             // termcolor's `Auto` looks at TERM only: no colours when stderr
             // is a pipe or a file.
             let colors = if std::io::stderr().is_terminal() {
@@ -162,11 +162,25 @@ pub(crate) fn render(error: &Error, file: &Path) {
             let mut writer = StandardStream::stderr(colors);
             let config = term::Config::default();
             if term::emit_to_write_style(&mut writer, &config, &files, &diagnostic).is_err() {
-                eprintln!("error: {shown}: {error}");
+                eprintln!("error: {shown}: {}", full_message(error));
             }
         }
-        _ => eprintln!("error: {shown}: {error}"),
+        _ => eprintln!("error: {shown}: {}", full_message(error)),
     }
+}
+
+/// `error`'s text followed by its sources' (a failed step's own error, the
+/// I/O error behind a load error), each after `: `: polyscript's errors say
+/// their cause once, as the source, not in their own text.
+pub(crate) fn full_message(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut next = std::error::Error::source(error);
+    while let Some(cause) = next {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    text
 }
 
 /// The first line of a diagnostic: what kind of error, in which engine.

@@ -169,12 +169,19 @@ pub enum Error {
     },
 
     /// A script or module could not be loaded.
+    ///
+    /// When an I/O operation failed, `message` says which one and `source`
+    /// is the operating system's error (returned by
+    /// [`source()`](std::error::Error::source), not repeated in the Display).
     #[error("cannot load {origin}: {message}")]
     Load {
         /// The path, URL (credentials removed) or other origin.
         origin: String,
         /// What went wrong.
         message: String,
+        /// The I/O error behind it, if any.
+        #[source]
+        source: Option<std::io::Error>,
     },
 
     /// Data was rejected: an empty key, a wrong type, nesting past
@@ -233,8 +240,10 @@ pub enum Error {
     },
 
     /// A step of a coordinated operation (a pipeline stage, a map-reduce
-    /// chunk) failed; `source` is its own error.
-    #[error("{kind} {index} ({engine} script {script_id}) failed: {source}")]
+    /// chunk) failed; `source` is its own error. The Display says which step
+    /// failed; the step's error is [`source()`](std::error::Error::source)
+    /// (error reporters print the chain, so it is not repeated here).
+    #[error("{kind} {index} ({engine} script {script_id}) failed")]
     Step {
         /// Stage or chunk.
         kind: crate::coordinate::StepKind,
@@ -268,11 +277,26 @@ impl Error {
         }
     }
 
-    /// Shorthand for an [`Error::Load`].
+    /// Shorthand for an [`Error::Load`] with no I/O error behind it.
     pub fn load(origin: impl fmt::Display, message: impl fmt::Display) -> Self {
         Error::Load {
             origin: origin.to_string(),
             message: message.to_string(),
+            source: None,
+        }
+    }
+
+    /// An [`Error::Load`] for a failed I/O operation: `what` names it
+    /// ("cannot open the file"), `error` becomes the error's source.
+    pub fn load_io(
+        origin: impl fmt::Display,
+        what: impl fmt::Display,
+        error: std::io::Error,
+    ) -> Self {
+        Error::Load {
+            origin: origin.to_string(),
+            message: what.to_string(),
+            source: Some(error),
         }
     }
 
@@ -363,6 +387,42 @@ mod tests {
         assert!(text.contains("line 3, column 7"), "{text}");
         assert_eq!(err.location(), Some(Location::new(3, 7)));
         assert_eq!(err.engine(), Some(EngineKind::Lua));
+    }
+
+    #[test]
+    fn a_step_error_names_the_step_once_and_chains_its_cause() {
+        use std::error::Error as _;
+        let inner = Error::Runtime {
+            engine: EngineKind::Lua,
+            script_id: ScriptId::of(b"x"),
+            message: "boom".into(),
+            location: None,
+        };
+        let err = Error::Step {
+            kind: crate::coordinate::StepKind::Stage,
+            index: 1,
+            engine: EngineKind::Lua,
+            script_id: ScriptId::of(b"x"),
+            source: Box::new(inner),
+        };
+        let text = err.to_string();
+        assert!(text.contains("stage 1"), "{text}");
+        assert!(
+            !text.contains("boom"),
+            "the cause is the source, not the text: {text}"
+        );
+        assert!(err.source().is_some_and(|s| s.to_string().contains("boom")));
+    }
+
+    #[test]
+    fn a_load_error_keeps_its_io_error_as_source() {
+        use std::error::Error as _;
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let err = Error::load_io("a.lua", "cannot open the file", io);
+        assert_eq!(err.to_string(), "cannot load a.lua: cannot open the file");
+        let source = err.source().expect("the io error");
+        assert_eq!(source.to_string(), "gone");
+        assert!(Error::load("a.lua", "bad").source().is_none());
     }
 
     #[test]

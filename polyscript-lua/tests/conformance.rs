@@ -103,10 +103,10 @@ return 'done'"
 impl Harness for Lua {
     fn evaluator(&self, s: Scenario, limits: Limits, pool: PoolConfig) -> Result<AnyEvaluator> {
         let Some(text) = script(s) else {
-            return Err(Error::Load {
-                origin: format!("{s:?}"),
-                message: "the Lua harness has no script for this scenario".into(),
-            });
+            return Err(Error::load(
+                format!("{s:?}"),
+                "the Lua harness has no script for this scenario",
+            ));
         };
         let engine = LuaEngine::builder()
             .host_functions(testkit::host_functions())

@@ -71,7 +71,7 @@ fn read_capped(reader: impl Read, max_bytes: u64, origin: &dyn fmt::Display) -> 
     reader
         .take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(|e| Error::load(origin, e))?;
+        .map_err(|e| Error::load_io(origin, "cannot read it", e))?;
     if bytes.len() as u64 > max_bytes {
         return Err(Error::load(
             origin,
@@ -114,7 +114,8 @@ impl FileLoader {
 impl Loader for FileLoader {
     fn load(&self) -> Result<Source> {
         let shown = self.path.display();
-        let file = std::fs::File::open(&self.path).map_err(|e| Error::load(&shown, e))?;
+        let file = std::fs::File::open(&self.path)
+            .map_err(|e| Error::load_io(&shown, "cannot open the file", e))?;
         let bytes = read_capped(file, self.max_bytes, &shown)?;
         Ok(Source::new(bytes, Origin::File(self.path.clone())))
     }

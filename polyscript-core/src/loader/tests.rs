@@ -45,7 +45,11 @@ fn reader_errors_are_load_errors() {
         }
     }
     let err = ReaderLoader::new(Broken).load().unwrap_err();
-    assert!(err.to_string().contains("disk on fire"), "{err}");
+    // The I/O error is the source, said once (not also in the text).
+    assert!(err.to_string().contains("cannot read it"), "{err}");
+    assert!(!err.to_string().contains("disk on fire"), "{err}");
+    let source = std::error::Error::source(&err).expect("the io error");
+    assert_eq!(source.to_string(), "disk on fire");
 }
 
 #[test]
