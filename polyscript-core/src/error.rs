@@ -9,8 +9,10 @@ use crate::script_id::ScriptId;
 /// `Result` with [`Error`] as the error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Where in a script an error was found (1-based, as editors count).
+/// Where in a script an error was found (1-based, as editors count). Build
+/// one with [`Location::new`], [`Location::line`] or [`Location::at`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Location {
     /// Line number, starting at 1.
     pub line: u32,
@@ -30,6 +32,11 @@ impl Location {
     /// A location where only the line is known.
     pub fn line(line: u32) -> Self {
         Self { line, column: None }
+    }
+
+    /// A location with a line and, if known, a column.
+    pub fn at(line: u32, column: Option<u32>) -> Self {
+        Self { line, column }
     }
 }
 

@@ -38,8 +38,11 @@ use crate::engine::EngineKind;
 use crate::error::{Error, Result};
 use crate::script_id::ScriptId;
 
-/// How a pool is sized.
+/// How a pool is sized. Build one from [`PoolConfig::default`] (or
+/// [`PoolConfig::new`]) and the `with_*` methods; fields can be read and
+/// assigned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PoolConfig {
     /// Instances created up front (so instantiation errors surface when the
     /// evaluator is built, and the first eval does not pay for one).
@@ -63,6 +66,12 @@ impl Default for PoolConfig {
 }
 
 impl PoolConfig {
+    /// The default config: one instance created up front, at most twice
+    /// the cores (at least 4), a 10 s acquire timeout.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     /// This config with another maximum size (at least 1).
     pub fn with_max_size(mut self, max_size: usize) -> Self {
         self.max_size = max_size.max(1);
@@ -83,8 +92,9 @@ impl PoolConfig {
     }
 }
 
-/// Counters describing a pool.
+/// Counters describing a pool (read them; pools make them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct PoolStats {
     /// Instances created since the pool was made.
     pub created: u64,

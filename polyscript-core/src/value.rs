@@ -10,6 +10,7 @@ pub type Map = serde_json::Map<String, Value>;
 
 /// The type of a [`Value`], with integers and floats told apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ValueType {
     /// `null` (Rhai `()`, Lua `nil`, JS `null`/`undefined`).
     Null,

@@ -11,10 +11,10 @@ use crate::budget::{Stopped, Trip};
 /// A rhai position as a 1-based [`Location`] (`None` when rhai has none).
 pub(crate) fn location(pos: Position) -> Option<Location> {
     let line = u32::try_from(pos.line()?).ok()?;
-    Some(Location {
+    Some(Location::at(
         line,
-        column: pos.position().and_then(|c| u32::try_from(c).ok()),
-    })
+        pos.position().and_then(|c| u32::try_from(c).ok()),
+    ))
 }
 
 /// A parse error as [`Error::Compile`] with rhai's line and column. The
@@ -177,8 +177,11 @@ fn write_call_site(out: &mut Bounded, pos: Position) -> fmt::Result {
         Some(Location {
             line,
             column: Some(column),
+            ..
         }) => write!(out, " (called at line {line}, column {column})"),
-        Some(Location { line, column: None }) => write!(out, " (called at line {line})"),
+        Some(Location {
+            line, column: None, ..
+        }) => write!(out, " (called at line {line})"),
         None => Ok(()),
     }
 }

@@ -2,6 +2,7 @@
 
 /// How WASM instances are used across evals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum InstancePolicy {
     /// A fresh, fully isolated instance for every eval (the default): nothing
     /// one eval writes to linear memory or globals is seen by the next.

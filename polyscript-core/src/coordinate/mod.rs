@@ -21,6 +21,7 @@ use workers::run_indexed;
 
 /// Which part of a coordinated operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StepKind {
     /// A pipeline stage.
     Stage,
@@ -97,6 +98,7 @@ impl fmt::Debug for Stage {
 
 /// Everything a pipeline run produced.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PipelineOutput {
     /// Each stage's response, in order; the last one is the result.
     pub responses: Vec<Response>,

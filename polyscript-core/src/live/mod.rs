@@ -84,6 +84,7 @@ pub enum LiveEvent {
 
 /// The state of a live script, for a status page.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LiveStatus {
     /// The version serving now.
     pub script_id: ScriptId,

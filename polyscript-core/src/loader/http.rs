@@ -481,6 +481,7 @@ impl fmt::Debug for HttpLoader {
 /// and `Last-Modified` headers, sent back as `If-None-Match` /
 /// `If-Modified-Since` by [`HttpLoader::load_if_changed`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Validators {
     /// The `ETag` header, if the server sent one.
     pub etag: Option<String>,
@@ -489,6 +490,14 @@ pub struct Validators {
 }
 
 impl Validators {
+    /// Validators saved from an earlier fetch (e.g. across restarts).
+    pub fn new(etag: Option<String>, last_modified: Option<String>) -> Self {
+        Validators {
+            etag,
+            last_modified,
+        }
+    }
+
     /// Whether there is nothing to validate with (the first fetch).
     pub fn is_empty(&self) -> bool {
         self.etag.is_none() && self.last_modified.is_none()

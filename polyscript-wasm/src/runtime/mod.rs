@@ -44,6 +44,7 @@ const MEMORIES_PER_INSTANCE: u32 = 3;
 
 /// How a runtime allocates instances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Allocation {
     /// Slots reserved up front and reset in place between instances (with
     /// explicit bounds checks instead of guard pages): instantiation makes no
@@ -58,6 +59,7 @@ pub enum Allocation {
 
 /// Which wasmtime compiler a runtime compiles modules with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Compiler {
     /// Cranelift, wasmtime's optimizing compiler (the default): the fastest
     /// guest code, the slowest compile (most of a cold start: ~0.1 s for the
