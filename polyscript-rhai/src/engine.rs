@@ -12,7 +12,7 @@ use rhai::{AST, Dynamic, Scope};
 use crate::budget::{self, Stopped, Trip};
 use crate::builder::{Options, RhaiEngineBuilder};
 use crate::setup::EngineLimits;
-use crate::stack::{EvalStack, Sizes};
+use crate::stack::{self, Sizes};
 use crate::{convert, errors, host, setup, teardown};
 
 /// The name under which scripts see their input.
@@ -85,8 +85,9 @@ impl fmt::Debug for RhaiProgram {
     }
 }
 
-/// A Rhai instance: its own configured `rhai::Engine`, its own `AST` and
-/// its own eval stack (see the crate docs, "Limits").
+/// A Rhai instance: its own configured `rhai::Engine` and its own `AST`;
+/// its evals run on the eval stack of the thread that runs them (see the
+/// crate docs, "Limits").
 ///
 /// Rhai keeps no state between runs of an `AST` (every eval gets a fresh
 /// `Scope`), so sharing one engine and `AST` between threads would be correct
@@ -94,15 +95,17 @@ impl fmt::Debug for RhaiProgram {
 /// all threads share, and measured on 2 cores a shared engine + `AST` got
 /// *slower* with a second thread (1.11 → 1.35 µs per eval) while per-thread
 /// copies scaled 2× (0.55 µs per eval). So each pooled instance builds its own
-/// engine and compiles the already-validated script once, when it is created
-/// (the pool keeps it; evals never compile).
+/// engine (cheap: rhai's packages and polyscript's built-ins are modules
+/// built once per process) and its own copy of the already-validated
+/// script's statements when it is created (the pool keeps it; evals never
+/// compile). A script with functions is compiled again instead, as rhai
+/// offers no deep copy of them.
 pub struct RhaiInstance {
     engine: rhai::Engine,
     ast: AST,
     /// The limits `engine` has now (evals only call rhai's setters when
     /// theirs differ).
     applied: EngineLimits,
-    stack: EvalStack,
 }
 
 impl fmt::Debug for RhaiInstance {
@@ -162,12 +165,22 @@ impl Engine for RhaiEngine {
     }
 
     fn instantiate(&self, program: &RhaiProgram, limits: &Limits) -> Result<RhaiInstance> {
-        let (mut engine, ast) = compile_with(
-            &self.options,
-            program.script_id,
-            &program.text,
-            &program.name,
-        )?;
+        let (mut engine, ast) = if program.ast.has_functions() {
+            // Its own copy of the script's functions (rhai has no public
+            // deep copy of them): every eval clones the `Arc`s of the
+            // functions it calls, which must not be ones all threads share.
+            compile_with(
+                &self.options,
+                program.script_id,
+                &program.text,
+                &program.name,
+            )?
+        } else {
+            // The statements copied (not shared: the same reason) and a
+            // fresh, empty function library, without parsing again.
+            let engine = setup::build_engine(&self.options, program.script_id, &program.text);
+            (engine, program.ast.clone_statements_only())
+        };
         let mut applied = EngineLimits::BUILT;
         let metered = metered(limits);
         EngineLimits::for_limits(limits, metered).apply(&mut applied, &mut engine);
@@ -175,7 +188,6 @@ impl Engine for RhaiEngine {
             engine,
             ast,
             applied,
-            stack: EvalStack::new(Sizes::for_limits(limits, metered)),
         })
     }
 
@@ -195,12 +207,10 @@ impl Engine for RhaiEngine {
         // rhai's setters only when they differ from the previous eval's.
         EngineLimits::for_limits(limits, metered)
             .apply(&mut instance.applied, &mut instance.engine);
-        let RhaiInstance {
-            engine, ast, stack, ..
-        } = instance;
+        let RhaiInstance { engine, ast, .. } = instance;
         let sizes = Sizes::for_limits(limits, metered);
         let host = self.options.host.registry();
-        let value = stack.run(sizes, !host.is_empty(), |floor| {
+        let value = stack::run(sizes, !host.is_empty(), |floor| {
             run(engine, ast, ctx, guard, metered, floor, host)
         })?;
         let result = convert::from_rhai(&value, &mut Budget::for_limits(limits))

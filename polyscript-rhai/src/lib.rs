@@ -135,9 +135,11 @@
 //!
 //! rhai walks values recursively (cloning, dropping, hashing, comparing,
 //! printing) with no hook in between, so a value nested a few thousand
-//! levels deep would overflow a thread's stack. Each instance therefore runs
-//! its evals on its own stack (reserved, not committed, so only the pages a
-//! deep eval touches become resident, and those are given back after it):
+//! levels deep would overflow a thread's stack. Evals therefore run on a
+//! stack of their own, one per thread that evals (shared by the instances
+//! that run there, so an idle instance costs none; reserved, not committed,
+//! so only the pages a deep eval touches become resident, and those are
+//! given back after it):
 //! room for the script's calls (64 KiB per level of `call_depth`, or the
 //! memory limit's worth without one) plus a reserve of 8 × the memory limit
 //! (16 × the memory limit or 48 bytes per operation without the allocator,

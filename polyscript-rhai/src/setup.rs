@@ -5,8 +5,11 @@
 use std::time::Instant;
 
 use polyscript_core::{Limits, ScriptId};
-use rhai::Dynamic;
+use std::sync::OnceLock;
+
 use rhai::module_resolvers::DummyModuleResolver;
+use rhai::packages::{Package, StandardPackage};
+use rhai::{Dynamic, Module, Shared};
 
 use crate::builder::Options;
 use crate::{budget, builtins, host};
@@ -100,13 +103,33 @@ impl EngineLimits {
     }
 }
 
+/// How many strings an engine interns: rhai's own default, which
+/// `rhai::Engine::new` sets and `new_raw` does not.
+const MAX_STRINGS_INTERNED: usize = 256; // rhai::default_limits, not exported without `internals`
+
+/// rhai's standard packages (what `rhai::Engine::new` registers), built once
+/// per process and shared by every engine: building them registers some
+/// thousand functions, which cost ~200 µs and ~200 KB per engine when each
+/// engine built its own.
+fn standard_package() -> Shared<Module> {
+    static PACKAGE: OnceLock<Shared<Module>> = OnceLock::new();
+    PACKAGE
+        .get_or_init(|| StandardPackage::new().as_shared_module())
+        .clone()
+}
+
 /// A `rhai::Engine` for the script `script_id` (whose source is `text`),
 /// configured from `options`. Built once per compiled script and per
-/// instance (it costs tens of microseconds), never per eval; each eval then
-/// sets its own limits ([`EngineLimits::apply`]).
+/// instance (a few microseconds: the packages are shared), never per eval;
+/// each eval then sets its own limits ([`EngineLimits::apply`]).
 pub(crate) fn build_engine(options: &Options, script_id: ScriptId, text: &str) -> rhai::Engine {
     let started = Instant::now();
-    let mut engine = rhai::Engine::new();
+    // What `rhai::Engine::new` does, with the standard packages shared
+    // instead of built again; its file module resolver and its `print` and
+    // `debug` to stdout are replaced below in any case.
+    let mut engine = rhai::Engine::new_raw();
+    engine.set_max_strings_interned(MAX_STRINGS_INTERNED);
+    engine.register_global_module(standard_package());
 
     // Sandbox. rhai's standard library has no file, network, process or
     // environment functions; modules and `eval` are the remaining doors.

@@ -1,4 +1,4 @@
-//! [`EvalStack`]: the native stack an instance runs its evals on.
+//! [`run`]: the native stack evals run on, one per thread.
 //!
 //! rhai walks values recursively in plain Rust code that calls no hook:
 //! cloning (every read of a variable), dropping, hashing (`switch`) a value
@@ -9,7 +9,7 @@
 //! script of a few thousand levels — well within any memory limit — would
 //! abort the process with a stack overflow.
 //!
-//! So each instance reserves its own stack, sized from the limits
+//! So evals run on a stack of their own, sized from the limits
 //! ([`Sizes`]): a *data reserve* of [`DATA_STACK_PER_MEMORY_BYTE`] × the
 //! memory limit, enough for rhai to clone or drop the deepest value the memory
 //! limit lets a script build, plus room for the script's own calls
@@ -17,7 +17,11 @@
 //! (`psm::on_stack`, a few instructions per switch); `on_progress` stops the
 //! script with a call-depth error when its recursion reaches the data reserve,
 //! and the recursive built-ins polyscript overrides do the same
-//! ([`budget::ensure_stack`](crate::budget::ensure_stack)). The memory is
+//! ([`budget::ensure_stack`](crate::budget::ensure_stack)). The stack is the
+//! thread's, not the instance's: evals on one thread run one at a time, so a
+//! process holding thousands of instances maps a stack per thread that
+//! evals, not per instance (each was a mapping pair and up to 4 GiB of
+//! address space). The memory is
 //! reserved, not committed (`MAP_NORESERVE`): only pages a deep eval touches
 //! become resident, and those are given back after the eval
 //! ([`RECLAIM_ABOVE`]).
@@ -26,6 +30,8 @@
 //! `psm` support) or reserved (`mmap` refused), evals run on the calling
 //! thread's stack: the call-depth guard still holds, but rhai's walks over
 //! values nested deeper than that stack allows are not protected.
+
+use std::cell::Cell;
 
 use polyscript_core::Limits;
 
@@ -117,51 +123,69 @@ fn data_reserve(limits: &Limits, metered: bool) -> usize {
     reserve.clamp(MIN_DATA_STACK as u64, MAX_DATA_STACK as u64) as usize
 }
 
-/// The stack of one instance (or none, where it cannot be had).
-#[derive(Debug)]
-pub(crate) struct EvalStack {
-    region: Option<region::Region>,
+thread_local! {
+    /// This thread's eval stack while no eval runs on it (`None` before the
+    /// first eval, and while one runs).
+    static STACK: Cell<Option<region::Region>> = const { Cell::new(None) };
 }
 
-impl EvalStack {
-    /// A stack of `sizes`.
-    pub(crate) fn new(sizes: Sizes) -> EvalStack {
-        EvalStack {
-            region: region::Region::map(sizes.total()),
-        }
+/// Runs `f` on the calling thread's eval stack, giving it the stack floor
+/// below which the script must stop: `sizes.calls` below the top.
+///
+/// One stack per thread, shared by every instance that evals there, mapped
+/// on the thread's first eval and grown when an eval's `sizes` need more
+/// (it keeps the largest): an idle instance costs no stack, no address space
+/// and no mapping, however many a process holds. A nested eval (a host
+/// function evaluating another script on this thread) finds the stack in use
+/// and runs on a stack of its own, mapped for it (the larger of the two is
+/// kept afterwards). With `host_calls`, the script may call host functions,
+/// which then run on the calling thread's stack
+/// ([`trampoline`](crate::trampoline)).
+pub(crate) fn run<R>(sizes: Sizes, host_calls: bool, f: impl FnOnce(usize) -> R) -> R {
+    let mut region = STACK.try_with(Cell::take).ok().flatten();
+    if region.as_ref().is_none_or(|r| r.size() < sizes.total()) {
+        // The old one first: the address space of both is not needed.
+        drop(region.take());
+        region = region::Region::map(sizes.total());
     }
+    match region {
+        Some(region) => {
+            let mut kept = Keep(Some(region));
+            let region = kept.0.as_mut().expect("just set");
+            let floor = region.base() + region.size() - sizes.calls;
+            let _left = host_calls.then(crate::trampoline::leave);
+            region.run(move || f(floor))
+        }
+        None => f(thread_floor()),
+    }
+}
 
-    /// Whether evals run on the instance's own stack.
-    #[cfg(test)]
-    pub(crate) fn is_own(&self) -> bool {
-        self.region.is_some()
-    }
+/// Gives the stack back to the thread when the eval ends, returns or
+/// unwinds (keeping the larger one if a nested eval left its own).
+struct Keep(Option<region::Region>);
 
-    /// Runs `f` on this stack, giving it the stack floor below which the
-    /// script must stop: `sizes.calls` below the top. Grows the stack first
-    /// if it is too small for `sizes` (per-call limits above the instance's).
-    /// With `host_calls`, the script may call host functions, which then run
-    /// on the calling thread's stack ([`trampoline`](crate::trampoline)).
-    pub(crate) fn run<R>(
-        &mut self,
-        sizes: Sizes,
-        host_calls: bool,
-        f: impl FnOnce(usize) -> R,
-    ) -> R {
-        if let Some(region) = &self.region
-            && region.size() < sizes.total()
-        {
-            self.region = region::Region::map(sizes.total());
-        }
-        match &mut self.region {
-            Some(region) => {
-                let floor = region.base() + region.size() - sizes.calls;
-                let _left = host_calls.then(crate::trampoline::leave);
-                region.run(move || f(floor))
-            }
-            None => f(thread_floor()),
-        }
+impl Drop for Keep {
+    fn drop(&mut self) {
+        let Some(ours) = self.0.take() else { return };
+        let _ = STACK.try_with(|slot| {
+            let larger = match slot.take() {
+                Some(theirs) if theirs.size() > ours.size() => theirs,
+                _ => ours,
+            };
+            slot.set(Some(larger));
+        });
     }
+}
+
+/// Whether this thread has an eval stack of its own now.
+#[cfg(test)]
+pub(crate) fn thread_has_stack() -> bool {
+    STACK.with(|slot| {
+        let region = slot.take();
+        let has = region.is_some();
+        slot.set(region);
+        has
+    })
 }
 
 /// The stack floor on the calling thread's own stack (0: unknown).
@@ -447,20 +471,22 @@ mod tests {
             calls: MIN_CALL_STACK,
             data: MIN_DATA_STACK,
         };
-        let mut stack = EvalStack::new(sizes);
-        if !stack.is_own() {
+        // Mapped on the thread's first eval, where it can be.
+        let own = run(sizes, false, |_| ());
+        let _ = own;
+        if !thread_has_stack() {
             return;
         }
         // ~200 bytes a level: 50 000 levels need ~10 MiB, far more than a
         // test thread's 2 MiB.
-        let got = stack.run(sizes, false, |floor| {
+        let got = run(sizes, false, |floor| {
             assert!(budget::stack_address() > floor);
             depth(50_000)
         });
         assert_eq!(got, 50_000);
         // A panic on the stack comes back as a panic.
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            stack.run(sizes, false, |_| panic!("boom"))
+            run(sizes, false, |_| panic!("boom"))
         }));
         assert!(caught.is_err());
         // A larger request grows the stack.
@@ -468,6 +494,17 @@ mod tests {
             calls: 2 * MIN_CALL_STACK,
             ..sizes
         };
-        assert_eq!(stack.run(bigger, false, |_| 7), 7);
+        assert_eq!(run(bigger, false, |_| 7), 7);
+        assert!(thread_has_stack(), "given back after a panic and a growth");
+        // A nested eval runs on a stack of its own: the outer one is in use.
+        let nested = run(sizes, false, |outer_floor| {
+            assert!(!thread_has_stack());
+            run(sizes, false, |inner_floor| {
+                assert_ne!(outer_floor, inner_floor);
+                depth(50_000)
+            })
+        });
+        assert_eq!(nested, 50_000);
+        assert!(thread_has_stack());
     }
 }
