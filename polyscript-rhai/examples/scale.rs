@@ -18,9 +18,7 @@ const GREETING: &str = r#"let g = "Hello, " + ctx.name + "!"; #{greeting: g, len
 
 /// A distinct script per tenant (`i` makes each one different).
 fn tenant_script(i: usize) -> String {
-    format!(
-        r#"let g = "Hello, " + ctx.name + " #{i}"; #{{greeting: g, length: g.len() + {i}}}"#
-    )
+    format!(r#"let g = "Hello, " + ctx.name + " #{i}"; #{{greeting: g, length: g.len() + {i}}}"#)
 }
 
 /// Resident bytes of this process.

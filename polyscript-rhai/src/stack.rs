@@ -472,8 +472,7 @@ mod tests {
             data: MIN_DATA_STACK,
         };
         // Mapped on the thread's first eval, where it can be.
-        let own = run(sizes, false, |_| ());
-        let _ = own;
+        run(sizes, false, |_| ());
         if !thread_has_stack() {
             return;
         }

@@ -12,7 +12,7 @@ const EVALUATORS: usize = 1_000;
 /// A script of its own per tenant, one with functions every third (those
 /// instances compile their own copy of the functions).
 fn tenant_script(i: usize) -> String {
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         format!("fn add(x) {{ x + {i} }} #{{tenant: {i}, n: add(ctx.n)}}")
     } else {
         format!("#{{tenant: {i}, n: ctx.n + {i}}}")
@@ -21,7 +21,12 @@ fn tenant_script(i: usize) -> String {
 
 /// Memory mappings of this process (None where /proc is not there).
 fn mappings() -> Option<usize> {
-    Some(std::fs::read_to_string("/proc/self/maps").ok()?.lines().count())
+    Some(
+        std::fs::read_to_string("/proc/self/maps")
+            .ok()?
+            .lines()
+            .count(),
+    )
 }
 
 #[test]
