@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use boa_engine::object::JsPrototype;
 use boa_engine::property::{PropertyDescriptor, PropertyKey};
-use boa_engine::{Context, JsObject, JsResult, JsValue, js_string};
+use boa_engine::{Context, JsObject, JsResult, JsString, JsValue, js_string};
 
 /// The global object of one context, and what it looked like after
 /// instantiation.
@@ -72,7 +72,13 @@ impl Globals {
     /// object's own keys are always a superset of the baseline, and when
     /// their count equals the baseline's, nothing was added — the common
     /// case costs one key listing, not a diff.
-    pub(crate) fn restore(&mut self, context: &mut Context) -> JsResult<bool> {
+    ///
+    /// `allowed` are the names the script's own declarations make global
+    /// `var`s (see `JsProgram::global_vars`): a non-deletable global by any
+    /// other name is unclean too, so that every program sharing the context
+    /// (they all declare the same names) sees exactly the globals it would
+    /// see alone.
+    pub(crate) fn restore(&mut self, context: &mut Context, allowed: &[String]) -> JsResult<bool> {
         let global = &self.global;
         if !global.set(js_string!("ctx"), JsValue::undefined(), false, context)?
             || !global.is_extensible(context)?
@@ -101,13 +107,25 @@ impl Globals {
             {
                 continue;
             }
-            if reset_var(global, &key, context)? {
+            if allowed
+                .iter()
+                .any(|name| key == PropertyKey::from(JsString::from(name.as_str())))
+                && reset_var(global, &key, context)?
+            {
                 self.sticky.push(key);
             } else {
                 clean = false;
             }
         }
         Ok(clean)
+    }
+}
+
+impl Globals {
+    /// Takes the realm's current number of global lexical bindings as the
+    /// baseline (after compiling a script, before it runs).
+    pub(crate) fn rebase(&mut self, context: &mut Context) {
+        self.lexical_bindings = context.realm().scope().num_bindings();
     }
 }
 

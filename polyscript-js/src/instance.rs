@@ -8,7 +8,7 @@ use polyscript_core::{Guard, Map, Result, ScriptId, Value, panic_message};
 use crate::engine::JsConfig;
 use crate::failure::Failure;
 use crate::program::JsProgram;
-use crate::runtime::{Reply, Runtime};
+use crate::runtime::Reply;
 use crate::worker::WorkerInstance;
 use crate::{local, stack};
 
@@ -18,14 +18,16 @@ use crate::{local, stack};
 /// the context is or the context runs where the caller is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ThreadMode {
-    /// (Default.) Evals run on the thread that calls `eval`, with a context
-    /// that thread keeps per program: built on the thread's first eval of the
-    /// program (≈0.5 ms), reused afterwards, dropped when the program is gone
-    /// (noticed on the thread's next eval) or the thread ends. No hand-off, so
-    /// an eval costs about what the engine itself costs, and threads scale.
+    /// (Default.) Evals run on the thread that calls `eval`, in a context
+    /// that thread keeps and shares between programs: built on the thread's
+    /// first eval (≈0.5 ms), reused afterwards, dropped when the thread ends
+    /// (or the context cannot be cleaned). Each program compiles its script
+    /// into it once per thread. No hand-off, so an eval costs about what the
+    /// engine itself costs, and threads scale.
     ///
-    /// Each thread holds at most 16 idle contexts (one per program, least
-    /// recently used dropped first). The deadline and the cancel token stop
+    /// Each thread holds at most 16 idle contexts (one per engine and set of
+    /// global `var` names, least recently used dropped first; see the crate
+    /// docs, "Many scripts in one process"). The deadline and the cancel token stop
     /// the script wherever it is, inside native calls too (the shared
     /// watchdog thread raises the context's interrupt flag). Only an eval
     /// that needs more native stack than the calling thread has left (a
@@ -64,9 +66,10 @@ enum Inner {
 }
 
 impl JsInstance {
-    /// A new instance. In caller-thread mode this builds a context on the
-    /// calling thread and keeps it there (replacing an idle one of the same
-    /// program), so a pool's warm-up warms the thread that builds it.
+    /// A new instance. In caller-thread mode this compiles the script into
+    /// the calling thread's shared context (building that first if the
+    /// thread has none for it), so a pool's warm-up warms the thread that
+    /// builds it and reports a script boa cannot compile.
     pub(crate) fn new(program: &JsProgram, config: &Arc<JsConfig>) -> Result<Self> {
         let script_id = program.script_id;
         let program = Arc::new(program.clone());
@@ -76,9 +79,16 @@ impl JsInstance {
             }
             ThreadMode::CallerThread => {
                 // Building a context runs no script: the base stack is enough.
-                let entry = stack::with_stack(stack::needed_for(0), || build(&program, config))
-                    .map_err(|f| f.into_setup_error(script_id))?;
-                local::put(entry);
+                let shared = stack::with_stack(stack::needed_for(0), || {
+                    let mut shared = match local::take(&program, config) {
+                        Some(shared) => shared,
+                        None => build(&program, config)?,
+                    };
+                    let prepared = guarded(|| shared.prepare(&program));
+                    local::put(shared);
+                    prepared
+                });
+                shared.map_err(|f| f.into_setup_error(script_id))?;
                 Inner::CallerThread {
                     program,
                     config: Arc::clone(config),
@@ -118,15 +128,18 @@ impl JsInstance {
     }
 }
 
-/// Builds a runtime for this thread's cache, turning a panic inside boa into
-/// a failure.
-fn build(program: &JsProgram, config: &Arc<JsConfig>) -> Result<local::Entry, Failure> {
-    catch_unwind(AssertUnwindSafe(|| Runtime::new(program.clone(), config)))
+/// Runs `f`, turning a panic inside boa into a failure.
+fn guarded<T>(f: impl FnOnce() -> Result<T, Failure>) -> Result<T, Failure> {
+    catch_unwind(AssertUnwindSafe(f))
         .unwrap_or_else(|p| Err(Failure::Panic(panic_message(p.as_ref()))))
-        .map(|runtime| local::Entry::new(&program.identity, config, runtime))
 }
 
-/// One eval on the calling thread with its cached runtime for `program`
+/// Builds a shared context for this thread's cache.
+fn build(program: &JsProgram, config: &Arc<JsConfig>) -> Result<Box<local::Shared>, Failure> {
+    guarded(|| local::Shared::new(program, config))
+}
+
+/// One eval on the calling thread in its shared context for `program`
 /// (the caller checked that the thread has stack enough).
 fn eval_here(
     program: &Arc<JsProgram>,
@@ -135,20 +148,20 @@ fn eval_here(
     guard: &Guard<'_>,
     script_id: ScriptId,
 ) -> Result<Value> {
-    let mut entry = match local::take(&program.identity, config) {
-        Some(entry) => entry,
+    let mut shared = match local::take(program, config) {
+        Some(shared) => shared,
         None => build(program, config).map_err(|f| f.into_setup_error(script_id))?,
     };
-    let reply = catch_unwind(AssertUnwindSafe(|| entry.runtime().eval(input, guard)))
+    let reply = catch_unwind(AssertUnwindSafe(|| shared.eval(program, input, guard)))
         .unwrap_or_else(|p| Reply {
             outcome: Err(Failure::Panic(panic_message(p.as_ref()))),
             clean: false,
         });
     if reply.clean {
-        local::put(entry);
+        local::put(shared);
     } else {
         // A context that panicked may panic again while dropping.
-        let _ = catch_unwind(AssertUnwindSafe(move || drop(entry)));
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(shared)));
     }
     reply.outcome.map_err(|f| f.into_error(guard))
 }
@@ -159,7 +172,7 @@ mod tests {
     use polyscript_core::{EvalContext, Evaluator, Source};
 
     use crate::JsEngine;
-    use crate::local::{MAX_CACHED_PER_THREAD, cached_on_this_thread};
+    use crate::local::cached_on_this_thread;
 
     fn eval_once(ev: &Evaluator<JsEngine>, n: i64) -> polyscript_core::Value {
         let input = EvalContext::with_data(json!({ "n": n })).expect("input");
@@ -168,26 +181,9 @@ mod tests {
 
     /// Each test runs on its own thread, so the cache starts empty.
     #[test]
-    fn a_thread_keeps_one_runtime_per_program_and_drops_dead_ones() {
+    fn programs_share_one_context_per_thread_and_dead_scripts_go() {
         let engine = JsEngine::new();
-        let first = Evaluator::new(engine.clone(), Source::from_text("ctx.n + 1")).expect("build");
-        assert_eq!(eval_once(&first, 1), json!(2));
-        assert_eq!(eval_once(&first, 2), json!(3));
-        assert_eq!(cached_on_this_thread(), 1, "one runtime, reused");
-        drop(first);
-        let second = Evaluator::new(engine, Source::from_text("ctx.n + 2")).expect("build");
-        assert_eq!(eval_once(&second, 1), json!(3));
-        assert_eq!(
-            cached_on_this_thread(),
-            1,
-            "the dropped program's runtime went"
-        );
-    }
-
-    #[test]
-    fn a_thread_keeps_a_bounded_number_of_runtimes() {
-        let engine = JsEngine::new();
-        let evaluators: Vec<_> = (0..MAX_CACHED_PER_THREAD + 4)
+        let evaluators: Vec<_> = (0..100)
             .map(|i| {
                 Evaluator::new(engine.clone(), Source::from_text(format!("ctx.n + {i}")))
                     .expect("build")
@@ -196,8 +192,37 @@ mod tests {
         for (i, ev) in evaluators.iter().enumerate() {
             assert_eq!(eval_once(ev, 1), json!(1 + i as i64));
         }
-        assert_eq!(cached_on_this_thread(), MAX_CACHED_PER_THREAD);
-        // An evicted program still evaluates (it builds a runtime again).
-        assert_eq!(eval_once(&evaluators[0], 5), json!(5));
+        assert_eq!(
+            cached_on_this_thread(),
+            (1, 100),
+            "one context, 100 scripts"
+        );
+        drop(evaluators);
+        let last = Evaluator::new(engine, Source::from_text("ctx.n + 2")).expect("build");
+        // The sweep comes after as many evals as there are scripts.
+        for _ in 0..=101.max(super::local::SWEEP_AFTER_FOR_TESTS) {
+            assert_eq!(eval_once(&last, 1), json!(3));
+        }
+        assert_eq!(
+            cached_on_this_thread(),
+            (1, 1),
+            "the dropped programs' scripts went"
+        );
+    }
+
+    #[test]
+    fn programs_with_different_global_vars_get_different_contexts() {
+        let engine = JsEngine::new();
+        let a = Evaluator::new(engine.clone(), Source::from_text("var a = ctx.n; a")).expect("a");
+        let b = Evaluator::new(engine.clone(), Source::from_text("var b = ctx.n; b")).expect("b");
+        let c = Evaluator::new(engine, Source::from_text("var a = 2 * ctx.n; a")).expect("c");
+        assert_eq!(eval_once(&a, 1), json!(1));
+        assert_eq!(eval_once(&b, 2), json!(2));
+        assert_eq!(eval_once(&c, 3), json!(6));
+        assert_eq!(
+            cached_on_this_thread(),
+            (2, 3),
+            "a and c share, b has its own"
+        );
     }
 }

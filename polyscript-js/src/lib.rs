@@ -111,8 +111,10 @@
 //!
 //! [`compile`](polyscript_core::Engine::compile) parses the script (syntax
 //! errors, whether `main` exists) and keeps its text. boa ties a parsed
-//! `Script` to one context and realm, so every instance parses and compiles
-//! it to bytecode once, when it is created; evals run that bytecode and never
+//! `Script` to one context and realm, so the script is parsed and compiled
+//! to bytecode once per context it runs in (once per thread in the default
+//! mode, when an instance is created or on the first eval on a thread;
+//! once per instance in dedicated mode); evals run that bytecode and never
 //! parse again. Compiling is bounded:
 //!
 //! * the source may have at most
@@ -172,7 +174,7 @@
 //!   defines its own property (their descriptors are accessors, which
 //!   `Object.getOwnPropertyDescriptor` shows).
 //!
-//! Freezing costs ≈4 ms per instance in an unoptimised build (≈5 ms for the
+//! Freezing costs ≈4 ms per context in an unoptimised build (≈5 ms for the
 //! whole context), nothing per eval.
 //!
 //! **The global object** is not frozen: scripts may add globals, and after
@@ -204,9 +206,8 @@
 //! is the [`ThreadMode`]:
 //!
 //! * [`ThreadMode::CallerThread`] (default): an eval runs on the thread that
-//!   calls it, with a context that thread keeps for the program (built on
-//!   its first eval there; at most 16 idle contexts per thread; a dropped
-//!   program's contexts go on each thread's next eval). No hand-off: two
+//!   calls it, in a context that thread keeps and shares between programs
+//!   (see "Many scripts in one process"). No hand-off: two
 //!   threads get twice the throughput. The native stack left on the calling
 //!   thread is checked against the recursion limit first; only when it is
 //!   too small (e.g. no `call_depth` limit) does the eval run on a worker
@@ -225,6 +226,41 @@
 //!
 //! Either way the instance handle is `Send`, which is what the core pool
 //! needs, and `Evaluator<JsEngine>` is `Send + Sync`.
+//!
+//! # Many scripts in one process
+//!
+//! A boa context is big: its realm's intrinsics (every built-in constructor,
+//! prototype and method, frozen by the lockdown, with their property maps
+//! and shapes) take ≈1 MiB, and building one takes ≈0.5 ms (release). A
+//! compiled script is small: its bytecode, constants and source text, a few
+//! KiB for a typical rule. So in caller-thread mode a thread does not keep
+//! a context per program: it keeps **one context per engine and set of
+//! global `var` names**, and each program compiles its script into it once
+//! (at instantiation, or on its first eval on another thread) and keeps the
+//! compiled `Script` there. A thread serving 10 000 programs holds one
+//! context and 10 000 scripts, and an eval of any of them costs what a hot
+//! eval costs: one lookup of the program's script, no context built.
+//!
+//! Sharing a context keeps programs exactly as isolated as two evals of one
+//! program: the built-ins are frozen, and after every eval the globals are
+//! restored (above), whichever program ran. The one thing an eval may leave
+//! on the global object is a global `var` (or sloppy block function) its
+//! script declares, reset to `undefined`, as these cannot be deleted; so
+//! programs share a context only when they declare exactly the same such
+//! names (computed by boa's own analysis at compile time; scripts that use
+//! `let` / `const`, strict scripts and function-free sloppy scripts declare
+//! none and all share one). A non-deletable global by any other name
+//! (`Object.defineProperty(globalThis, 'x', {writable: true})`) makes the
+//! context unclean, and it is rebuilt. A context that is rebuilt (after an
+//! unclean eval, a timeout or a memory limit) drops every script compiled
+//! into it: each program compiles again on its next eval on that thread.
+//!
+//! What a thread holds: at most 16 idle contexts (different engines or
+//! `var` sets; the least recently used goes first) and one compiled script
+//! per program it served, dropped a few evals after its program is gone
+//! (every evaluator of it dropped; the sweep is amortised, no cost per
+//! eval). [`ThreadMode::Dedicated`] keeps a context and a thread per
+//! instance: use it for few, busy scripts, not for many tenants.
 //!
 //! # Limits
 //!
@@ -333,7 +369,7 @@
 //! ```
 //!
 //! * `host` is a frozen object bound as a read-only, non-configurable
-//!   global, built once per instance: assigning it, adding, changing or
+//!   global, built once per context: assigning it, adding, changing or
 //!   deleting a property of it or of its functions, or changing its
 //!   prototype fails (silently in sloppy code, with a `TypeError` in strict
 //!   code and for `Object.defineProperty` / `Object.setPrototypeOf`), so
@@ -461,6 +497,8 @@ pub use engine::{
 };
 pub use instance::{JsInstance, ThreadMode};
 pub use program::JsProgram;
+#[doc(hidden)]
+pub use runtime::contexts_built;
 
 /// The boa_engine crate this engine is built on, for code that needs its own API.
 pub use boa_engine;

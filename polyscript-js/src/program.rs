@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use boa_engine::ast::declaration::Declaration;
+use boa_engine::ast::operations::{annex_b_function_declarations_names, var_declared_names};
 use boa_engine::ast::scope::Scope;
 use boa_engine::ast::{Position, StatementListItem};
 use boa_engine::interner::Interner;
@@ -38,6 +39,12 @@ pub struct JsProgram {
     pub(crate) origin: String,
     /// The script's id.
     pub(crate) script_id: ScriptId,
+    /// The global `var`s the wrapped script declares (its `var`
+    /// statements outside functions and, in sloppy mode, the functions
+    /// declared in blocks, Annex B), sorted: the only non-deletable globals
+    /// an eval of it may leave, and so the key of the context it shares
+    /// with other programs on a thread (see `local.rs`).
+    pub(crate) global_vars: Arc<[String]>,
     /// Identity of this compilation, shared by its clones: the key under
     /// which threads cache runtimes of it (see `local.rs`).
     pub(crate) identity: Arc<()>,
@@ -133,19 +140,41 @@ pub(crate) fn compile(source: &Source, config: &JsConfig, limits: &Limits) -> Re
         has_main,
         origin: source.origin().to_string(),
         script_id: source.id(),
+        global_vars: Arc::from(Vec::new()),
         identity: Arc::new(()),
     };
 
     // 3. The wrapped text must parse too: a block has a few early errors a
     //    script does not (e.g. two top-level functions with the same name).
-    parse(&program.wrapped, limits, |_, _| ()).map_err(|e| {
+    let global_vars = parse(&program.wrapped, limits, global_var_names).map_err(|e| {
         let (message, position) = describe(&e, &program.wrapped);
         compile_error(
             format!("SyntaxError: {message} (top-level declarations are block-scoped per eval)"),
             position.map(|(l, c)| program.unwrap_location(l, c)),
         )
     })?;
-    Ok(program)
+    Ok(JsProgram {
+        global_vars,
+        ..program
+    })
+}
+
+/// The names `GlobalDeclarationInstantiation` makes non-deletable global
+/// properties for `script` (boa's own analysis, as its bytecompiler runs
+/// it), sorted and without repeats.
+fn global_var_names(script: &boa_engine::ast::Script, interner: &Interner) -> Arc<[String]> {
+    let mut names: Vec<String> = var_declared_names(script)
+        .into_iter()
+        .chain(if script.strict() {
+            Vec::new()
+        } else {
+            annex_b_function_declarations_names(script)
+        })
+        .map(|sym| interner.resolve_expect(sym).to_string())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    Arc::from(names)
 }
 
 /// Why a parse failed: the parser's error, or the memory limit.

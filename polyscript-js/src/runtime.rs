@@ -1,6 +1,7 @@
 //! One boa `Context` with the script parsed and compiled once; lives on the
 //! thread that made it (boa's GC heap is thread-local).
 
+use std::cell::Cell;
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -28,6 +29,19 @@ use crate::{console, errors, host, lockdown, memory, stack};
 /// Recursion limit used when `Limits::call_depth` is `None` (boa needs one:
 /// native re-entry recurses on the Rust stack).
 pub(crate) const UNLIMITED_CALL_DEPTH: usize = 4096;
+
+thread_local! {
+    /// How many boa contexts this thread has built (see [`contexts_built`]).
+    static CONTEXTS_BUILT: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many boa contexts the calling thread has built so far (contexts of
+/// dedicated-mode workers are built on their own threads): for tests and
+/// measurements that check contexts are reused.
+#[doc(hidden)]
+pub fn contexts_built() -> u64 {
+    CONTEXTS_BUILT.with(Cell::get)
+}
 
 /// What one eval needs, sent to the worker thread: the input and what the
 /// worker rebuilds the caller's [`Guard`] from (see [`Request::guard`]).
@@ -87,13 +101,13 @@ pub(crate) struct Reply {
     pub(crate) clean: bool,
 }
 
-/// The context, the compiled script, the global baseline and the
-/// interrupt plumbing.
+/// The context, the global baseline and the interrupt plumbing: everything
+/// but the scripts, which are compiled into it (see [`Runtime::compile`]).
+/// One runtime serves every program whose scripts were compiled into it;
+/// between evals nothing of one eval is left (see `Globals::restore`).
 pub(crate) struct Runtime {
     context: Context,
-    script: Script,
     globals: Globals,
-    program: JsProgram,
     jobs: Rc<Jobs>,
     /// The context's interrupt flag (boa's `set_interrupt_flag`).
     flag: Arc<AtomicBool>,
@@ -106,13 +120,9 @@ pub(crate) struct Runtime {
 }
 
 impl Runtime {
-    /// Builds the context, installs the sandbox globals, freezes the
-    /// built-ins and parses + compiles the script once.
-    pub(crate) fn new(mut program: JsProgram, config: &JsConfig) -> Result<Self, Failure> {
-        // The runtime keeps the program's text and origin for its errors,
-        // but not its identity: threads' caches hold runtimes and detect a
-        // dropped program by that identity having no strong owner left.
-        program.identity = Arc::new(());
+    /// Builds the context, installs the sandbox globals and freezes the
+    /// built-ins.
+    pub(crate) fn new(config: &JsConfig) -> Result<Self, Failure> {
         let setup = |e: JsError| Failure::Panic(format!("cannot set up a boa context: {e}"));
         let jobs = Rc::new(Jobs::default());
         let mut context = Context::builder()
@@ -120,6 +130,7 @@ impl Runtime {
             .job_executor(Rc::clone(&jobs))
             .build()
             .map_err(setup)?;
+        CONTEXTS_BUILT.with(|n| n.set(n.get() + 1));
         let flag = Arc::new(AtomicBool::new(false));
         context.set_interrupt_flag(Some(Arc::clone(&flag)));
         context
@@ -131,21 +142,11 @@ impl Runtime {
         memory::install(&mut context, polyscript_core::alloc::is_installed()).map_err(setup)?;
         let tamed = lockdown::freeze_builtins(&mut context, &["ctx"]).map_err(setup)?;
         let host = host::install(&mut context, &config.host_functions).map_err(setup)?;
-
-        let path = Path::new(&program.origin);
-        let source = JsSource::from_bytes(program.wrapped.as_bytes()).with_path(path);
-        let script = stack::for_compile(|| {
-            Script::parse(source, None, &mut context)
-                .and_then(|script| script.codeblock(&mut context).map(|_| script))
-        })
-        .map_err(|e| Failure::Compile(e.to_string(), None))?;
         let globals = Globals::lock(&mut context).map_err(setup)?;
         let slot = Slot::new(Arc::clone(&flag));
         Ok(Runtime {
             context,
-            script,
             globals,
-            program,
             jobs,
             flag,
             slot,
@@ -154,9 +155,34 @@ impl Runtime {
         })
     }
 
-    /// Runs the script once with `input` for the eval `guard` describes,
-    /// then restores the globals.
-    pub(crate) fn eval(&mut self, input: &Map, guard: &Guard<'_>) -> Reply {
+    /// Parses and compiles `program`'s script to bytecode in this context
+    /// (once per program and context; evals run the result). Runs no script
+    /// code.
+    pub(crate) fn compile(&mut self, program: &JsProgram) -> Result<Script, Failure> {
+        let path = Path::new(&program.origin);
+        let source = JsSource::from_bytes(program.wrapped.as_bytes()).with_path(path);
+        let context = &mut self.context;
+        let script = stack::for_compile(|| {
+            Script::parse(source, None, context)
+                .and_then(|script| script.codeblock(context).map(|_| script))
+        })
+        .map_err(|e| Failure::Compile(e.to_string(), None))?;
+        // Compiling may declare bindings in the realm's scope; no eval ran
+        // since the last restore, so the count now is the clean baseline.
+        self.globals.rebase(&mut self.context);
+        Ok(script)
+    }
+
+    /// Runs `script` (compiled by [`compile`](Self::compile) for `program`)
+    /// once with `input` for the eval `guard` describes, then restores the
+    /// globals.
+    pub(crate) fn eval(
+        &mut self,
+        script: &Script,
+        program: &JsProgram,
+        input: &Map,
+        guard: &Guard<'_>,
+    ) -> Reply {
         let limits = *guard.limits();
         {
             let rl = self.context.runtime_limits_mut();
@@ -176,7 +202,7 @@ impl Runtime {
         // without host functions).
         let host = self.host.clone();
         let armed = host.as_deref().map(|binding| binding.arm(guard));
-        let outcome = self.run(input, &limits);
+        let outcome = self.run(script, program, input, &limits);
         drop(armed);
 
         let reason = scope.finish();
@@ -200,44 +226,51 @@ impl Runtime {
                 clean: false,
             };
         }
-        let clean = self.globals.restore(&mut self.context).unwrap_or(false);
+        let clean = self
+            .globals
+            .restore(&mut self.context, &program.global_vars)
+            .unwrap_or(false);
         // No script value outlives the eval, so neither does a `Symbol.for`
         // registration (the patched registry is per context).
         self.context.clear_symbol_registry();
         Reply { outcome, clean }
     }
 
-    /// The script's id.
-    pub(crate) fn script_id(&self) -> polyscript_core::ScriptId {
-        self.program.script_id
-    }
-
-    fn run(&mut self, input: &Map, limits: &Limits) -> Result<Value, Failure> {
+    fn run(
+        &mut self,
+        script: &Script,
+        program: &JsProgram,
+        input: &Map,
+        limits: &Limits,
+    ) -> Result<Value, Failure> {
         let mut budget = Budget::for_limits(limits);
         let input = input::to_js(input, &mut budget, &mut self.context)
             .map_err(|e| Failure::Data(e, Direction::Input))?;
         match self.globals.set_ctx(input, &mut self.context) {
             Ok(true) => {}
             Ok(false) => return Err(Failure::Panic("cannot set ctx".into())),
-            Err(e) => return Err(self.classify(&e)),
+            Err(e) => return Err(self.classify(&e, program)),
         }
 
-        let completion = self
-            .script
+        let completion = script
             .evaluate(&mut self.context)
-            .map_err(|e| self.classify(&e))?;
-        let value = self.await_promise(completion)?;
+            .map_err(|e| self.classify(&e, program))?;
+        let value = self.await_promise(completion, program)?;
 
         let mut budget = Budget::for_limits(limits);
         result::from_js(&value, &mut budget, &mut self.context).map_err(|e| match e {
             result::ResultError::Data(e) => Failure::Data(e, Direction::Result),
-            result::ResultError::Js(e) => self.classify(&e),
+            result::ResultError::Js(e) => self.classify(&e, program),
         })
     }
 
     /// A promise the script completed with, settled (running its jobs);
     /// any other value as it is.
-    fn await_promise(&mut self, completion: JsValue) -> Result<JsValue, Failure> {
+    fn await_promise(
+        &mut self,
+        completion: JsValue,
+        program: &JsProgram,
+    ) -> Result<JsValue, Failure> {
         let Some(promise) = completion
             .as_object()
             .and_then(|o| JsPromise::from_object(o.clone()).ok())
@@ -246,12 +279,14 @@ impl Runtime {
         };
         match jobs::settle(&promise, &self.jobs, &mut self.context) {
             Ok(Settled::Fulfilled(value)) => Ok(value),
-            Ok(Settled::Rejected(reason)) => Err(self.classify(&JsError::from_opaque(reason))),
-            Err(e) => Err(self.classify(&e)),
+            Ok(Settled::Rejected(reason)) => {
+                Err(self.classify(&JsError::from_opaque(reason), program))
+            }
+            Err(e) => Err(self.classify(&e, program)),
         }
     }
 
-    fn classify(&self, error: &JsError) -> Failure {
-        errors::classify(error, &self.program, &self.tamed)
+    fn classify(&self, error: &JsError, program: &JsProgram) -> Failure {
+        errors::classify(error, program, &self.tamed)
     }
 }

@@ -249,16 +249,24 @@ impl Worker {
 }
 
 fn worker_main(
-    program: JsProgram,
+    mut program: JsProgram,
     config: &JsConfig,
     ready: mpsc::SyncSender<Result<(), Failure>>,
     exit: ExitMark,
 ) {
     let started = Instant::now();
-    let runtime = catch_unwind(AssertUnwindSafe(|| Runtime::new(program, config)))
-        .unwrap_or_else(|p| Err(Failure::Panic(panic_message(p.as_ref()))));
-    let mut runtime = match runtime {
-        Ok(runtime) => runtime,
+    // Not the program's identity: threads' caches detect a dropped program
+    // by that identity having no strong owner left.
+    program.identity = Arc::new(());
+    // The worker's context serves this one program.
+    let runtime = catch_unwind(AssertUnwindSafe(|| {
+        let mut runtime = Runtime::new(config)?;
+        let script = runtime.compile(&program)?;
+        Ok((runtime, script))
+    }))
+    .unwrap_or_else(|p| Err(Failure::Panic(panic_message(p.as_ref()))));
+    let (mut runtime, script) = match runtime {
+        Ok(built) => built,
         Err(failure) => {
             let _ = ready.send(Err(failure));
             return;
@@ -269,10 +277,11 @@ fn worker_main(
         return;
     }
     let slot = &exit.0;
-    let script_id = runtime.script_id();
+    let script_id = program.script_id;
     while let Some((request, caller)) = slot.next_request() {
         let reply = catch_unwind(AssertUnwindSafe(|| {
-            runtime.eval(&request.input, &request.guard(script_id))
+            let guard = request.guard(script_id);
+            runtime.eval(&script, &program, &request.input, &guard)
         }))
         .unwrap_or_else(|p| Reply {
             outcome: Err(Failure::Panic(panic_message(p.as_ref()))),
@@ -285,6 +294,6 @@ fn worker_main(
             break;
         }
     }
-    // `runtime` (the context and every Gc it owns) is dropped here, on the
+    // `runtime` and `script` (the context and every Gc it owns) are dropped here, on the
     // thread whose GC heap holds it; then `exit` marks the slot.
 }

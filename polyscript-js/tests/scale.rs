@@ -1,0 +1,82 @@
+//! Many evaluators of distinct scripts on one thread (caller-thread mode):
+//! each stays correct, and rotating over them reuses the thread's context
+//! instead of building one per eval.
+
+use polyscript_core::serde_json::json;
+use polyscript_core::{EvalContext, Evaluator, Source};
+use polyscript_js::{JsEngine, contexts_built};
+
+/// Distinct per tenant: the tenant number is part of the result.
+fn script(tenant: usize) -> String {
+    format!(
+        "const g = \"Hello, \" + ctx.name + \"!\"; ({{greeting: g, tenant: {tenant}, seen: typeof seen}})\n\
+         var seen = true;"
+    )
+}
+
+#[test]
+fn a_thousand_evaluators_rotate_without_rebuilding_contexts() {
+    const TENANTS: usize = 1_000;
+    let engine = JsEngine::new();
+    let evaluators: Vec<_> = (0..TENANTS)
+        .map(|i| Evaluator::new(engine.clone(), Source::from_text(script(i))).expect("build"))
+        .collect();
+    let input = EvalContext::with_data(json!({"name": "World"})).expect("input");
+    let mut built_after_first = 0;
+    for round in 0..2 {
+        for (i, ev) in evaluators.iter().enumerate() {
+            let response = ev.eval(&input).expect("eval");
+            assert_eq!(
+                response.value(),
+                &json!({"greeting": "Hello, World!", "tenant": i, "seen": "undefined"}),
+                "round {round}, tenant {i}"
+            );
+        }
+        if round == 0 {
+            built_after_first = contexts_built();
+        }
+    }
+    // `contexts_built` counts this thread's: the old per-program cache of 16
+    // built one per evaluator, 1 000 in each rotation.
+    assert!(
+        built_after_first <= 2,
+        "building and one rotation built {built_after_first} contexts"
+    );
+    assert_eq!(
+        contexts_built(),
+        built_after_first,
+        "the second rotation built contexts"
+    );
+}
+
+/// Programs sharing a context see none of each other's globals: a `var` of
+/// one is not a global of another, sloppy assignments are gone, and a
+/// program that leaves a non-deletable global it did not declare gets the
+/// context rebuilt rather than shared.
+#[test]
+fn programs_on_one_thread_see_none_of_each_others_globals() {
+    let engine = JsEngine::new();
+    let build = |text: &str| Evaluator::new(engine.clone(), Source::from_text(text)).expect(text);
+    let declares = build("var secret = ctx.n; leaked = ctx.n; secret");
+    let defines =
+        build("Object.defineProperty(globalThis, 'pinned', {value: 1, writable: true}); 1");
+    let probe = build(
+        "[typeof secret, 'secret' in globalThis, typeof leaked, 'pinned' in globalThis, \
+         Object.keys(globalThis).length]",
+    );
+    let input = EvalContext::with_data(json!({"n": 7})).expect("input");
+    let alone = probe.eval(&input).expect("probe").into_value();
+    assert_eq!(alone[0], json!("undefined"));
+    assert_eq!(alone[1], json!(false));
+    for _ in 0..3 {
+        assert_eq!(
+            declares.eval(&input).expect("declares").into_value(),
+            json!(7)
+        );
+        assert_eq!(
+            defines.eval(&input).expect("defines").into_value(),
+            json!(1)
+        );
+        assert_eq!(probe.eval(&input).expect("probe").into_value(), alone);
+    }
+}
