@@ -19,7 +19,18 @@
 //! | `wasm`  | Extism plugins, WASI command modules | `from_extism_bytes`, `from_wasi_bytes`, ... |
 //! | `http`  | — | [`HttpLoader`](loader::HttpLoader) |
 //!
-//! The default features are the four engines; `full` adds `http`.
+//! Every engine has the same constructor set: `from_X_str` (`from_X_bytes`
+//! for WebAssembly), `from_X_file` and `from_X_loader` (any [`Loader`]), each
+//! also as `..._with_data` with fixed data every eval sees; Extism's take the
+//! entry point to call as well. Each engine's module ([`rhai`](crate::rhai),
+//! [`lua`](crate::lua), [`js`](crate::js), [`wasm`](crate::wasm)) holds its
+//! crate's whole API: the engine-specific constants (such as
+//! `polyscript::js::DEFAULT_STACK_SIZE`) and the engine crate it is built on,
+//! to name types its builder takes (`polyscript::rhai::OptimizationLevel`,
+//! `polyscript::wasm::deps::extism::Function`).
+//!
+//! The default features are the four engines and the accounting allocator;
+//! `full` adds `http`, `tokio` and `live`.
 //!
 //! # The same evaluation in every engine
 //!
@@ -70,35 +81,17 @@ static POLYSCRIPT_ALLOCATOR: polyscript_core::alloc::Accounting =
 
 pub use polyscript_core::*;
 
-#[cfg(feature = "rhai")]
-mod rhai;
-#[cfg(feature = "rhai")]
-#[cfg_attr(docsrs, doc(cfg(feature = "rhai")))]
-pub use rhai::*;
+#[macro_use]
+mod constructors;
 
-#[cfg(feature = "lua")]
-mod lua;
-#[cfg(feature = "lua")]
-#[cfg_attr(docsrs, doc(cfg(feature = "lua")))]
-pub use lua::*;
-
-#[cfg(feature = "js")]
-mod js;
-#[cfg(feature = "js")]
-#[cfg_attr(docsrs, doc(cfg(feature = "js")))]
-pub use js::*;
-
-#[cfg(feature = "wasm")]
-mod extism;
-#[cfg(feature = "wasm")]
-#[cfg_attr(docsrs, doc(cfg(feature = "wasm")))]
-pub use extism::*;
-
-#[cfg(feature = "wasm")]
-mod wasi;
-#[cfg(feature = "wasm")]
-#[cfg_attr(docsrs, doc(cfg(feature = "wasm")))]
-pub use wasi::*;
+// One line per engine: its feature, its module (src/<module>.rs, which
+// invokes `engine_constructors!`), the extensions `from_file` opens with it.
+engines! {
+    "rhai" => rhai, ["rhai"] => from_rhai_file;
+    "lua" => lua, ["lua"] => from_lua_file;
+    "js" => js, ["js", "mjs"] => from_js_file;
+    "wasm" => wasm, ["wasm"] => from_wasm_file;
+}
 
 // Compile and run the README's code blocks as doctests.
 #[cfg(all(doctest, feature = "rhai"))]
@@ -135,7 +128,8 @@ pub(crate) fn build_with_data<E: Engine>(
 
 /// Loads the file at `path` and compiles it with the engine its extension
 /// names: `.rhai`, `.lua`, `.js` / `.mjs`, `.wasm` (an Extism plugin's `main`
-/// entry point... see [`from_wasm_file`](crate::from_wasm_file)).
+/// entry point or a WASI command module: see
+/// [`from_wasm_file`](crate::wasm::from_wasm_file)).
 ///
 /// An extension whose engine is compiled out is an [`Error::Unsupported`]
 /// naming the Cargo feature to enable.
@@ -146,62 +140,13 @@ pub fn from_file(path: impl AsRef<Path>) -> Result<AnyEvaluator> {
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
-    match ext.as_str() {
-        "rhai" => dispatch_rhai(path),
-        "lua" => dispatch_lua(path),
-        "js" | "mjs" => dispatch_js(path),
-        "wasm" => dispatch_wasm(path),
-        other => Err(Error::Unsupported {
+    open_by_extension(&ext, path).unwrap_or_else(|| {
+        Err(Error::Unsupported {
             message: format!(
-                "no engine for extension {other:?} of {}; known: .rhai, .lua, .js, .mjs, .wasm",
-                path.display()
+                "no engine for extension {ext:?} of {}; known: {}",
+                path.display(),
+                KNOWN_EXTENSIONS.join(", ")
             ),
-        }),
-    }
-}
-
-#[cfg(not(all(feature = "rhai", feature = "lua", feature = "js", feature = "wasm")))]
-fn missing_feature(feature: &str, path: &Path) -> Error {
-    Error::Unsupported {
-        message: format!(
-            "{} needs the `{feature}` feature of polyscript, which is not enabled",
-            path.display()
-        ),
-    }
-}
-
-#[cfg(feature = "rhai")]
-fn dispatch_rhai(path: &Path) -> Result<AnyEvaluator> {
-    from_rhai_file(path)
-}
-#[cfg(not(feature = "rhai"))]
-fn dispatch_rhai(path: &Path) -> Result<AnyEvaluator> {
-    Err(missing_feature("rhai", path))
-}
-
-#[cfg(feature = "lua")]
-fn dispatch_lua(path: &Path) -> Result<AnyEvaluator> {
-    from_lua_file(path)
-}
-#[cfg(not(feature = "lua"))]
-fn dispatch_lua(path: &Path) -> Result<AnyEvaluator> {
-    Err(missing_feature("lua", path))
-}
-
-#[cfg(feature = "js")]
-fn dispatch_js(path: &Path) -> Result<AnyEvaluator> {
-    from_js_file(path)
-}
-#[cfg(not(feature = "js"))]
-fn dispatch_js(path: &Path) -> Result<AnyEvaluator> {
-    Err(missing_feature("js", path))
-}
-
-#[cfg(feature = "wasm")]
-fn dispatch_wasm(path: &Path) -> Result<AnyEvaluator> {
-    from_wasm_file(path)
-}
-#[cfg(not(feature = "wasm"))]
-fn dispatch_wasm(path: &Path) -> Result<AnyEvaluator> {
-    Err(missing_feature("wasm", path))
+        })
+    })
 }

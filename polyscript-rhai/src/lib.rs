@@ -301,3 +301,5 @@ pub use engine::{CTX, RhaiEngine, RhaiInstance, RhaiProgram};
 /// The `rhai` crate this engine uses, to name its types in
 /// [`RhaiEngineBuilder::configure`] and friends.
 pub use rhai;
+/// What [`RhaiEngineBuilder::optimization_level`] takes (rhai's own type).
+pub use rhai::OptimizationLevel;

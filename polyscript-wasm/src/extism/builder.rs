@@ -166,7 +166,9 @@ impl ExtismEngineBuilder {
     }
 
     /// Adds a host function written against Extism's own API (imported from
-    /// `extism:host/user`, or its namespace).
+    /// `extism:host/user`, or its namespace). [`Function`], `UserData`,
+    /// `ValType` and `PTR` are [`deps::extism`](crate::deps::extism)'s, so
+    /// no pinned `extism` dependency is needed to name them.
     pub fn extism_function(mut self, function: Function) -> Self {
         self.settings.functions.push(function);
         self
