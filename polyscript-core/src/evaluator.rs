@@ -160,7 +160,7 @@ impl<E: Engine> Shared<E> {
         let _span = tracing::dispatcher::has_been_set().then(|| {
             tracing::debug_span!("eval", engine = %self.kind, script_id = %self.script_id).entered()
         });
-        let input = self.provider.get_data(ctx)?;
+        let input = self.provider.data(ctx)?;
         let guard = self.guard(ctx, start)?;
         let wait = self.acquire_wait(&guard, start)?;
         let mut instance = self.pool.acquire_timeout(wait)?;
@@ -274,7 +274,7 @@ impl<E: Engine> Shared<E> {
         let shared = Arc::clone(&self);
         let outcome = async_eval::run_on_worker(move || {
             let mut instance = shared.pool.instance_for(permit)?;
-            let result = shared.provider.get_data(&ctx).and_then(|input| {
+            let result = shared.provider.data(&ctx).and_then(|input| {
                 let guard = shared.guard(&ctx, start)?;
                 let (outcome, discard) = shared.run(&mut instance, &input, &guard, start);
                 Ok((outcome, discard))

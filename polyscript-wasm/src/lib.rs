@@ -73,7 +73,7 @@
 //! | shared memory between instances | no (each plugin has its own kernel and module memories) | [`SharedMemory`] |
 //! | host functions | imports from `polyscript` ([`EXTISM_HOST_NAMESPACE`]) and Extism's own ([`ExtismEngineBuilder::extism_function`]) | imports from `polyscript_host` ([`WASI_HOST_NAMESPACE`]) |
 //! | WASI | [`ExtismEngineBuilder::wasi`] (off by default) | always |
-//! | files | [`allow_path`](ExtismEngineBuilder::allow_path), WASI only (refused without it) | [`preopened_dir`](WasiEngineBuilder::preopened_dir) / `_read_only` |
+//! | files | [`allow_path`](ExtismEngineBuilder::allow_path) / `_read_only`, WASI only (refused without it) | [`preopened_dir`](WasiEngineBuilder::preopened_dir) / `_read_only` |
 //! | network | [`allow_host`](ExtismEngineBuilder::allow_host) for `http_request`, with the `http` feature (refused at build without it); redirects not followed | none (WASI preview 1 has no sockets to open) |
 //! | environment, arguments | none (a plugin has [`config`](ExtismEngineBuilder::config) keys) | [`env`](WasiEngineBuilder::env), [`arg`](WasiEngineBuilder::arg) |
 //! | compilers ([`Compiler`]) | optimizing | optimizing, baseline |

@@ -17,7 +17,7 @@ fn unsupported(built: Result<Evaluator<ExtismEngine>, Error>) -> String {
 fn a_path_without_wasi_is_refused() {
     let engine = ExtismEngine::builder()
         .entry_point("greet")
-        .allow_path(std::env::temp_dir().display().to_string(), "/tmp")
+        .allow_path(std::env::temp_dir(), "/tmp")
         .build();
     let message = unsupported(Evaluator::new(engine, Source::from_bytes(PLUGIN)));
     assert!(message.contains("wasi(true)"), "{message}");

@@ -26,7 +26,15 @@ pub(crate) use merge::validate_keys;
 /// A source of input data for evals.
 pub trait Provider: Send + Sync + fmt::Debug {
     /// The data for one eval. Borrow where possible: this runs on every eval.
-    fn get_data<'a>(&'a self, ctx: &'a EvalContext) -> Result<Cow<'a, Map>>;
+    fn data<'a>(&'a self, ctx: &'a EvalContext) -> Result<Cow<'a, Map>>;
+
+    /// The old name of [`data`](Self::data), kept (hidden, not to be
+    /// implemented) until the last caller in the fuzz targets moves; to be
+    /// removed before 0.1.
+    #[doc(hidden)]
+    fn get_data<'a>(&'a self, ctx: &'a EvalContext) -> Result<Cow<'a, Map>> {
+        self.data(ctx)
+    }
 
     /// Stores `data` for later evals in (a copy of) `ctx`: go-polyscript's
     /// `AddDataToContext`. Providers that cannot hold runtime data return
@@ -61,14 +69,15 @@ impl StaticProvider {
         })
     }
 
-    /// The fixed data.
-    pub fn data(&self) -> &Map {
+    /// The fixed data (named `as_map`, not `data`, so that it does not
+    /// shadow [`Provider::data`]).
+    pub fn as_map(&self) -> &Map {
         &self.data
     }
 }
 
 impl Provider for StaticProvider {
-    fn get_data<'a>(&'a self, _ctx: &'a EvalContext) -> Result<Cow<'a, Map>> {
+    fn data<'a>(&'a self, _ctx: &'a EvalContext) -> Result<Cow<'a, Map>> {
         Ok(Cow::Borrowed(&self.data))
     }
 
@@ -128,7 +137,7 @@ impl Default for ContextProvider {
 static EMPTY: std::sync::LazyLock<Map> = std::sync::LazyLock::new(Map::new);
 
 impl Provider for ContextProvider {
-    fn get_data<'a>(&'a self, ctx: &'a EvalContext) -> Result<Cow<'a, Map>> {
+    fn data<'a>(&'a self, ctx: &'a EvalContext) -> Result<Cow<'a, Map>> {
         Ok(Cow::Borrowed(ctx.slot(&self.key).unwrap_or(&EMPTY)))
     }
 
@@ -173,10 +182,10 @@ impl CompositeProvider {
 }
 
 impl Provider for CompositeProvider {
-    fn get_data<'a>(&'a self, ctx: &'a EvalContext) -> Result<Cow<'a, Map>> {
+    fn data<'a>(&'a self, ctx: &'a EvalContext) -> Result<Cow<'a, Map>> {
         let mut merged: Option<Cow<'a, Map>> = None;
         for provider in &self.providers {
-            let data = provider.get_data(ctx)?;
+            let data = provider.data(ctx)?;
             if data.is_empty() {
                 continue;
             }

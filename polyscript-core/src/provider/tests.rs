@@ -10,7 +10,7 @@ fn map(v: Value) -> Map {
 fn static_returns_its_data_and_refuses_runtime_data() {
     let p = StaticProvider::new(json!({"app": "x"})).unwrap();
     let ctx = EvalContext::new();
-    assert_eq!(*p.get_data(&ctx).unwrap(), map(json!({"app": "x"})));
+    assert_eq!(*p.data(&ctx).unwrap(), map(json!({"app": "x"})));
     let err = p.add_data(ctx, map(json!({"user": 1}))).unwrap_err();
     assert!(matches!(err, Error::InvalidData { .. }));
     assert!(err.to_string().contains("user"), "{err}");
@@ -26,12 +26,12 @@ fn context_provider_reads_and_merges_its_slot() {
         .add_data(ctx, map(json!({"a": {"y": 2}, "l": [3]})))
         .unwrap();
     assert_eq!(
-        *p.get_data(&ctx).unwrap(),
+        *p.data(&ctx).unwrap(),
         map(json!({"a": {"x": 1, "y": 2}, "l": [3]}))
     );
     // Another key reads another slot.
     let other = ContextProvider::with_key("request").unwrap();
-    assert!(other.get_data(&ctx).unwrap().is_empty());
+    assert!(other.data(&ctx).unwrap().is_empty());
     assert!(ContextProvider::with_key("").is_err());
 }
 
@@ -46,7 +46,7 @@ fn composite_later_overrides_earlier_and_merges_deeply() {
     }))
     .unwrap();
     let p = CompositeProvider::new().with(base).with(over);
-    let data = p.get_data(&EvalContext::new()).unwrap().into_owned();
+    let data = p.data(&EvalContext::new()).unwrap().into_owned();
     assert_eq!(
         data,
         map(json!({
@@ -74,7 +74,7 @@ fn composite_of_statics_refuses_runtime_data_but_with_context_accepts_it() {
         .add_data(EvalContext::new(), map(json!({"b": 2, "shared": {"c": 2}})))
         .unwrap();
     assert_eq!(
-        p.get_data(&ctx).unwrap().into_owned(),
+        p.data(&ctx).unwrap().into_owned(),
         map(json!({"a": 1, "shared": {"s": 1, "c": 2}, "b": 2}))
     );
 }
@@ -118,5 +118,5 @@ fn non_map_data_is_an_error_not_dropped() {
 fn single_provider_data_is_borrowed_not_copied() {
     let p = CompositeProvider::new().with(ContextProvider::new());
     let ctx = EvalContext::with_data(json!({"a": 1})).unwrap();
-    assert!(matches!(p.get_data(&ctx).unwrap(), Cow::Borrowed(_)));
+    assert!(matches!(p.data(&ctx).unwrap(), Cow::Borrowed(_)));
 }

@@ -10,6 +10,14 @@ use polyscript_core::host::HostFunctions;
 use super::engine::ExtismEngine;
 use crate::{InputMode, InstancePolicy, OutputMode, WasmRuntime};
 
+/// A host directory granted to a WASI-enabled plugin.
+#[derive(Clone, Debug)]
+pub(crate) struct AllowedPath {
+    pub host: PathBuf,
+    pub guest: String,
+    pub read_only: bool,
+}
+
 /// The engine's settings, shared by its program and instances.
 #[derive(Clone)]
 pub(crate) struct Settings {
@@ -20,7 +28,7 @@ pub(crate) struct Settings {
     pub fuel: bool,
     pub config: BTreeMap<String, String>,
     pub allowed_hosts: Vec<String>,
-    pub allowed_paths: Vec<(String, PathBuf)>,
+    pub allowed_paths: Vec<AllowedPath>,
     pub functions: Vec<Function>,
     pub host_functions: HostFunctions,
     pub runtime: Option<WasmRuntime>,
@@ -142,18 +150,28 @@ impl ExtismEngineBuilder {
         self
     }
 
-    /// Maps the host directory `host_dir` to `guest_dir` for a WASI-enabled
-    /// plugin (`ro:` before `host_dir` maps it read-only). None is mapped by
-    /// default; without [`wasi`](Self::wasi) the evaluator is refused, since
-    /// only WASI can open files.
-    pub fn allow_path(
-        mut self,
-        host_dir: impl Into<String>,
-        guest_dir: impl Into<PathBuf>,
-    ) -> Self {
-        self.settings
-            .allowed_paths
-            .push((host_dir.into(), guest_dir.into()));
+    /// Grants the host directory `host` as `guest` inside a WASI-enabled
+    /// plugin, read and write (the same arguments as
+    /// [`WasiEngineBuilder::preopened_dir`](crate::WasiEngineBuilder::preopened_dir)).
+    /// None is granted by default; without [`wasi`](Self::wasi) the
+    /// evaluator is refused, since only WASI can open files. The directory
+    /// is checked when the plugin is compiled (Extism takes host paths as
+    /// text: a path that is not UTF-8 is refused then).
+    pub fn allow_path(self, host: impl Into<PathBuf>, guest: impl Into<String>) -> Self {
+        self.grant_path(host.into(), guest.into(), false)
+    }
+
+    /// Like [`allow_path`](Self::allow_path), read only.
+    pub fn allow_path_read_only(self, host: impl Into<PathBuf>, guest: impl Into<String>) -> Self {
+        self.grant_path(host.into(), guest.into(), true)
+    }
+
+    fn grant_path(mut self, host: PathBuf, guest: String, read_only: bool) -> Self {
+        self.settings.allowed_paths.push(AllowedPath {
+            host,
+            guest,
+            read_only,
+        });
         self
     }
 

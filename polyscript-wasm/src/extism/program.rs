@@ -169,9 +169,15 @@ fn check_grants(settings: &Settings) -> Result<()> {
                 .into(),
         });
     }
-    for (host, _) in &settings.allowed_paths {
-        let dir = host.strip_prefix("ro:").unwrap_or(host);
-        if !std::path::Path::new(dir).is_dir() {
+    for grant in &settings.allowed_paths {
+        let dir = grant.host.display();
+        if grant.host.to_str().is_none() {
+            return Err(Error::load(
+                dir,
+                "the directory granted to the plugin is not a UTF-8 path (Extism takes paths as text)",
+            ));
+        }
+        if !grant.host.is_dir() {
             return Err(Error::load(
                 dir,
                 "the directory granted to the plugin does not exist",
@@ -227,7 +233,16 @@ pub(crate) fn compile(
         manifest = manifest.with_allowed_hosts(settings.allowed_hosts.iter().cloned());
     }
     if !settings.allowed_paths.is_empty() {
-        manifest = manifest.with_allowed_paths(settings.allowed_paths.iter().cloned());
+        // Extism's form: the host path as text (`ro:` first for read only),
+        // the guest path. `check_grants` refused non-UTF-8 host paths.
+        manifest = manifest.with_allowed_paths(settings.allowed_paths.iter().map(|grant| {
+            let host = grant.host.to_string_lossy();
+            let host = match grant.read_only {
+                true => format!("ro:{host}"),
+                false => host.into_owned(),
+            };
+            (host, std::path::PathBuf::from(&grant.guest))
+        }));
     }
     let mut functions = settings.functions.clone();
     functions.extend(crate::host::extism::functions(
