@@ -68,6 +68,7 @@
 //! ([`from_extism_bytes`](crate::from_extism_bytes)), a WASI command module on
 //! stdin and stdout ([`from_wasi_bytes`](crate::from_wasi_bytes)).
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs)]
 
 use std::path::Path;
 

@@ -1,24 +1,7 @@
 //! The HTTP(S) loader (feature `http`): a blocking GET with authentication,
-//! extra headers, a timeout and a cap on the body size.
-//!
-//! ```no_run
-//! use std::time::Duration;
-//! use polyscript_core::{HttpLoader, Loader};
-//!
-//! # fn main() -> polyscript_core::Result<()> {
-//! let source = HttpLoader::new("https://scripts.example.com/greet.lua")?
-//!     .bearer_token("my-token")
-//!     .header("Accept", "text/plain")
-//!     .timeout(Duration::from_secs(10))
-//!     .max_bytes(1024 * 1024)
-//!     .load()?;
-//! println!("loaded {} ({} bytes)", source.id(), source.bytes().len());
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! The security rules (TLS, credentials, redirects, logs) are documented on
-//! [`HttpLoader`].
+//! extra headers, a timeout and a cap on the body size. [`HttpLoader`]'s
+//! docs have the examples and the security rules (TLS, credentials,
+//! redirects, logs).
 
 use std::fmt;
 use std::io::Read;
@@ -160,6 +143,24 @@ impl fmt::Debug for HttpAuth {
 ///     .header_auth("X-API-Key", "my-key")
 ///     .load()?;
 /// assert_eq!(source.origin().to_string(), "https://scripts.example.com/greet.rhai");
+/// # Ok(())
+/// # }
+/// ```
+///
+/// With a bearer token, an extra header, a timeout and a size cap:
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use polyscript_core::{HttpLoader, Loader};
+///
+/// # fn main() -> polyscript_core::Result<()> {
+/// let source = HttpLoader::new("https://scripts.example.com/greet.lua")?
+///     .bearer_token("my-token")
+///     .header("Accept", "text/plain")
+///     .timeout(Duration::from_secs(10))
+///     .max_bytes(1024 * 1024)
+///     .load()?;
+/// println!("loaded {} ({} bytes)", source.id(), source.bytes().len());
 /// # Ok(())
 /// # }
 /// ```
