@@ -69,6 +69,7 @@
 //! stdin and stdout ([`from_wasi_bytes`](crate::from_wasi_bytes)).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 use std::path::Path;
 

@@ -12,6 +12,7 @@
 //! Exit codes: 0 success; 1 a script failed (compile or runtime error,
 //! timeout, limit); 2 a usage or input error (bad flags, a missing file,
 //! data that is not JSON).
+#![forbid(unsafe_code)]
 
 mod bench;
 mod check;

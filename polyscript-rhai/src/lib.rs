@@ -282,17 +282,27 @@
 //! * `print` and `debug` go to [`tracing`] (targets `polyscript_rhai::print`
 //!   and `polyscript_rhai::debug`), never to stdout.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// `unsafe` only in the modules allowed below, each block with its SAFETY note.
+#![deny(unsafe_code)]
 
+// A raw pointer to the installed eval's guard and host stop, per thread.
+#[allow(unsafe_code)]
 mod budget;
 mod builder;
 mod builtins;
 mod convert;
 mod engine;
 mod errors;
+// Host calls read the installed eval's guard through `budget`.
+#[allow(unsafe_code)]
 mod host;
 mod setup;
+// The eval's own stack region (an mmap'd segment) and switching onto it.
+#[allow(unsafe_code)]
 mod stack;
 mod teardown;
+// Host calls run back on the thread's own stack below its live frames.
+#[allow(unsafe_code)]
 mod trampoline;
 
 pub use builder::RhaiEngineBuilder;

@@ -191,8 +191,14 @@
 //! **Sandbox.** Nothing is granted by default: no WASI for plugins, no
 //! directory, no host for `http_request`, no environment, no host function.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// `unsafe` only in the modules allowed below, each block with its SAFETY note.
+#![deny(unsafe_code)]
 
+// Deserializing compiled modules whose bytes were checked against their hash.
+#[allow(unsafe_code)]
 mod cache;
+// Host calls reach the running eval through a pointer published per thread, and read shared memory.
+#[allow(unsafe_code)]
 mod host;
 mod imports;
 mod inspect;
@@ -232,6 +238,8 @@ mod extism;
 pub use extism::*;
 
 #[cfg(feature = "wasi")]
+// Shared memory read and written as plain bytes while guests may run.
+#[allow(unsafe_code)]
 mod wasi;
 #[cfg(feature = "wasi")]
 #[cfg_attr(docsrs, doc(cfg(feature = "wasi")))]
