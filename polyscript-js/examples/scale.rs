@@ -122,5 +122,26 @@ fn main() {
         );
         drop(evaluators);
     }
-    println!("contexts built: {}", polyscript_js::contexts_built());
+    println!(
+        "contexts built on this thread: {}",
+        polyscript_js::contexts_built()
+    );
+
+    // What a whole context costs: in dedicated mode every instance owns
+    // one (and a worker thread, whose stack is only reserved).
+    let dedicated = JsEngine::builder()
+        .thread_mode(polyscript_js::ThreadMode::Dedicated)
+        .build();
+    let count = 100.min(max);
+    let before = rss_bytes();
+    let evaluators: Vec<_> = (0..count)
+        .map(|i| Evaluator::new(dedicated.clone(), Source::from_text(script(i))).expect("build"))
+        .collect();
+    for ev in &evaluators {
+        check(ev, &input);
+    }
+    println!(
+        "dedicated mode, {count} evaluators (a context and a thread each): RSS +{:.1} KB/evaluator",
+        rss_bytes().saturating_sub(before) as f64 / 1024.0 / count as f64
+    );
 }

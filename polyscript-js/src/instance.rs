@@ -20,7 +20,7 @@ use crate::{local, stack};
 pub enum ThreadMode {
     /// (Default.) Evals run on the thread that calls `eval`, in a context
     /// that thread keeps and shares between programs: built on the thread's
-    /// first eval (≈0.5 ms), reused afterwards, dropped when the thread ends
+    /// first eval (≈0.6 ms), reused afterwards, dropped when the thread ends
     /// (or the context cannot be cleaned). Each program compiles its script
     /// into it once per thread. No hand-off, so an eval costs about what the
     /// engine itself costs, and threads scale.

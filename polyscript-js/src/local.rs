@@ -7,8 +7,8 @@
 //! per set of global `var` names ([`JsProgram::global_vars`], empty for
 //! most scripts), and every program with that key compiles its script into
 //! it once and keeps the compiled `Script` next to it. A thread serving N
-//! programs therefore holds one context (≈1 MiB of frozen intrinsics) and N
-//! compiled scripts (a few KiB each), not N contexts, and rotating over the
+//! programs therefore holds one context (≈400 KB of frozen intrinsics) and N
+//! compiled scripts (≈8 KB each with their evaluators), not N contexts, and rotating over the
 //! programs costs what a hot eval costs.
 //!
 //! Sharing is safe for the same reason evals of one program are isolated:
@@ -42,7 +42,7 @@ use crate::runtime::{Reply, Runtime};
 
 /// Most idle contexts one thread keeps (one per engine configuration and
 /// set of global `var` names); the least recently used goes first. Each is
-/// a whole boa context (≈1 MiB): bounds a thread's memory when it serves
+/// a whole boa context (≈400 KB resident): bounds a thread's memory when it serves
 /// programs with many different `var` names.
 pub(crate) const MAX_CONTEXTS_PER_THREAD: usize = 16;
 
@@ -182,9 +182,11 @@ pub(crate) fn take(program: &JsProgram, config: &Arc<JsConfig>) -> Option<Box<Sh
         .flatten()
 }
 
-/// Keeps `shared` as this thread's idle context for its key (keeping the
-/// one with more scripts if another eval on this thread put one back
-/// meanwhile), and drops contexts of engine configurations that are gone.
+/// Keeps `shared` as this thread's most recently used idle context, and
+/// drops contexts of engine configurations that are gone. Two contexts of
+/// one key are kept when an eval ran inside another on this thread (a host
+/// function evaluating a script): the inner one is the spare the next
+/// nested eval takes, instead of building a context each time.
 pub(crate) fn put(shared: Box<Shared>) {
     gc_heap_first();
     // Contexts leaving the cache are dropped after the borrow ends.
@@ -193,20 +195,10 @@ pub(crate) fn put(shared: Box<Shared>) {
     // dropped with the unused closure, while the GC heap still exists.
     let _ = CACHE.try_with(|cache| {
         let mut cache = cache.borrow_mut();
-        let mut shared = shared;
         let mut index = 0;
         while index < cache.len() {
-            let other = &cache[index];
-            if other.is_dead() {
+            if cache[index].is_dead() {
                 evicted.push(cache.remove(index));
-            } else if other.config.as_ptr() == shared.config.as_ptr()
-                && other.global_vars == shared.global_vars
-            {
-                let mut other = cache.remove(index);
-                if other.scripts.len() > shared.scripts.len() {
-                    std::mem::swap(&mut other, &mut shared);
-                }
-                evicted.push(other);
             } else {
                 index += 1;
             }

@@ -80,3 +80,32 @@ fn programs_on_one_thread_see_none_of_each_others_globals() {
         assert_eq!(probe.eval(&input).expect("probe").into_value(), alone);
     }
 }
+
+/// The inner evaluator of [`a_script_evaluated_inside_another_reuses_a_spare_context`].
+static INNER: std::sync::OnceLock<Evaluator<JsEngine>> = std::sync::OnceLock::new();
+
+/// A host function that evaluates another script of the same engine on the
+/// same thread: the outer eval holds the thread's context, so the inner one
+/// needs a second; it is kept as a spare, not built on every call.
+#[test]
+fn a_script_evaluated_inside_another_reuses_a_spare_context() {
+    use polyscript_core::host::{HostError, HostFunctions};
+    let registry = HostFunctions::new().register("inner", |(n,): (i64,)| {
+        let input = EvalContext::with_data(json!({ "n": n })).map_err(HostError::new)?;
+        let inner = INNER.get().ok_or_else(|| HostError::new("no inner"))?;
+        let response = inner.eval(&input).map_err(HostError::new)?;
+        Ok(response.into_value())
+    });
+    let engine = JsEngine::builder().host_functions(registry).build();
+    let outer =
+        Evaluator::new(engine.clone(), Source::from_text("host.inner(ctx.n) + 1")).expect("outer");
+    let inner = Evaluator::new(engine, Source::from_text("ctx.n * 2")).expect("inner");
+    assert!(INNER.set(inner).is_ok(), "set once");
+    let input = EvalContext::with_data(json!({"n": 20})).expect("input");
+    assert_eq!(outer.eval(&input).expect("first").into_value(), json!(41));
+    let built = contexts_built();
+    for _ in 0..5 {
+        assert_eq!(outer.eval(&input).expect("again").into_value(), json!(41));
+    }
+    assert_eq!(contexts_built(), built, "nested evals built contexts");
+}
