@@ -17,13 +17,13 @@
 //! | `lua`   | Lua 5.4 (vendored) | `from_lua_str`, `from_lua_file`, ... |
 //! | `js`    | JavaScript (boa) | `from_js_str`, `from_js_file`, ... |
 //! | `wasm`  | Extism plugins, WASI command modules | `from_extism_bytes`, `from_wasi_bytes`, ... |
-//! | `http`  | — | [`HttpLoader`](loader::HttpLoader) |
+//! | `http`  | — | [`HttpLoader`] |
 //!
 //! Every engine has the same constructor set: `from_X_str` (`from_X_bytes`
 //! for WebAssembly), `from_X_file` and `from_X_loader` (any [`Loader`]), each
 //! also as `..._with_data` with fixed data every eval sees; Extism's take the
-//! entry point to call as well. Each engine's module ([`rhai`](crate::rhai),
-//! [`lua`](crate::lua), [`js`](crate::js), [`wasm`](crate::wasm)) holds its
+//! entry point to call as well. Each engine's module ([`rhai`],
+//! [`lua`], [`js`], [`wasm`]) holds its
 //! crate's whole API: the engine-specific constants (such as
 //! `polyscript::js::DEFAULT_STACK_SIZE`) and the engine crate it is built on,
 //! to name types its builder takes (`polyscript::rhai::OptimizationLevel`,
@@ -65,8 +65,8 @@
 //!
 //! WebAssembly modules receive `ctx` as JSON bytes and write JSON back: an
 //! Extism plugin through its entry point's input and output
-//! ([`from_extism_bytes`](crate::from_extism_bytes)), a WASI command module on
-//! stdin and stdout ([`from_wasi_bytes`](crate::from_wasi_bytes)).
+//! ([`from_extism_bytes`]), a WASI command module on
+//! stdin and stdout ([`from_wasi_bytes`]).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
@@ -131,7 +131,7 @@ pub(crate) fn build_with_data<E: Engine>(
 /// Loads the file at `path` and compiles it with the engine its extension
 /// names: `.rhai`, `.lua`, `.js` / `.mjs`, `.wasm` (an Extism plugin's `main`
 /// entry point or a WASI command module: see
-/// [`from_wasm_file`](crate::wasm::from_wasm_file)).
+/// [`from_wasm_file`]).
 ///
 /// An extension whose engine is compiled out is an [`Error::Unsupported`]
 /// naming the Cargo feature to enable.

@@ -1,5 +1,5 @@
 //! WebAssembly (feature `wasm`): Extism plugins and plain WASI command
-//! modules, compiled once into an [`AnyEvaluator`](crate::AnyEvaluator).
+//! modules, compiled once into an [`AnyEvaluator`].
 //! This module is `polyscript_wasm`'s API (with [`deps`], the crates it is
 //! built on: `deps::extism::Function` for [`ExtismEngineBuilder::extism_function`],
 //! and its constants such as [`DEFAULT_MAX_OUTPUT_BYTES`]) plus the
