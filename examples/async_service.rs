@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use polyscript::host::{HostError, HostFunctions};
-use polyscript::{AnyEvaluator, Error, EvalContext, Evaluator, Limits, LuaEngine, PoolConfig, Result, Source};
+use polyscript::{
+    AnyEvaluator, Error, EvalContext, Evaluator, Limits, LuaEngine, PoolConfig, Result, Source,
+};
 use serde_json::json;
 
 /// The rule: a price from the (async) catalogue, times the quantity; a
@@ -62,7 +64,9 @@ fn serve(requests: usize) -> Result<Report> {
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| Error::Unsupported { message: format!("no tokio runtime: {e}") })?;
+        .map_err(|e| Error::Unsupported {
+            message: format!("no tokio runtime: {e}"),
+        })?;
     let evaluator = evaluator()?;
     runtime.block_on(async move {
         let worst = Arc::new(AtomicU64::new(0));
@@ -81,7 +85,8 @@ fn serve(requests: usize) -> Result<Report> {
         let started = Instant::now();
         let mut handles = Vec::with_capacity(requests + 1);
         // The runaway request: its own 200 ms deadline.
-        let runaway = EvalContext::with_data(json!({"spin": true}))?.with_timeout(Duration::from_millis(200));
+        let runaway =
+            EvalContext::with_data(json!({"spin": true}))?.with_timeout(Duration::from_millis(200));
         handles.push(tokio::spawn(evaluator.eval_async(runaway)));
         for i in 0..requests {
             let sku = if i % 2 == 0 { "apple" } else { "pear" };
@@ -94,7 +99,11 @@ fn serve(requests: usize) -> Result<Report> {
                 Ok(Ok(_)) => ok += 1,
                 Ok(Err(Error::Timeout { .. })) => timed_out += 1,
                 Ok(Err(e)) => return Err(e),
-                Err(join) => return Err(Error::Unsupported { message: join.to_string() }),
+                Err(join) => {
+                    return Err(Error::Unsupported {
+                        message: join.to_string(),
+                    });
+                }
             }
         }
         let elapsed = started.elapsed();

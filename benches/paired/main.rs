@@ -120,6 +120,64 @@ fn rhai_workload_comparisons() -> Vec<Comparison> {
         .collect()
 }
 
+/// `eval_async` awaited on a current-thread tokio runtime ÷ `eval`, and,
+/// with the `live` feature, a live evaluator's eval ÷ a plain one's (one
+/// atomic load more), for the Lua and Rhai greetings.
+fn async_and_live_comparisons() -> Vec<Comparison> {
+    let mut all = Vec::new();
+    for engine in ["lua", "rhai"] {
+        all.push(Comparison::new(
+            engine,
+            "eval_async_over_eval",
+            Box::new(move || {
+                let ev = evaluator(engine, Limits::default());
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .expect("a runtime");
+                let ctx = engines::greeting_ctx();
+                on_this_thread(Box::new(move || {
+                    runtime
+                        .block_on(ev.eval_async(ctx.clone()))
+                        .expect("evals")
+                        .into_value()
+                }))
+            }),
+            Box::new(move || on_this_thread(polyscript_runner(engine, Limits::default()))),
+        ));
+        #[cfg(feature = "live")]
+        all.push(Comparison::new(
+            engine,
+            "live_over_plain",
+            Box::new(move || {
+                let live = polyscript::live::LiveEvaluator::builder(move |source| {
+                    Ok(match engine {
+                        "lua" => polyscript::Evaluator::new(polyscript::LuaEngine::new(), source)?
+                            .into_any(),
+                        _ => polyscript::Evaluator::new(polyscript::RhaiEngine::new(), source)?
+                            .into_any(),
+                    })
+                })
+                .source(polyscript::Source::from_text(match engine {
+                    "lua" => workload::LUA,
+                    _ => workload::RHAI,
+                }))
+                .build()
+                .expect("compiles");
+                // The live evaluator itself must outlive its runner.
+                let ev = live.evaluator();
+                let runner = eval_runner(ev);
+                let mut runner = Some((live, runner));
+                on_this_thread(Box::new(move || {
+                    let (_, runner) = runner.as_mut().expect("present");
+                    runner()
+                }))
+            }),
+            Box::new(move || on_this_thread(polyscript_runner(engine, Limits::default()))),
+        ));
+    }
+    all
+}
+
 /// A side that splits its evals over `threads` long-lived threads.
 fn on_threads(threads: usize, make: impl Fn() -> Runner + Clone + Send + 'static) -> Side {
     let workers = Workers::spawn(threads, make);
@@ -171,6 +229,7 @@ fn comparisons() -> Vec<Comparison> {
         ));
     }
     all.extend(rhai_workload_comparisons());
+    all.extend(async_and_live_comparisons());
     all
 }
 

@@ -6,13 +6,15 @@
 //! and the raw engine API baseline (measured right after `run_many`); `eval/overhead` (polyscript's own fixed
 //! cost per eval, with an engine that does nothing); `instantiate`, `compile`; `providers`;
 //! `parallel/<engine>` (1 vs 2 threads, polyscript and the raw API); `coordinate` (map-reduce workers);
-//! `rhai_workloads` (real Rhai scripts that grow one large value, limits on vs off).
+//! `rhai_workloads` (real Rhai scripts that grow one large value, limits on vs off);
+//! `host_call/<engine>` (1000 host calls per eval: polyscript's host functions vs the engine's own API).
 //!
 //! `cargo bench` runs everything; `cargo bench -- --quick` is a fast pass;
 //! `POLYSCRIPT_BENCH_FAST=1` shortens measurement for smoke runs.
 
 mod coordinate;
 mod engines;
+mod host_calls;
 mod overhead;
 mod parallel;
 mod providers;
@@ -37,6 +39,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = engines::bench, overhead::bench, providers::bench, parallel::bench, raw_parallel::bench, coordinate::bench, rhai_workloads::bench
+    targets = engines::bench, overhead::bench, providers::bench, parallel::bench, raw_parallel::bench, coordinate::bench, rhai_workloads::bench, host_calls::bench
 }
 criterion_main!(benches);
