@@ -23,8 +23,18 @@ pub enum ArbValue {
 
 impl ArbValue {
     /// The JSON value (non-finite floats, which JSON cannot hold, become
-    /// `null`; repeated keys keep the last value).
+    /// `null`; repeated keys keep the last value), nested at most
+    /// [`MAX_BUILT_DEPTH`] deep: far past every bound polyscript has, and
+    /// shallow enough that the targets' own recursive helpers (serde_json's
+    /// `clone` and `drop`, the reference models) stay within the stack —
+    /// `Deep` inside `Deep` would otherwise reach 100 000 levels from a
+    /// hundred bytes and overflow the harness, not the code under test.
     pub fn to_value(&self) -> Value {
+        self.to_value_within(MAX_BUILT_DEPTH)
+    }
+
+    fn to_value_within(&self, room: usize) -> Value {
+        let inner_room = room.saturating_sub(1);
         match self {
             ArbValue::Null => Value::Null,
             ArbValue::Bool(b) => Value::Bool(*b),
@@ -35,16 +45,23 @@ impl ArbValue {
                 serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
             }
             ArbValue::Str(s) => Value::String(s.clone()),
-            ArbValue::List(items) => Value::Array(items.iter().map(ArbValue::to_value).collect()),
+            _ if room == 0 => Value::Null,
+            ArbValue::List(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|item| item.to_value_within(inner_room))
+                    .collect(),
+            ),
             ArbValue::Map(entries) => Value::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.to_value()))
+                    .map(|(k, v)| (k.clone(), v.to_value_within(inner_room)))
                     .collect::<Map>(),
             ),
             ArbValue::Deep(levels, inner) => {
-                let mut value = inner.to_value();
-                for _ in 0..(*levels % 2048) {
+                let levels = usize::from(*levels % 2048).min(room);
+                let mut value = inner.to_value_within(room - levels);
+                for _ in 0..levels {
                     value = Value::Array(vec![value]);
                 }
                 value
@@ -52,6 +69,9 @@ impl ArbValue {
         }
     }
 }
+
+/// The deepest value [`ArbValue::to_value`] builds.
+pub const MAX_BUILT_DEPTH: usize = 3000;
 
 /// A value from raw fuzzer bytes (`None` when the bytes run out first).
 pub fn arbitrary_value(data: &[u8]) -> Option<Value> {
