@@ -17,6 +17,7 @@ use crate::{local, stack};
 /// boa's `Context` cannot move between threads, so an eval either runs where
 /// the context is or the context runs where the caller is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum ThreadMode {
     /// (Default.) Evals run on the thread that calls `eval`, in a context
     /// that thread keeps and shares between programs: built on the thread's

@@ -486,6 +486,9 @@
 //! `const { b: { d }, ...rest } = o` left `b` in `rest`, and
 //! `/a\/b/.source` was `a\\/b`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// Unsafe code only where boa's garbage collector or a raw pointer needs it,
+// each such module allowed by name with its reason.
+#![deny(unsafe_code)]
 
 mod console;
 mod convert;
@@ -493,6 +496,10 @@ mod engine;
 mod errors;
 mod failure;
 mod globals;
+// The host object's native functions: boa's `Trace` for their captures
+// (nothing in them is a GC object) and the eval's guard behind a pointer
+// that is set only for the length of one eval (see host/mod.rs).
+#[allow(unsafe_code)]
 mod host;
 mod instance;
 mod interrupt;

@@ -93,7 +93,7 @@ pub fn merge(input: MergeInput) {
     }
     let composite = composite.with(ContextProvider::new());
     let empty = EvalContext::new();
-    let merged = composite.get_data(&empty).expect("statics merge");
+    let merged = composite.data(&empty).expect("statics merge");
     drop(merged);
     // `prepare` through the composite accepts what a context accepts.
     for layer in &layers {

@@ -28,14 +28,6 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// The data for one eval. Borrow where possible: this runs on every eval.
     fn data<'a>(&'a self, ctx: &'a EvalContext) -> Result<Cow<'a, Map>>;
 
-    /// The old name of [`data`](Self::data), kept (hidden, not to be
-    /// implemented) until the last caller in the fuzz targets moves; to be
-    /// removed before 0.1.
-    #[doc(hidden)]
-    fn get_data<'a>(&'a self, ctx: &'a EvalContext) -> Result<Cow<'a, Map>> {
-        self.data(ctx)
-    }
-
     /// Stores `data` for later evals in (a copy of) `ctx`: go-polyscript's
     /// `AddDataToContext`. Providers that cannot hold runtime data return
     /// [`Error::InvalidData`] rather than dropping it.
