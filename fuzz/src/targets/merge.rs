@@ -56,7 +56,7 @@ pub fn merge(input: MergeInput) {
     }
 
     // A context built from the base, then each layer merged in.
-    let built = EvalContext::with_data(&Value::Object(base.clone()));
+    let built = EvalContext::with_data(Value::Object(base.clone()));
     if !acceptable(&base) {
         assert!(
             matches!(built, Err(Error::InvalidData { .. })),
@@ -86,10 +86,10 @@ pub fn merge(input: MergeInput) {
 
     // The same through providers: statics under a context provider.
     let mut composite =
-        CompositeProvider::new().with(StaticProvider::new(&Value::Object(base)).expect("base"));
+        CompositeProvider::new().with(StaticProvider::new(Value::Object(base)).expect("base"));
     for layer in layers.iter().filter(|l| acceptable(l)).take(2) {
         composite =
-            composite.with(StaticProvider::new(&Value::Object(layer.clone())).expect("layer"));
+            composite.with(StaticProvider::new(Value::Object(layer.clone())).expect("layer"));
     }
     let composite = composite.with(ContextProvider::new());
     let empty = EvalContext::new();
