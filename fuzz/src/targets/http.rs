@@ -110,8 +110,14 @@ pub fn http(input: HttpInput) {
             // Credentials in the URL never reach an error. (A password
             // that also occurs elsewhere in the URL — its path, say — may
             // show through that part: only the user info is secret.)
-            if let Some((_, rest)) = url.split_once("://")
-                && let Some((userinfo, _)) = rest.split('/').next().unwrap_or("").rsplit_once('@')
+            // The user info is in the authority, which ends at the first
+            // `/`, `?` or `#` (RFC 3986): an `@` in a query is not one.
+            if let Some((_, rest)) = url.trim().split_once("://")
+                && let Some((userinfo, _)) = rest
+                    .split(['/', '?', '#'])
+                    .next()
+                    .unwrap_or("")
+                    .rsplit_once('@')
                 && let Some((_, pass)) = userinfo.split_once(':')
                 && pass.len() >= 4
                 && !url.replacen(&format!("{userinfo}@"), "", 1).contains(pass)
