@@ -155,8 +155,26 @@ pub fn http(input: HttpInput) {
     match loader.load() {
         Ok(source) => {
             let head = String::from_utf8_lossy(source.bytes()).into_owned();
-            // One request, no smuggled second one.
-            assert_eq!(head.matches("HTTP/1.1\r\n").count(), 1, "{head}");
+            // One request, no smuggled second one: exactly one request line
+            // (METHOD target HTTP/1.1 — a header value may well contain the
+            // text "HTTP/1.1"), and no CR or LF inside any line.
+            let head = head.split("\r\n\r\n").next().unwrap_or_default();
+            let lines: Vec<&str> = head.split("\r\n").collect();
+            let is_request_line = |line: &str| {
+                line.ends_with(" HTTP/1.1")
+                    && line.split_once(' ').is_some_and(|(method, _)| {
+                        !method.is_empty() && method.bytes().all(|b| b.is_ascii_uppercase())
+                    })
+            };
+            assert_eq!(
+                lines.iter().filter(|l| is_request_line(l)).count(),
+                1,
+                "{head}"
+            );
+            assert!(
+                lines.iter().all(|l| !l.contains(['\r', '\n'])),
+                "a header line holds a CR or LF: {head}"
+            );
         }
         Err(Error::Load { message, .. }) => {
             // A secret that is also part of the URL or a plain header may
