@@ -5,10 +5,13 @@
 //! limits and the converters' budget); `host_metered.rs` runs it again with
 //! the allocator.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use common::kind;
 use polyscript_core::host::{CallContext, HostError, HostFunctions};
 use polyscript_core::testkit;
 use polyscript_core::{
@@ -19,23 +22,6 @@ use serde_json::json;
 
 /// Generous bound for "stopped promptly" (debug builds, a shared machine).
 const MARGIN: Duration = Duration::from_secs(15);
-
-/// An eval's outcome as one word.
-fn kind(outcome: &Result<Value, Error>) -> &'static str {
-    match outcome {
-        Ok(_) => "ok",
-        Err(Error::LimitExceeded { limit, .. }) => match limit {
-            LimitKind::Memory => "memory",
-            LimitKind::Operations => "operations",
-            LimitKind::CallDepth => "call_depth",
-            _ => "limit",
-        },
-        Err(Error::Timeout { .. }) => "timeout",
-        Err(Error::Cancelled { .. }) => "cancelled",
-        Err(Error::Runtime { .. }) => "runtime",
-        Err(_) => "other",
-    }
-}
 
 /// The conformance kit's functions, and more:
 ///
