@@ -6,7 +6,8 @@
 //! measures how far the executor ever fell behind.
 //!
 //! ```sh
-//! cargo run --release --example async_service
+//! cargo run --release --example async_service --features tokio
+//! cargo run --example async_service --features tokio -- 2000   # fewer requests
 //! ```
 
 use std::sync::Arc;
@@ -118,7 +119,16 @@ fn serve(requests: usize) -> Result<Report> {
 }
 
 fn main() {
-    match serve(10_000) {
+    // The request count: the first argument, 10 000 by default.
+    let requests = match std::env::args().nth(1).map(|arg| arg.parse::<usize>()) {
+        None => 10_000,
+        Some(Ok(n)) => n,
+        Some(Err(e)) => {
+            eprintln!("error: the request count: {e}");
+            std::process::exit(2);
+        }
+    };
+    match serve(requests) {
         Ok(report) => {
             println!("requests answered: {}", report.ok);
             println!("timed out:         {} (the runaway)", report.timed_out);
