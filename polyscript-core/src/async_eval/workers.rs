@@ -24,14 +24,26 @@ const IDLE_EXIT: Duration = Duration::from_secs(10);
 const SPIN: Duration = Duration::from_micros(50);
 
 struct Workers {
-    queue: Mutex<VecDeque<Job>>,
+    state: Mutex<State>,
     /// Jobs queued (read without the lock by spinning threads).
     queued: AtomicUsize,
     work: Condvar,
-    /// Threads parked on `work`.
-    parked: AtomicUsize,
     threads: AtomicUsize,
     max: usize,
+}
+
+/// The queue and who will take from it, behind one lock.
+struct State {
+    jobs: VecDeque<Job>,
+    /// Threads parked on `work`.
+    sleeping: usize,
+    /// Parked threads already woken for a job and not yet up. A job is
+    /// handed to a parked thread only while `sleeping > wakeups`: counting
+    /// merely the parked threads let a burst of jobs all count on the one
+    /// thread that was parked, and the jobs after the first waited, with
+    /// no thread, behind whatever that thread ran first (a blocking host
+    /// call: up to the eval's whole deadline).
+    wakeups: usize,
 }
 
 /// Most eval threads at once: 8 per core, at least 64.
@@ -43,23 +55,31 @@ pub(crate) fn max_threads() -> usize {
 fn workers() -> &'static Workers {
     static WORKERS: OnceLock<Workers> = OnceLock::new();
     WORKERS.get_or_init(|| Workers {
-        queue: Mutex::new(VecDeque::new()),
+        state: Mutex::new(State {
+            jobs: VecDeque::new(),
+            sleeping: 0,
+            wakeups: 0,
+        }),
         queued: AtomicUsize::new(0),
         work: Condvar::new(),
-        parked: AtomicUsize::new(0),
         threads: AtomicUsize::new(0),
         max: max_threads(),
     })
 }
 
-/// Runs `job` on an eval thread.
+/// Runs `job` on an eval thread: a parked one nobody has claimed yet, else
+/// a new one (a spinning thread may still take it first).
 pub(crate) fn submit(job: Job) {
     let pool = workers();
-    pool.queue.lock().push_back(job);
-    pool.queued.fetch_add(1, Ordering::SeqCst);
-    if pool.parked.load(Ordering::SeqCst) > 0 {
-        pool.work.notify_one();
-        return;
+    {
+        let mut state = pool.state.lock();
+        state.jobs.push_back(job);
+        pool.queued.fetch_add(1, Ordering::SeqCst);
+        if state.sleeping > state.wakeups {
+            state.wakeups += 1;
+            pool.work.notify_one();
+            return;
+        }
     }
     let spawn = pool
         .threads
@@ -85,7 +105,7 @@ impl Workers {
         if self.queued.load(Ordering::SeqCst) == 0 {
             return None;
         }
-        let job = self.queue.lock().pop_front();
+        let job = self.state.lock().jobs.pop_front();
         if job.is_some() {
             self.queued.fetch_sub(1, Ordering::SeqCst);
         }
@@ -129,17 +149,23 @@ impl Workers {
 
     /// Waits for work; `None` after [`IDLE_EXIT`] without any.
     fn park(&self) -> Option<Job> {
-        let mut queue = self.queue.lock();
+        let mut state = self.state.lock();
         let deadline = Instant::now() + IDLE_EXIT;
         loop {
-            if let Some(job) = queue.pop_front() {
+            if let Some(job) = state.jobs.pop_front() {
                 self.queued.fetch_sub(1, Ordering::SeqCst);
                 return Some(job);
             }
-            self.parked.fetch_add(1, Ordering::SeqCst);
-            let timed_out = self.work.wait_until(&mut queue, deadline).timed_out();
-            self.parked.fetch_sub(1, Ordering::SeqCst);
-            if timed_out && queue.is_empty() {
+            state.sleeping += 1;
+            let timed_out = self.work.wait_until(&mut state, deadline).timed_out();
+            state.sleeping -= 1;
+            // Up, whether by that wake-up or not: it is used (the job it was
+            // for is taken by this look or was taken by someone else).
+            if state.wakeups > 0 {
+                state.wakeups -= 1;
+                continue;
+            }
+            if timed_out && state.jobs.is_empty() {
                 return None;
             }
         }
