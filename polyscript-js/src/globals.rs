@@ -25,6 +25,11 @@ pub(crate) struct Globals {
     /// `let` / `const` / `class` of code run by an indirect `eval` land
     /// there (not on the global object), and none can be removed.
     lexical_bindings: u32,
+    /// Whether the global object's property storage counts its own keys
+    /// exactly (it does for boa's ordinary global object; checked once at
+    /// [`lock`](Self::lock)), so that [`restore`](Self::restore) can compare
+    /// a count instead of listing ≈70 keys after every eval.
+    counted: bool,
 }
 
 impl Globals {
@@ -45,7 +50,9 @@ impl Globals {
             }
             global.define_property_or_throw(key.clone(), lock, context)?;
         }
+        let counted = global.borrow().properties().key_count() == keys.len();
         Ok(Globals {
+            counted,
             lexical_bindings: context.realm().scope().num_bindings(),
             prototype: global.prototype(),
             global,
@@ -71,7 +78,8 @@ impl Globals {
     /// so no script can delete, replace or redefine them. Hence the global
     /// object's own keys are always a superset of the baseline, and when
     /// their count equals the baseline's, nothing was added — the common
-    /// case costs one key listing, not a diff.
+    /// case costs one look at the storage's key count, not a key listing
+    /// or a diff.
     ///
     /// `allowed` are the names the script's own declarations make global
     /// `var`s (see `JsProgram::global_vars`): a non-deletable global by any
@@ -92,8 +100,12 @@ impl Globals {
                 return Ok(false);
             }
         }
+        let baseline = self.locked.len() + self.sticky.len();
+        if self.counted && global.borrow().properties().key_count() == baseline {
+            return Ok(true);
+        }
         let keys = global.own_property_keys(context)?;
-        if keys.len() == self.locked.len() + self.sticky.len() {
+        if keys.len() == baseline {
             return Ok(true);
         }
         let mut clean = true;
@@ -147,4 +159,36 @@ fn reset_var(global: &JsObject, key: &PropertyKey, context: &mut Context) -> JsR
         context,
     )?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use boa_engine::Source;
+
+    use super::*;
+
+    /// `restore`'s fast path trusts the storage's key count to be the
+    /// length of the key list, for every kind of key and storage.
+    #[test]
+    fn the_key_count_is_the_length_of_the_key_list() {
+        let mut context = Context::default();
+        let objects = [
+            "({})",
+            "({ a: 1, b: 2 })",
+            "({ 0: 'index', z: 'string', [Symbol.for('s')]: 'symbol' })",
+            "(() => { const o = { a: 1, b: 2 }; delete o.a; o.c = 3; return o; })()",
+            "[1, 2, 3]",
+            "[1.5, 'x', {}]",
+            "(() => { const a = []; a[100000] = 1; a[7] = 2; return a; })()",
+            "(() => { const o = {}; Object.defineProperty(o, 5, { get() {} }); return o; })()",
+            "globalThis",
+            "(() => { globalThis.added = 1; globalThis[3] = 2; return globalThis; })()",
+        ];
+        for text in objects {
+            let value = context.eval(Source::from_bytes(text)).expect("runs");
+            let object = value.as_object().expect("an object");
+            let listed = object.own_property_keys(&mut context).expect("lists").len();
+            assert_eq!(object.borrow().properties().key_count(), listed, "{text}");
+        }
+    }
 }

@@ -17,6 +17,7 @@
 //! property storage: same answer, no property lookups.
 
 use boa_engine::property::PropertyKey;
+use boa_engine::string::JsStrVariant;
 use boa_engine::value::JsVariant;
 use boa_engine::{Context, JsBigInt, JsError, JsObject, JsString, JsValue, js_string};
 use polyscript_core::data::{self, Budget, DataError, DataErrorKind};
@@ -125,7 +126,7 @@ impl Walk<'_> {
             JsVariant::Null => Value::Null,
             JsVariant::Boolean(b) => Value::Bool(b),
             JsVariant::String(string) => {
-                let string = string.to_std_string_lossy();
+                let string = std_string(&string);
                 self.budget.charge_bytes(string.len())?;
                 Value::String(string)
             }
@@ -250,7 +251,7 @@ impl Walk<'_> {
                     // Deleted by an earlier getter: `Get` looks further.
                     Own::Missing => object.get(key.clone(), context)?,
                 };
-                self.entry(&mut map, &key.to_string(), value, context)?;
+                self.entry(&mut map, key_name(&key), value, context)?;
             }
         } else {
             for key in object.enumerable_own_string_keys(context)? {
@@ -258,7 +259,7 @@ impl Walk<'_> {
                     continue;
                 };
                 let value = object.get(name.clone(), context)?;
-                self.entry(&mut map, &name.to_std_string_lossy(), value, context)?;
+                self.entry(&mut map, std_string(&name), value, context)?;
             }
         }
         Ok(Value::Object(map))
@@ -267,18 +268,38 @@ impl Walk<'_> {
     fn entry(
         &mut self,
         map: &mut Map,
-        name: &str,
+        name: String,
         value: JsValue,
         context: &mut Context,
     ) -> Result<(), ResultError> {
         let converted = self
-            .property(value, || JsString::from(name).into(), context)
-            .map_err(|e| e.at_key(name))?;
+            .property(value, || JsString::from(name.as_str()).into(), context)
+            .map_err(|e| e.at_key(&name))?;
         if let Some(converted) = converted {
             self.budget.charge_bytes(name.len())?;
-            map.insert(name.to_owned(), converted);
+            map.insert(name, converted);
         }
         Ok(())
+    }
+}
+
+/// A string or index key as the JSON member name (`Display` would go
+/// through the formatting machinery, several times the cost of the copy).
+fn key_name(key: &PropertyKey) -> String {
+    match key {
+        PropertyKey::String(name) => std_string(name),
+        PropertyKey::Index(index) => index.get().to_string(),
+        PropertyKey::Symbol(_) => key.to_string(),
+    }
+}
+
+/// `string` as UTF-8, a lone surrogate as U+FFFD (what
+/// `to_std_string_lossy` gives, without its trip through `Display`).
+fn std_string(string: &JsString) -> String {
+    match string.as_str().variant() {
+        // Latin-1 code units are the first 256 code points.
+        JsStrVariant::Latin1(bytes) => bytes.iter().map(|&b| char::from(b)).collect(),
+        JsStrVariant::Utf16(units) => String::from_utf16_lossy(units),
     }
 }
 

@@ -26,9 +26,13 @@ pub(crate) fn is_flat(value: &Dynamic) -> bool {
     };
     if value.is_shared() {
         false
-    } else if let Ok(map) = value.as_map_ref() {
+    } else if value.is_map()
+        && let Ok(map) = value.as_map_ref()
+    {
         map.values().all(scalar)
-    } else if let Ok(array) = value.as_array_ref() {
+    } else if value.is_array()
+        && let Ok(array) = value.as_array_ref()
+    {
         array.iter().all(scalar)
     } else {
         scalar(value)
@@ -47,18 +51,28 @@ fn convert(value: &Dynamic, depth: u32, budget: &mut Budget) -> Result<Value, Da
         };
     }
     budget.charge_value()?;
-    if let Ok(s) = value.as_immutable_string_ref() {
+    // Each `as_*` that fails names the type (`type_name`, a string match
+    // per call): ask the cheap `is_*` first.
+    if value.is_string()
+        && let Ok(s) = value.as_immutable_string_ref()
+    {
         budget.charge_bytes(s.len())?;
         return Ok(Value::String(s.as_str().to_owned()));
     }
-    if let Ok(i) = value.as_int() {
+    if value.is_int()
+        && let Ok(i) = value.as_int()
+    {
         return Ok(Value::from(i));
     }
-    if let Ok(map) = value.as_map_ref() {
+    if value.is_map()
+        && let Ok(map) = value.as_map_ref()
+    {
         budget.enter(depth + 1)?;
         return data::with_stack(|| convert_map(&map, depth + 1, budget));
     }
-    if let Ok(array) = value.as_array_ref() {
+    if value.is_array()
+        && let Ok(array) = value.as_array_ref()
+    {
         budget.enter(depth + 1)?;
         return data::with_stack(|| convert_array(&array, depth + 1, budget));
     }

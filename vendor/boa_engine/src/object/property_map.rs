@@ -460,6 +460,18 @@ impl IndexedProperties {
         }
     }
 
+    /// The number of indexed properties (polyscript patch, see
+    /// `PropertyMap::key_count`).
+    fn len(&self) -> usize {
+        match self {
+            Self::DenseI32(vec) => vec.len(),
+            Self::DenseF64(vec) => vec.len(),
+            Self::DenseElement(vec) => vec.len(),
+            Self::SparseElement(map) => map.len(),
+            Self::SparseProperty(map) => map.len(),
+        }
+    }
+
     fn values(&self) -> IndexPropertyValues<'_> {
         match self {
             Self::DenseI32(vec) => IndexPropertyValues::DenseI32(vec.iter()),
@@ -852,6 +864,18 @@ impl PropertyMap {
     #[must_use]
     pub fn index_property_values(&self) -> IndexPropertyValues<'_> {
         self.indexed_properties.values()
+    }
+
+    /// The number of own property keys (indexed, string and symbol) an
+    /// ordinary object with this storage has: the length of its
+    /// `[[OwnPropertyKeys]]` list, without building it.
+    ///
+    /// polyscript patch: a host checking that an object gained no
+    /// properties compares this count instead of listing every key.
+    #[inline]
+    #[must_use]
+    pub fn key_count(&self) -> usize {
+        self.indexed_properties.len() + self.shape.key_count()
     }
 
     /// Returns `true` if the given key is contained in the [`PropertyMap`].

@@ -203,6 +203,19 @@ impl Shape {
         }
     }
 
+    /// The number of keys, without listing them (see [`Shape::keys`]).
+    ///
+    /// polyscript patch: a host that only needs to know whether an object
+    /// gained properties compares counts instead of cloning every key.
+    #[inline]
+    #[must_use]
+    pub fn key_count(&self) -> usize {
+        match &self.inner {
+            Inner::Shared(shape) => shape.key_count(),
+            Inner::Unique(shape) => shape.key_count(),
+        }
+    }
+
     /// Return location in memory of the [`Shape`].
     #[inline]
     #[must_use]

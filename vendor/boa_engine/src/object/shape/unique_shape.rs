@@ -233,6 +233,11 @@ impl UniqueShape {
         self.property_table().borrow().keys()
     }
 
+    /// The number of keys (polyscript patch, see `Shape::key_count`).
+    pub(crate) fn key_count(&self) -> usize {
+        self.property_table().borrow().keys.len()
+    }
+
     /// Return location in memory of the [`UniqueShape`].
     pub(crate) fn to_addr_usize(&self) -> usize {
         let ptr: *const _ = self.inner.as_ref();

@@ -455,6 +455,11 @@ impl SharedShape {
         property_table.keys_cloned_n(self.property_count())
     }
 
+    /// The number of keys (polyscript patch, see `Shape::key_count`).
+    pub(crate) fn key_count(&self) -> usize {
+        self.property_count() as usize
+    }
+
     /// Returns a new [`UniqueShape`] with the properties of the [`SharedShape`].
     pub(crate) fn to_unique(&self) -> UniqueShape {
         UniqueShape::new(
