@@ -33,6 +33,7 @@ mod cancel;
 pub mod clock;
 mod context;
 pub mod coordinate;
+mod cores;
 pub mod data;
 mod engine;
 mod error;

@@ -56,7 +56,7 @@ pub struct PoolConfig {
 
 impl Default for PoolConfig {
     fn default() -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let cores = crate::cores::cores();
         PoolConfig {
             min_idle: 1,
             max_size: (cores * 2).max(4),
@@ -172,7 +172,7 @@ impl<T: Send> Pool<T> {
         script_id: ScriptId,
         factory: impl Fn() -> Result<T> + Send + Sync + 'static,
     ) -> Result<Self> {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let cores = crate::cores::cores();
         Self::with_shards(config, cores, engine, script_id, Box::new(factory))
     }
 

@@ -48,7 +48,7 @@ struct State {
 
 /// Most eval threads at once: 8 per core, at least 64.
 pub(crate) fn max_threads() -> usize {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let cores = crate::cores::cores();
     (cores * 8).max(64)
 }
 

@@ -123,7 +123,7 @@ pub struct Coordinator {
 impl Default for Coordinator {
     fn default() -> Self {
         Coordinator {
-            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            workers: crate::cores::cores(),
         }
     }
 }
