@@ -26,6 +26,13 @@ pub fn run_children(filters: &[String], quick: bool) -> Runs {
         .map(|run| {
             println!("-- process {run} of {processes}");
             let mut child = Command::new(&exe)
+                // Measure what a service runs: with `RUST_BACKTRACE` set (as
+                // it often is in a developer's shell) every wasmtime error
+                // captures a std backtrace, and a WASI command that ends with
+                // `proc_exit` returns through one on every eval (~90 000
+                // instructions). `RUST_LIB_BACKTRACE=0` turns library
+                // backtraces off and leaves panics' as they are.
+                .env("RUST_LIB_BACKTRACE", "0")
                 .arg(CHILD)
                 .args(quick.then_some("--quick"))
                 .args(filters)

@@ -60,6 +60,14 @@
 //! the entry point unless another export (taking and returning nothing) is
 //! named. See [`WasiEngine`] for the contract and an example.
 //!
+//! A module whose `_start` ends with `proc_exit` (Zig's always does; C and
+//! Rust ones only for a non-zero status) leaves through a wasmtime error on
+//! every eval, and with `RUST_BACKTRACE` or `RUST_LIB_BACKTRACE` set, each
+//! such error captures a std backtrace: about 95 000 instructions, two and a
+//! half times the rest of a short eval. Services should run with
+//! `RUST_LIB_BACKTRACE=0` (panics still print theirs when `RUST_BACKTRACE`
+//! asks for it).
+//!
 //! # What each engine supports
 //!
 //! | | Extism | WASI |

@@ -134,21 +134,54 @@ pub fn all_integers(value: &Value, fits: impl Fn(&serde_json::Number) -> bool) -
 /// Exact equality: like `==`, but integers and floats are told apart and
 /// `-0.0` differs from `0.0` (map key order is not compared).
 pub fn same(a: &Value, b: &Value) -> bool {
+    same_with(a, b, &same_number)
+}
+
+/// `same` for numbers: integers and floats told apart, floats by their bits.
+fn same_number(x: &serde_json::Number, y: &serde_json::Number) -> bool {
+    if x.is_f64() || y.is_f64() {
+        x.is_f64() && y.is_f64() && x.as_f64().map(f64::to_bits) == y.as_f64().map(f64::to_bits)
+    } else {
+        x == y
+    }
+}
+
+/// Whether `got` is what JavaScript gives back for `sent`: like [`same`],
+/// except that a JavaScript number has no integer/float distinction, so by
+/// the number rule (polyscript_core::data) an integral float within
+/// ±(2^53 − 1), other than `-0.0`, comes back as an integer.
+pub fn same_in_js(got: &Value, sent: &Value) -> bool {
+    same_with(
+        got,
+        sent,
+        &|got, sent| match sent.as_f64().filter(|_| sent.is_f64()) {
+            Some(f) if is_js_integer(f) => got.as_i64().is_some_and(|i| i as f64 == f),
+            _ => same_number(got, sent),
+        },
+    )
+}
+
+/// An integral float JavaScript returns as an integer (see [`same_in_js`]).
+fn is_js_integer(f: f64) -> bool {
+    f.fract() == 0.0
+        && f.abs() <= polyscript::data::JS_MAX_SAFE_INTEGER as f64
+        && !(f == 0.0 && f.is_sign_negative())
+}
+
+fn same_with(
+    a: &Value,
+    b: &Value,
+    numbers: &dyn Fn(&serde_json::Number, &serde_json::Number) -> bool,
+) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            if x.is_f64() || y.is_f64() {
-                x.is_f64()
-                    && y.is_f64()
-                    && x.as_f64().map(f64::to_bits) == y.as_f64().map(f64::to_bits)
-            } else {
-                x == y
-            }
-        }
+        (Value::Number(x), Value::Number(y)) => numbers(x, y),
         (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_with(a, b, numbers))
         }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_with(v, w, numbers)))
         }
         _ => a == b,
     }
