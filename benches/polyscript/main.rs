@@ -7,11 +7,13 @@
 //! cost per eval, with an engine that does nothing); `instantiate`, `compile`; `providers`;
 //! `parallel/<engine>` (1 vs 2 threads, polyscript and the raw API); `coordinate` (map-reduce workers);
 //! `rhai_workloads` (real Rhai scripts that grow one large value, limits on vs off);
-//! `host_call/<engine>` (1000 host calls per eval: polyscript's host functions vs the engine's own API).
+//! `host_call/<engine>` (1000 host calls per eval: polyscript's host functions vs the engine's own API);
+//! `async_eval/<engine>` (`eval_async` awaited on tokio current-thread and multi-thread runtimes vs `eval`).
 //!
 //! `cargo bench` runs everything; `cargo bench -- --quick` is a fast pass;
 //! `POLYSCRIPT_BENCH_FAST=1` shortens measurement for smoke runs.
 
+mod async_eval;
 mod coordinate;
 mod engines;
 mod host_calls;
@@ -39,6 +41,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = engines::bench, overhead::bench, providers::bench, parallel::bench, raw_parallel::bench, coordinate::bench, rhai_workloads::bench, host_calls::bench
+    targets = engines::bench, async_eval::bench, overhead::bench, providers::bench, parallel::bench, raw_parallel::bench, coordinate::bench, rhai_workloads::bench, host_calls::bench
 }
 criterion_main!(benches);

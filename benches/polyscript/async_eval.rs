@@ -1,0 +1,51 @@
+//! `eval_async` against `eval` on the greeting (Rhai, Lua): one eval at a
+//! time, awaited on a tokio current-thread runtime and on a 2-worker
+//! multi-thread runtime, next to the plain synchronous `eval`. What the
+//! difference measures is the hand-off to polyscript's eval threads and the
+//! wake-up of the awaiting task (see BENCHMARKS.md, "Async").
+
+use std::hint::black_box;
+
+use criterion::Criterion;
+use polyscript::Limits;
+
+use crate::engines::{cases, greeting_ctx};
+use crate::workload::check;
+
+pub fn bench(c: &mut Criterion) {
+    for engine in ["rhai", "lua"] {
+        let case = cases()
+            .into_iter()
+            .find(|case| case.name == engine)
+            .expect("a case for the engine");
+        let ev = (case.build)(Limits::default()).expect("builds");
+        let ctx = greeting_ctx();
+        let mut group = c.benchmark_group(format!("async_eval/{engine}"));
+        group.bench_function("eval", |b| {
+            b.iter(|| black_box(ev.eval(&ctx).expect("evals")))
+        });
+        let runtimes = [
+            (
+                "eval_async_current_thread",
+                tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .expect("a runtime"),
+            ),
+            (
+                "eval_async_multi_thread",
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .build()
+                    .expect("a runtime"),
+            ),
+        ];
+        for (name, runtime) in runtimes {
+            let once = runtime.block_on(ev.eval_async(ctx.clone())).expect("evals");
+            check(&format!("async {engine}"), once.value());
+            group.bench_function(name, |b| {
+                b.iter(|| black_box(runtime.block_on(ev.eval_async(ctx.clone())).expect("evals")))
+            });
+        }
+        group.finish();
+    }
+}
