@@ -87,9 +87,9 @@ fn a_thousand_distinct_evaluators_stay_correct_and_small_in_rotation() {
     rotate(&evaluators, 2);
     let (maps_after, rss_after) = (mappings(), resident());
 
-    // Each evaluator now holds one state (~55 KB in a debug build with the sandbox and
-    // its chunk). 200 KB each leaves room for allocator slack and debug
-    // builds; a copy of something large per evaluator does not fit.
+    // Each evaluator now holds one state with the sandbox and its chunk
+    // (~55 KB in a debug build). 200 KB each leaves room for allocator
+    // slack; a copy of something large per evaluator does not fit.
     if let (Some(before), Some(after)) = (rss_before, rss_after) {
         let each = after.saturating_sub(before) / EVALUATORS as u64;
         assert!(
