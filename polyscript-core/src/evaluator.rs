@@ -47,6 +47,9 @@ pub(crate) struct Shared<E: Engine> {
     script_id: ScriptId,
     origin: Origin,
     kind: EngineKind,
+    /// How long `eval_async`'s recent evals took: whether its future spins
+    /// for the result (see `async_eval::spin_wait`).
+    recent_async: async_eval::RecentEvalTime,
 }
 
 impl<E: Engine> Evaluator<E> {
@@ -272,24 +275,27 @@ impl<E: Engine> Shared<E> {
         };
         let permit = self.pool.acquire_async(wait).await?;
         let shared = Arc::clone(&self);
-        let outcome = async_eval::run_on_worker(move || {
-            let mut instance = shared.pool.instance_for(permit)?;
-            let result = shared.provider.data(&ctx).and_then(|input| {
-                let guard = shared.guard(&ctx, start)?;
-                let (outcome, discard) = shared.run(&mut instance, &input, &guard, start);
-                Ok((outcome, discard))
-            });
-            match result {
-                Ok((outcome, discard)) => {
-                    shared.pool.give_back(instance, discard);
-                    outcome
+        let outcome = async_eval::run_on_worker(
+            move || {
+                let mut instance = shared.pool.instance_for(permit)?;
+                let result = shared.provider.data(&ctx).and_then(|input| {
+                    let guard = shared.guard(&ctx, start)?;
+                    let (outcome, discard) = shared.run(&mut instance, &input, &guard, start);
+                    Ok((outcome, discard))
+                });
+                match result {
+                    Ok((outcome, discard)) => {
+                        shared.pool.give_back(instance, discard);
+                        outcome
+                    }
+                    Err(err) => {
+                        shared.pool.give_back(instance, false);
+                        Err(err)
+                    }
                 }
-                Err(err) => {
-                    shared.pool.give_back(instance, false);
-                    Err(err)
-                }
-            }
-        })
+            },
+            &self.recent_async,
+        )
         .await;
         cancel_on_drop.disarm();
         outcome
@@ -407,6 +413,7 @@ impl<E: Engine> EvaluatorBuilder<E> {
                 limits: self.limits,
                 script_id,
                 origin: self.source.origin().clone(),
+                recent_async: async_eval::RecentEvalTime::default(),
                 kind,
             }),
         })

@@ -12,7 +12,10 @@
 //! 2. The eval runs on an eval thread (a new instance, if one is needed, is
 //!    created there too), under the same deadline, limits and cancellation
 //!    as `eval`.
-//! 3. The result comes back through a oneshot channel, which wakes the task.
+//! 3. The result comes back through a oneshot channel, which wakes the task;
+//!    when the evaluator's recent evals were short, the first poll watches
+//!    the channel for about an eval's time (bounded, see `spin_wait`)
+//!    instead, which saves the wake-up.
 //!
 //! Dropping the future cancels the eval: it runs with a child of the
 //! context's cancellation token, which the future cancels when dropped, so
@@ -29,9 +32,11 @@
 //! async host functions can use tokio's timers and I/O.
 
 mod block_on;
+mod spin_wait;
 pub(crate) mod workers;
 
 pub(crate) use block_on::block_on_bounded;
+pub(crate) use spin_wait::RecentEvalTime;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -79,9 +84,12 @@ pub(crate) fn detach(ctx: EvalContext) -> (EvalContext, CancelOnDrop) {
     )
 }
 
-/// Runs `job` on an eval thread and waits for its result without blocking.
+/// Runs `job` on an eval thread and waits for its result without blocking
+/// (after a bounded spin when `recent` says this evaluator's evals are
+/// short, see `spin_wait`); records how long the job took in `recent`.
 pub(crate) async fn run_on_worker<R: Send + 'static>(
     job: impl FnOnce() -> Result<R> + Send + 'static,
+    recent: &RecentEvalTime,
 ) -> Result<R> {
     let (tx, rx) = oneshot::channel();
     #[cfg(feature = "tokio")]
@@ -89,15 +97,21 @@ pub(crate) async fn run_on_worker<R: Send + 'static>(
     workers::submit(Box::new(move || {
         #[cfg(feature = "tokio")]
         let _entered = runtime.as_ref().map(tokio::runtime::Handle::enter);
+        let started = crate::clock::Instant::now();
+        let result = job();
         // The receiver is gone when the future was dropped: nothing to do
         // with the result then.
-        let _ = tx.send(job());
+        let _ = tx.send((result, started.elapsed()));
     }));
-    rx.await.unwrap_or_else(|_| {
-        Err(Error::EnginePanic {
+    match spin_wait::SpinThenWait::new(rx, recent).await {
+        Ok((result, took)) => {
+            recent.record(took);
+            result
+        }
+        Err(_) => Err(Error::EnginePanic {
             engine: crate::engine::EngineKind::Other("polyscript"),
             script_id: crate::script_id::ScriptId::of(b""),
             message: "the eval thread ended without a result".into(),
-        })
-    })
+        }),
+    }
 }

@@ -5,7 +5,11 @@
 //! in a slow host function holds one, so the cap is well above the core
 //! count), and end after [`IDLE_EXIT`] without work. An idle thread spins
 //! briefly before it parks: a job submitted while it spins starts without a
-//! futex wake-up, which is most of the hand-off cost for short evals.
+//! futex wake-up, which is most of the hand-off cost for short evals. A
+//! spinning thread is counted, and a job claims it instead of waking or
+//! starting another thread: without that count, every job submitted while
+//! the last one's thread still spun started a new thread (~20 µs, most of
+//! what `eval_async` added to a short eval).
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -27,6 +31,8 @@ struct Workers {
     state: Mutex<State>,
     /// Jobs queued (read without the lock by spinning threads).
     queued: AtomicUsize,
+    /// Threads spinning for work that no job has claimed yet.
+    spinning: AtomicUsize,
     work: Condvar,
     threads: AtomicUsize,
     max: usize,
@@ -61,20 +67,26 @@ fn workers() -> &'static Workers {
             wakeups: 0,
         }),
         queued: AtomicUsize::new(0),
+        spinning: AtomicUsize::new(0),
         work: Condvar::new(),
         threads: AtomicUsize::new(0),
         max: max_threads(),
     })
 }
 
-/// Runs `job` on an eval thread: a parked one nobody has claimed yet, else
-/// a new one (a spinning thread may still take it first).
+/// Runs `job` on an eval thread: a spinning one no other job has claimed,
+/// else a parked one nobody has claimed yet, else a new one.
 pub(crate) fn submit(job: Job) {
     let pool = workers();
     {
         let mut state = pool.state.lock();
         state.jobs.push_back(job);
         pool.queued.fetch_add(1, Ordering::SeqCst);
+        // A claimed spinner takes a job before it stops spinning, or looks
+        // at the queue (under this lock) before it parks: the job is seen.
+        if claim(&pool.spinning) {
+            return;
+        }
         if state.sleeping > state.wakeups {
             state.wakeups += 1;
             pool.work.notify_one();
@@ -98,6 +110,13 @@ pub(crate) fn submit(job: Job) {
             );
         }
     }
+}
+
+/// Takes one from `count` unless it is zero; whether it did.
+fn claim(count: &AtomicUsize) -> bool {
+    count
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
 }
 
 impl Workers {
@@ -136,15 +155,26 @@ impl Workers {
         }
     }
 
+    /// Spins for [`SPIN`], counted in `spinning` so a job submitted
+    /// meanwhile claims this thread. `None` when no job came, or one claimed
+    /// this thread but another took it: `park` looks at the queue again
+    /// under the lock before it sleeps, so a claim is never lost.
     fn spin(&self) -> Option<Job> {
+        self.spinning.fetch_add(1, Ordering::SeqCst);
         let until = Instant::now() + SPIN;
-        while Instant::now() < until {
+        let job = loop {
             if let Some(job) = self.take() {
-                return Some(job);
+                break Some(job);
+            }
+            if Instant::now() >= until {
+                break None;
             }
             std::hint::spin_loop();
-        }
-        None
+        };
+        // Unclaimed: no longer counted. Claimed: the claimer already took
+        // this thread off the count.
+        claim(&self.spinning);
+        job
     }
 
     /// Waits for work; `None` after [`IDLE_EXIT`] without any.
