@@ -47,9 +47,24 @@ impl Default for JsConfig {
 ///
 /// Host functions given to the [builder](JsEngineBuilder::host_functions)
 /// are bound in every instance as `host.NAME(...)`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct JsEngine {
     config: Arc<JsConfig>,
+}
+
+impl Default for JsEngine {
+    /// The default engine. Every default engine shares one configuration:
+    /// each thread's context cache serves programs of the same
+    /// configuration from one context, so evaluators built with separate
+    /// `JsEngine::new()` calls (as the facade's `from_js_*` constructors
+    /// do) share their contexts too, instead of one each — with thousands
+    /// of them, that was a context rebuilt on almost every eval.
+    fn default() -> Self {
+        static DEFAULT: std::sync::OnceLock<Arc<JsConfig>> = std::sync::OnceLock::new();
+        JsEngine {
+            config: Arc::clone(DEFAULT.get_or_init(|| Arc::new(JsConfig::default()))),
+        }
+    }
 }
 
 impl JsEngine {

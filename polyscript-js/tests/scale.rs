@@ -49,6 +49,35 @@ fn a_thousand_evaluators_rotate_without_rebuilding_contexts() {
     );
 }
 
+/// Evaluators built each with its own `JsEngine::new()` (what the facade's
+/// `from_js_*` constructors do) share contexts as those of one engine do:
+/// separate default engines once meant a context per evaluator, rebuilt on
+/// nearly every eval of a rotation over more than 16 of them.
+#[test]
+fn evaluators_of_separate_default_engines_share_contexts() {
+    const TENANTS: usize = 100;
+    let evaluators: Vec<_> = (0..TENANTS)
+        .map(|i| Evaluator::new(JsEngine::new(), Source::from_text(script(i))).expect("build"))
+        .collect();
+    let input = EvalContext::with_data(json!({"name": "World"})).expect("input");
+    let built_before = contexts_built();
+    for round in 0..2 {
+        for (i, ev) in evaluators.iter().enumerate() {
+            let response = ev.eval(&input).expect("eval");
+            assert_eq!(
+                response.value(),
+                &json!({"greeting": "Hello, World!", "tenant": i, "seen": "undefined"}),
+                "round {round}, tenant {i}"
+            );
+        }
+    }
+    assert!(
+        contexts_built() - built_before <= 1,
+        "two rotations over {TENANTS} evaluators of default engines built {} contexts",
+        contexts_built() - built_before
+    );
+}
+
 /// Programs sharing a context see none of each other's globals: a `var` of
 /// one is not a global of another, sloppy assignments are gone, and a
 /// program that leaves a non-deletable global it did not declare gets the
