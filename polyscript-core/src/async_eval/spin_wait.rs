@@ -29,7 +29,7 @@ use crate::clock::Instant;
 pub(crate) const MAX_SPIN: Duration = Duration::from_micros(40);
 /// What the hand-off to an eval thread and back adds to an eval when both
 /// threads are awake.
-const HAND_OFF: Duration = Duration::from_micros(4);
+const HAND_OFF: Duration = Duration::from_micros(10);
 
 /// How long this evaluator's recent evals took on their eval thread
 /// (a moving average, in nanoseconds; 0 before the first).
@@ -122,7 +122,7 @@ mod tests {
         assert_eq!(recent.spin_budget(), Duration::ZERO, "nothing known yet");
         recent.record(Duration::from_micros(2));
         if crate::cores::cores() >= 2 {
-            assert_eq!(recent.spin_budget(), Duration::from_micros(8));
+            assert_eq!(recent.spin_budget(), Duration::from_micros(14));
         }
         for _ in 0..20 {
             recent.record(Duration::from_millis(5));

@@ -36,6 +36,9 @@ struct Workers {
     work: Condvar,
     threads: AtomicUsize,
     max: usize,
+    /// Most threads spinning at once: one per core beyond the first, at
+    /// least one.
+    max_spinners: usize,
 }
 
 /// The queue and who will take from it, behind one lock.
@@ -71,6 +74,7 @@ fn workers() -> &'static Workers {
         work: Condvar::new(),
         threads: AtomicUsize::new(0),
         max: max_threads(),
+        max_spinners: crate::cores::cores().saturating_sub(1).max(1),
     })
 }
 
@@ -160,13 +164,24 @@ impl Workers {
     /// this thread but another took it: `park` looks at the queue again
     /// under the lock before it sleeps, so a claim is never lost.
     fn spin(&self) -> Option<Job> {
-        self.spinning.fetch_add(1, Ordering::SeqCst);
-        let until = Instant::now() + SPIN;
+        // One spinner serves a stream of short evals; more would only take
+        // CPU time from the threads that run the caller's executor.
+        let spinners = self
+            .spinning
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < self.max_spinners).then_some(n + 1)
+            });
+        if spinners.is_err() {
+            return None;
+        }
+        // polyscript's clock: a spin reads it often, and `std`'s is a
+        // system call's worth slower on this VM.
+        let until = crate::clock::Instant::now() + SPIN;
         let job = loop {
             if let Some(job) = self.take() {
                 break Some(job);
             }
-            if Instant::now() >= until {
+            if crate::clock::Instant::now() >= until {
                 break None;
             }
             std::hint::spin_loop();
