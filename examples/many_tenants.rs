@@ -12,7 +12,8 @@
 //! The first argument is N (default 10 000), the optional second the engines,
 //! comma-separated (default `rhai,lua,js`; `js-apart` adds JavaScript with
 //! every tenant built by `polyscript::from_js_str`, so each has its own
-//! `JsEngine`, as the facade constructors give). Several engines are measured
+//! `JsEngine::new()`, as the facade constructors give; default engines share
+//! one configuration, so this should match `js`). Several engines are measured
 //! each in a child process of its own (this program run again with one
 //! engine): memory one engine freed stays in the allocator, and the next
 //! engine reusing it would look as if it cost nothing. The memory figures

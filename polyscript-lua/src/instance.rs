@@ -156,6 +156,10 @@ impl LuaInstance {
             .set_environment(env.clone())
             .into_function()?;
         watch.install(&lua, check_interval)?;
+        // Building the sandbox leaves garbage (the sandbox chunk, its
+        // temporaries): collected now, an idle instance holds only what its
+        // evals need.
+        lua.gc_collect()?;
         Ok(LuaInstance {
             lua,
             chunk,
