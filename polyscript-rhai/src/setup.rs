@@ -118,6 +118,24 @@ fn standard_package() -> Shared<Module> {
         .clone()
 }
 
+/// The standard package with polyscript's built-ins merged over it (a
+/// built-in replaces the standard function of the same signature, as when
+/// the built-ins are a module registered after the package), built once per
+/// process. rhai looks a function call up in each global module in turn: one
+/// module instead of two saves a hash lookup on every call that is not
+/// cached (≈ 130 instructions of a greeting eval's ≈ 15 900).
+fn standard_with_builtins() -> Shared<Module> {
+    static MERGED: OnceLock<Shared<Module>> = OnceLock::new();
+    MERGED
+        .get_or_init(|| {
+            let mut merged = (*standard_package()).clone();
+            merged.combine_flatten((*builtins::module()).clone());
+            merged.build_index();
+            Shared::new(merged)
+        })
+        .clone()
+}
+
 /// A `rhai::Engine` for the script `script_id` (whose source is `text`),
 /// configured from `options`. Built once per compiled script and per
 /// instance (a few microseconds: the packages are shared), never per eval;
@@ -129,7 +147,15 @@ pub(crate) fn build_engine(options: &Options, script_id: ScriptId, text: &str) -
     // `debug` to stdout are replaced below in any case.
     let mut engine = rhai::Engine::new_raw();
     engine.set_max_strings_interned(MAX_STRINGS_INTERNED);
-    engine.register_global_module(standard_package());
+    // Without configuration nothing can sit between the standard package
+    // and polyscript's built-ins, so one module holding both serves (see
+    // `standard_with_builtins`); otherwise the user's modules go between.
+    let merged = options.configure.is_empty();
+    engine.register_global_module(if merged {
+        standard_with_builtins()
+    } else {
+        standard_package()
+    });
 
     // Sandbox. rhai's standard library has no file, network, process or
     // environment functions; modules and `eval` are the remaining doors.
@@ -181,7 +207,9 @@ pub(crate) fn build_engine(options: &Options, script_id: ScriptId, text: &str) -
     // binds `host` and the host functions.
     engine.on_progress(budget::on_progress);
     engine.set_max_operations(0);
-    engine.register_global_module(builtins::module());
+    if !merged {
+        engine.register_global_module(builtins::module());
+    }
     options.host.install(&mut engine);
     let limits = EngineLimits::BUILT;
     engine.set_max_call_levels(limits.call_levels);
