@@ -1,5 +1,5 @@
-//! `eval_async` against `eval` on the greeting (Rhai, Lua): one eval at a
-//! time, awaited on a tokio current-thread runtime and on a 2-worker
+//! `eval_async` against `eval` on the greeting, for every engine: one eval
+//! at a time, awaited on a tokio current-thread runtime and on a 2-worker
 //! multi-thread runtime, next to the plain synchronous `eval`. What the
 //! difference measures is the hand-off to polyscript's eval threads and the
 //! wake-up of the awaiting task (see BENCHMARKS.md, "Async").
@@ -13,11 +13,8 @@ use crate::engines::{cases, greeting_ctx};
 use crate::workload::check;
 
 pub fn bench(c: &mut Criterion) {
-    for engine in ["rhai", "lua"] {
-        let case = cases()
-            .into_iter()
-            .find(|case| case.name == engine)
-            .expect("a case for the engine");
+    for case in cases() {
+        let engine = case.name;
         let ev = (case.build)(Limits::default()).expect("builds");
         let ctx = greeting_ctx();
         let mut group = c.benchmark_group(format!("async_eval/{engine}"));
