@@ -20,7 +20,12 @@
 //! read `/proc/self/statm` and `/proc/self/maps` (Linux; 0 elsewhere).
 
 #[cfg(all(feature = "rhai", feature = "lua", feature = "js"))]
+#[path = "support/process_stats.rs"]
+mod process_stats;
+
+#[cfg(all(feature = "rhai", feature = "lua", feature = "js"))]
 mod run {
+    use crate::process_stats::{mappings, resident};
     use std::time::{Duration, Instant};
 
     use polyscript::js::JsEngine;
@@ -52,22 +57,6 @@ mod run {
     /// Tenant `i`'s JavaScript program.
     fn js_script(i: usize) -> String {
         format!(r#"const g = "Hello, " + ctx.name + "!"; ({{greeting: g, tenant: {i}}})"#)
-    }
-
-    /// Memory mappings of this process.
-    fn mappings() -> usize {
-        std::fs::read_to_string("/proc/self/maps").map_or(0, |m| m.lines().count())
-    }
-
-    /// Resident bytes of this process (4 KiB pages).
-    fn resident() -> u64 {
-        let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-        statm
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse::<u64>().ok())
-            .unwrap_or(0)
-            * 4096
     }
 
     /// Evaluates tenant `i`'s evaluator and checks it answered as tenant `i`.

@@ -7,7 +7,12 @@
 //! `cargo run --release --example many_tenants_wasm --no-default-features --features wasm -- 10000`
 
 #[cfg(feature = "wasm")]
+#[path = "support/process_stats.rs"]
+mod process_stats;
+
+#[cfg(feature = "wasm")]
 mod run {
+    use crate::process_stats::{mappings, resident};
     use std::time::{Duration, Instant};
 
     use polyscript::prelude::*;
@@ -44,20 +49,6 @@ mod run {
                 (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#,
             digit = i % 10
         )
-    }
-
-    fn mappings() -> usize {
-        std::fs::read_to_string("/proc/self/maps").map_or(0, |m| m.lines().count())
-    }
-
-    fn resident() -> u64 {
-        let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-        statm
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse::<u64>().ok())
-            .unwrap_or(0)
-            * 4096
     }
 
     /// The figures for one engine.
