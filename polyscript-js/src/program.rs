@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use boa_engine::ast::declaration::Declaration;
+use boa_engine::ast::expression::literal::LiteralKind;
 use boa_engine::ast::operations::{annex_b_function_declarations_names, var_declared_names};
 use boa_engine::ast::scope::Scope;
-use boa_engine::ast::{Position, StatementListItem};
+use boa_engine::ast::{Expression, Position, Statement, StatementList, StatementListItem};
 use boa_engine::interner::Interner;
 use boa_engine::parser::{Error as ParseError, Parser, Source as JsSource};
 use polyscript_core::alloc::MemoryMeter;
@@ -97,32 +98,80 @@ pub(crate) fn compile(source: &Source, config: &JsConfig, limits: &Limits) -> Re
         ));
     }
 
+    // The common case in one parse: the wrapped text, when it parses as a
+    // single block and its script has no directive prologue, stands for
+    // the script as written (see `inspect_wrapped`).
+    let (plain, plain_prefix) = wrap(text, false, false);
+    match parse(&plain, limits, inspect_wrapped) {
+        Ok(Some(wrapped)) => {
+            let (wrapped_text, prefix_len) = if wrapped.has_main {
+                wrap(text, false, true)
+            } else {
+                (plain, plain_prefix)
+            };
+            return Ok(JsProgram {
+                prefix_len,
+                wrapped: wrapped_text,
+                has_main: wrapped.has_main,
+                origin: source.origin().to_string(),
+                script_id: source.id(),
+                global_vars: wrapped.global_vars,
+                identity: Arc::new(()),
+            });
+        }
+        Err(failure @ ParseFailure::Memory(_)) => {
+            let (message, _) = describe(&failure, text);
+            return Err(compile_error(message, None));
+        }
+        // A syntax error, or a shape the fast path does not decide: the
+        // script is parsed as written, for its own errors and positions.
+        Ok(None) | Err(ParseFailure::Syntax(_)) => {}
+    }
+
     // 1. The script as written: its own syntax errors, and whether it
     //    declares `function main`.
     let (has_main, strict) = parse(text, limits, |script, interner| {
-        let is_main = |name: boa_engine::ast::expression::Identifier| {
-            interner.resolve_expect(name.sym()).utf8() == Some("main")
-        };
-        let has_main = script.statements().statements().iter().any(|item| {
-            let StatementListItem::Declaration(decl) = item else {
-                return false;
-            };
-            match decl.as_ref() {
-                Declaration::FunctionDeclaration(f) => is_main(f.name()),
-                // Its promise is awaited like any promise result.
-                Declaration::AsyncFunctionDeclaration(f) => is_main(f.name()),
-                _ => false,
-            }
-        });
-        (has_main, script.strict())
+        (
+            declares_main(script.statements(), interner),
+            script.strict(),
+        )
     })
     .map_err(|e| {
         let (message, position) = describe(&e, text);
         compile_error(message, position.map(|(l, c)| Location::new(l, c)))
     })?;
 
-    // 2. The wrapped text. A hashbang line is only valid at the very start,
-    //    so it becomes a comment of the same length.
+    // 2. The wrapped text must parse too: a block has a few early errors a
+    //    script does not (e.g. two top-level functions with the same name).
+    let (wrapped, prefix_len) = wrap(text, strict, has_main);
+    let program = JsProgram {
+        prefix_len,
+        wrapped,
+        has_main,
+        origin: source.origin().to_string(),
+        script_id: source.id(),
+        global_vars: Arc::from(Vec::new()),
+        identity: Arc::new(()),
+    };
+    let global_vars = parse(&program.wrapped, limits, global_var_names).map_err(|e| {
+        let (message, position) = describe(&e, &program.wrapped);
+        compile_error(
+            format!("{message} (top-level declarations are block-scoped per eval)"),
+            position.map(|(l, c)| program.unwrap_location(l, c)),
+        )
+    })?;
+    Ok(JsProgram {
+        global_vars,
+        ..program
+    })
+}
+
+/// The script's text as every instance parses it, and the bytes added
+/// before it on line 1: the body inside one block statement (so top-level
+/// declarations are scoped per eval), strict if the script is, with a
+/// `main(ctx)` call when it declares `main`. A hashbang line is only valid
+/// at the very start, so it becomes a comment of the same length.
+fn wrap(text: &str, strict: bool, has_main: bool) -> (String, u32) {
     let body = match text.strip_prefix("#!") {
         Some(rest) => format!("//{rest}"),
         None => text.to_owned(),
@@ -133,30 +182,61 @@ pub(crate) fn compile(source: &Source, config: &JsConfig, limits: &Limits) -> Re
         OPEN.to_owned()
     };
     let close = if has_main { CLOSE_MAIN } else { CLOSE };
-    let wrapped = format!("{prefix}{body}{close}");
-    let program = JsProgram {
-        prefix_len: prefix.len() as u32,
-        wrapped,
-        has_main,
-        origin: source.origin().to_string(),
-        script_id: source.id(),
-        global_vars: Arc::from(Vec::new()),
-        identity: Arc::new(()),
-    };
+    (format!("{prefix}{body}{close}"), prefix.len() as u32)
+}
 
-    // 3. The wrapped text must parse too: a block has a few early errors a
-    //    script does not (e.g. two top-level functions with the same name).
-    let global_vars = parse(&program.wrapped, limits, global_var_names).map_err(|e| {
-        let (message, position) = describe(&e, &program.wrapped);
-        compile_error(
-            format!("SyntaxError: {message} (top-level declarations are block-scoped per eval)"),
-            position.map(|(l, c)| program.unwrap_location(l, c)),
-        )
-    })?;
-    Ok(JsProgram {
-        global_vars,
-        ..program
+/// Whether `statements` declare a top-level `function main` (or `async
+/// function main`, whose promise is awaited like any promise result).
+fn declares_main(statements: &StatementList, interner: &Interner) -> bool {
+    let is_main = |name: boa_engine::ast::expression::Identifier| {
+        interner.resolve_expect(name.sym()).utf8() == Some("main")
+    };
+    statements.statements().iter().any(|item| {
+        let StatementListItem::Declaration(decl) = item else {
+            return false;
+        };
+        match decl.as_ref() {
+            Declaration::FunctionDeclaration(f) => is_main(f.name()),
+            Declaration::AsyncFunctionDeclaration(f) => is_main(f.name()),
+            _ => false,
+        }
     })
+}
+
+/// What the non-strict wrapped text (`{` script `\n}`) tells about the
+/// script, if its parse can stand for the script's own: the parse has
+/// exactly one top-level statement, the block, so the script's braces
+/// balance inside it (a script cannot close the block early and leave
+/// declarations at the top level), and the block starts with no string
+/// statement, so the script has no directive prologue and is not strict.
+/// Then the script parses as written too (a block accepts no statement a
+/// script rejects), its top-level items are the block's, and appending
+/// `;main(ctx);` adds no early error and no declared name. `None`: parse
+/// the script as written instead.
+fn inspect_wrapped(script: &boa_engine::ast::Script, interner: &Interner) -> Option<Wrapped> {
+    let [StatementListItem::Statement(statement)] = script.statements().statements() else {
+        return None;
+    };
+    let Statement::Block(block) = statement.as_ref() else {
+        return None;
+    };
+    let body = block.statement_list();
+    if let Some(StatementListItem::Statement(first)) = body.statements().first()
+        && let Statement::Expression(Expression::Literal(literal)) = first.as_ref()
+        && matches!(literal.kind(), LiteralKind::String(_))
+    {
+        return None;
+    }
+    Some(Wrapped {
+        has_main: declares_main(body, interner),
+        global_vars: global_var_names(script, interner),
+    })
+}
+
+/// See [`inspect_wrapped`].
+struct Wrapped {
+    has_main: bool,
+    global_vars: Arc<[String]>,
 }
 
 /// The names `GlobalDeclarationInstantiation` makes non-deletable global

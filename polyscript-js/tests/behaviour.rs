@@ -295,6 +295,86 @@ fn strict_scripts_stay_strict() {
     }
 }
 
+/// A compile error for `script`, as (message, line, column).
+fn compile_error(script: &str) -> (String, u32, Option<u32>) {
+    match Evaluator::new(JsEngine::new(), Source::from_text(script)) {
+        Err(Error::Compile {
+            message,
+            location: Some(loc),
+            ..
+        }) => (message, loc.line, loc.column),
+        other => panic!("expected a compile error with a location, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_script_cannot_close_the_block_it_is_wrapped_in() {
+    // Wrapped, `} let leaked = 1; {` parses: a top-level `let` would
+    // outlive the eval. The script as written does not parse, and the
+    // error is its own, at its own position.
+    let (message, line, column) = compile_error("} let leaked = 1; {");
+    assert!(message.starts_with("SyntaxError"), "{message}");
+    assert_eq!((line, column), (1, Some(1)), "{message}");
+    let (message, line, _) = compile_error(
+        "let a = 1;
+}
+{ a",
+    );
+    assert!(message.starts_with("SyntaxError"), "{message}");
+    assert_eq!(line, 2, "{message}");
+}
+
+#[test]
+fn block_only_early_errors_are_reported_as_such() {
+    // Valid as a script, not inside the block every eval runs.
+    let (message, _, _) = compile_error("var f;\nfunction f() {}");
+    assert!(
+        message.starts_with("SyntaxError: ")
+            && !message.starts_with("SyntaxError: SyntaxError")
+            && message.ends_with("(top-level declarations are block-scoped per eval)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn directive_prologues_keep_their_meaning() {
+    for script in [
+        "\"use strict\";\nundeclared = 1;",
+        "// a comment first\n'use strict';\nundeclared = 1;",
+        "'a directive';\n'use strict';\nundeclared = 1;",
+    ] {
+        match run(&evaluator(script), json!({})) {
+            Err(Error::Runtime { message, .. }) => {
+                assert!(message.starts_with("ReferenceError"), "{script}: {message}")
+            }
+            other => panic!("{script}: expected a ReferenceError, got {other:?}"),
+        }
+    }
+    // Not a directive: a parenthesised string, or one after a statement.
+    for script in [
+        "('use strict');\nundeclared = 1;\nundeclared",
+        "let x = 0;\n'use strict';\nundeclared = 1;\nundeclared",
+        "'other';\nundeclared = 1;\nundeclared",
+    ] {
+        assert_eq!(
+            run(&evaluator(script), json!({})).unwrap(),
+            json!(1),
+            "{script}"
+        );
+    }
+}
+
+#[test]
+fn hashbang_and_main_survive_the_wrapping() {
+    let ev = evaluator("#!/usr/bin/env node\nfunction main(ctx) { return ctx.n + 1; }");
+    assert_eq!(run(&ev, json!({"n": 1})).unwrap(), json!(2));
+    let ev = evaluator("async function main(ctx) { return ctx.n * 2; }");
+    assert_eq!(run(&ev, json!({"n": 4})).unwrap(), json!(8));
+    // `main` nested in a block is not the script's `main`.
+    let ev = evaluator("{ function main(ctx) { return 'inner'; } }\n'outer'");
+    assert_eq!(run(&ev, json!({})).unwrap(), json!("outer"));
+}
+
 #[test]
 fn evaluator_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
