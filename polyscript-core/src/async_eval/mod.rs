@@ -94,14 +94,18 @@ pub(crate) async fn run_on_worker<R: Send + 'static>(
     let (tx, rx) = oneshot::channel();
     #[cfg(feature = "tokio")]
     let runtime = tokio::runtime::Handle::try_current().ok();
-    workers::submit(Box::new(move || {
+    workers::submit(Box::new(move |finishing: &workers::Finishing<'_>| {
         #[cfg(feature = "tokio")]
         let _entered = runtime.as_ref().map(tokio::runtime::Handle::enter);
         let started = crate::clock::Instant::now();
         let result = job();
+        let took = started.elapsed();
+        // Counted as a spinner before the caller can see the result and
+        // submit its next eval.
+        finishing.announce();
         // The receiver is gone when the future was dropped: nothing to do
         // with the result then.
-        let _ = tx.send((result, started.elapsed()));
+        let _ = tx.send((result, took));
     }));
     match spin_wait::SpinThenWait::new(rx, recent).await {
         Ok((result, took)) => {

@@ -14,13 +14,35 @@
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-/// One eval to run.
-pub(crate) type Job = Box<dyn FnOnce() + Send>;
+/// One eval to run. It calls the [`Finishing`] it is given right before it
+/// hands its result over (see there).
+pub(crate) type Job = Box<dyn FnOnce(&Finishing<'_>) + Send>;
+
+/// Given to a [`Job`]: calling it says the job is about to hand over its
+/// result, so the thread counts itself as a spinner *before* the caller can
+/// see the result and submit its next job. Counted only after the job had
+/// returned, the thread was often still uncounted when that next job came (a
+/// caller awaiting one short eval after another reacts within a microsecond),
+/// and the job woke a parked thread or started one: 13 threads for 20 000
+/// sequential jobs, and a futex wake-up on most of them.
+pub(crate) struct Finishing<'a> {
+    pool: &'a Workers,
+    counted: std::cell::Cell<bool>,
+}
+
+impl Finishing<'_> {
+    /// Counts this thread in as a spinner, if there is room for one.
+    pub(crate) fn announce(&self) {
+        if !self.counted.get() && self.pool.spinners.start(self.pool.max_spinners) {
+            self.counted.set(true);
+        }
+    }
+}
 
 /// An idle thread ends after this long without work.
 const IDLE_EXIT: Duration = Duration::from_secs(10);
@@ -31,8 +53,9 @@ struct Workers {
     state: Mutex<State>,
     /// Jobs queued (read without the lock by spinning threads).
     queued: AtomicUsize,
-    /// Threads spinning for work that no job has claimed yet.
-    spinning: AtomicUsize,
+    /// Threads spinning for work, and how many queued jobs count on one of
+    /// them (see [`Spinners`]).
+    spinners: Spinners,
     work: Condvar,
     threads: AtomicUsize,
     max: usize,
@@ -70,7 +93,7 @@ fn workers() -> &'static Workers {
             wakeups: 0,
         }),
         queued: AtomicUsize::new(0),
-        spinning: AtomicUsize::new(0),
+        spinners: Spinners::default(),
         work: Condvar::new(),
         threads: AtomicUsize::new(0),
         max: max_threads(),
@@ -88,7 +111,7 @@ pub(crate) fn submit(job: Job) {
         pool.queued.fetch_add(1, Ordering::SeqCst);
         // A claimed spinner takes a job before it stops spinning, or looks
         // at the queue (under this lock) before it parks: the job is seen.
-        if claim(&pool.spinning) {
+        if pool.spinners.claim() {
             return;
         }
         if state.sleeping > state.wakeups {
@@ -116,11 +139,62 @@ pub(crate) fn submit(job: Job) {
     }
 }
 
-/// Takes one from `count` unless it is zero; whether it did.
-fn claim(count: &AtomicUsize) -> bool {
-    count
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-        .is_ok()
+/// The spinning threads and the claims on them, in one word so that a
+/// claim is only made while a spinner is free for it: spinning threads in
+/// the high half, queued jobs that counted on a spinner (instead of waking
+/// or starting a thread) in the low half. Every spinner counts itself in and
+/// out; whoever takes a job from the queue settles one claim. Claims are
+/// anonymous, so a spinner never has to know whether a claim was meant for
+/// it: counting a "claimed" spinner out by taking one from a single count
+/// (as before) took the count of *another* spinner when two overlapped, and
+/// the uncounted spinners then let jobs start more threads, which spun too,
+/// until the threads that ran evals had no core left (some processes made
+/// every `eval_async` 25–45× slower than `eval`).
+#[derive(Default)]
+struct Spinners(AtomicU64);
+
+impl Spinners {
+    const ONE_SPINNER: u64 = 1 << 32;
+
+    fn split(word: u64) -> (u64, u64) {
+        (word >> 32, word & 0xFFFF_FFFF)
+    }
+
+    /// Counts a spinner in unless `max` already spin; whether it did.
+    fn start(&self, max: usize) -> bool {
+        self.0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |word| {
+                let (spinning, _) = Self::split(word);
+                (spinning < max as u64).then_some(word + Self::ONE_SPINNER)
+            })
+            .is_ok()
+    }
+
+    /// Counts a spinner out.
+    fn stop(&self) {
+        self.0.fetch_sub(Self::ONE_SPINNER, Ordering::SeqCst);
+    }
+
+    /// A job counts on a spinner, if one is spinning that no other queued
+    /// job counts on; whether it could.
+    fn claim(&self) -> bool {
+        self.0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |word| {
+                let (spinning, claims) = Self::split(word);
+                (spinning > claims).then_some(word + 1)
+            })
+            .is_ok()
+    }
+
+    /// A job left the queue: one claim (if any) is settled.
+    fn settle(&self) {
+        let _ = self
+            .0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |word| {
+                let (_, claims) = Self::split(word);
+                (claims > 0).then(|| word - 1)
+            });
+    }
 }
 
 impl Workers {
@@ -131,26 +205,33 @@ impl Workers {
         let job = self.state.lock().jobs.pop_front();
         if job.is_some() {
             self.queued.fetch_sub(1, Ordering::SeqCst);
+            self.spinners.settle();
         }
         job
     }
 
     fn run(&self) {
+        // Whether the last job counted this thread in as a spinner already.
+        let mut counted = false;
         loop {
-            let job = self.take().or_else(|| self.spin()).or_else(|| self.park());
-            match job {
+            let job = match self.take() {
                 Some(job) => {
-                    // A panicking job (an engine bug) must not take the
-                    // thread down with it: the evaluator reports it.
-                    let _ = catch_unwind(AssertUnwindSafe(job));
+                    if counted {
+                        self.spinners.stop();
+                    }
+                    Some(job)
                 }
+                None => self.spin(counted).or_else(|| self.park()),
+            };
+            match job {
+                Some(job) => counted = self.execute(job),
                 None => {
                     self.threads.fetch_sub(1, Ordering::SeqCst);
                     // A job may have arrived after the last look and seen
                     // this thread as still running.
                     if let Some(job) = self.take() {
                         self.threads.fetch_add(1, Ordering::SeqCst);
-                        let _ = catch_unwind(AssertUnwindSafe(job));
+                        counted = self.execute(job);
                         continue;
                     }
                     return;
@@ -159,19 +240,29 @@ impl Workers {
         }
     }
 
-    /// Spins for [`SPIN`], counted in `spinning` so a job submitted
-    /// meanwhile claims this thread. `None` when no job came, or one claimed
-    /// this thread but another took it: `park` looks at the queue again
-    /// under the lock before it sleeps, so a claim is never lost.
-    fn spin(&self) -> Option<Job> {
+    /// Runs `job`; whether it counted this thread in as a spinner.
+    fn execute(&self, job: Job) -> bool {
+        let finishing = Finishing {
+            pool: self,
+            counted: std::cell::Cell::new(false),
+        };
+        // A panicking job (an engine bug) must not take the thread down
+        // with it: the evaluator reports it.
+        let _ = catch_unwind(AssertUnwindSafe(|| job(&finishing)));
+        finishing.counted.get()
+    }
+
+    /// Spins for [`SPIN`], counted in [`Spinners`] so a job submitted
+    /// meanwhile claims a spinner instead of waking or starting a thread.
+    /// `None` when no job came: `park` looks at the queue again under the
+    /// lock before it sleeps, so a job that claimed a spinner just as this
+    /// one stopped is still taken.
+    ///
+    /// `counted`: the last job already counted this thread in.
+    fn spin(&self, counted: bool) -> Option<Job> {
         // One spinner serves a stream of short evals; more would only take
         // CPU time from the threads that run the caller's executor.
-        let spinners = self
-            .spinning
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < self.max_spinners).then_some(n + 1)
-            });
-        if spinners.is_err() {
+        if !counted && !self.spinners.start(self.max_spinners) {
             return None;
         }
         // polyscript's clock: a spin reads it often, and `std`'s is a
@@ -186,9 +277,7 @@ impl Workers {
             }
             std::hint::spin_loop();
         };
-        // Unclaimed: no longer counted. Claimed: the claimer already took
-        // this thread off the count.
-        claim(&self.spinning);
+        self.spinners.stop();
         job
     }
 
@@ -199,6 +288,7 @@ impl Workers {
         loop {
             if let Some(job) = state.jobs.pop_front() {
                 self.queued.fetch_sub(1, Ordering::SeqCst);
+                self.spinners.settle();
                 return Some(job);
             }
             state.sleeping += 1;
@@ -225,14 +315,34 @@ mod tests {
     #[test]
     fn jobs_run_and_a_panicking_one_does_not_stop_the_pool() {
         let (tx, rx) = mpsc::channel();
-        submit(Box::new(|| panic!("a bad job")));
+        submit(Box::new(|_: &Finishing<'_>| panic!("a bad job")));
         for i in 0..100 {
             let tx = tx.clone();
-            submit(Box::new(move || tx.send(i).unwrap()));
+            submit(Box::new(move |_: &Finishing<'_>| tx.send(i).unwrap()));
         }
         let mut got: Vec<i32> = (0..100).map(|_| rx.recv().unwrap()).collect();
         got.sort_unstable();
         assert_eq!(got, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_spinner_stays_counted_when_another_leaves_with_a_job() {
+        let spinners = Spinners::default();
+        assert!(spinners.start(2), "A spins");
+        assert!(spinners.claim(), "job 1 counts on A");
+        assert!(spinners.start(2), "B starts spinning meanwhile");
+        // A takes job 1 and stops spinning.
+        spinners.settle();
+        spinners.stop();
+        // B still spins, unclaimed: the next job counts on it (the old
+        // single count had lost B here, and the job started a thread).
+        assert!(spinners.claim(), "job 2 counts on B");
+        assert!(!spinners.claim(), "no third spinner for job 3");
+        spinners.settle();
+        spinners.stop();
+        assert!(!spinners.claim(), "nobody spins");
+        assert!(spinners.start(1));
+        assert!(!spinners.start(1), "at most `max` spin");
     }
 
     #[test]
@@ -241,12 +351,12 @@ mod tests {
         let wait = std::sync::Arc::new(std::sync::Mutex::new(wait));
         for _ in 0..4 {
             let wait = std::sync::Arc::clone(&wait);
-            submit(Box::new(move || {
+            submit(Box::new(move |_: &Finishing<'_>| {
                 let _ = wait.lock().unwrap().recv_timeout(Duration::from_secs(5));
             }));
         }
         let (tx, rx) = mpsc::channel();
-        submit(Box::new(move || tx.send(()).unwrap()));
+        submit(Box::new(move |_: &Finishing<'_>| tx.send(()).unwrap()));
         assert!(rx.recv_timeout(Duration::from_secs(5)).is_ok());
         drop(release);
     }
