@@ -14,6 +14,7 @@ use polyscript_core::host::HostFunctions;
 use polyscript_core::{EngineKind, ScriptId};
 
 use super::call::{self, Reply, Stopped};
+use super::scope;
 
 /// The import namespace of host functions in Extism plugins.
 pub const EXTISM_HOST_NAMESPACE: &str = "polyscript";
@@ -40,7 +41,10 @@ pub(crate) fn functions<'a>(
                     // registry catches the function's own, this catches ours.
                     let reply = catch_unwind(AssertUnwindSafe(|| {
                         let args = match inputs.first() {
-                            Some(offset) => plugin.memory_get_val::<&[u8]>(offset)?.to_vec(),
+                            Some(offset) => plugin
+                                .memory_get_val::<&[u8]>(offset)
+                                .map_err(stopped_or)?
+                                .to_vec(),
                             None => Vec::new(),
                         };
                         Ok::<_, extism::Error>(call::call(
@@ -60,7 +64,9 @@ pub(crate) fn functions<'a>(
                         Err(Stopped) => return Err(extism::Error::new(Stopped)),
                     };
                     match outputs.first_mut() {
-                        Some(out) => plugin.memory_set_val(out, envelope.as_slice()),
+                        Some(out) => plugin
+                            .memory_set_val(out, envelope.as_slice())
+                            .map_err(stopped_or),
                         None => Ok(()),
                     }
                 },
@@ -68,6 +74,22 @@ pub(crate) fn functions<'a>(
             .with_namespace(EXTISM_HOST_NAMESPACE)
         })
         .collect()
+}
+
+/// A failed access to the guest's memory, or the stop that caused it.
+/// Extism's memory functions run its kernel, which is WebAssembly too: when
+/// the eval's deadline passes or it is cancelled during the access, the
+/// kernel call traps on the interrupt check and the access fails with the
+/// kernel's message ("invalid memory offset"). That ends the eval as the
+/// stop it is (`Cancelled`, `Timeout`), not as a runtime error.
+fn stopped_or(error: extism::Error) -> extism::Error {
+    match scope::with_current(|guard| guard.and_then(|guard| guard.check().err())) {
+        Some(stop) => {
+            scope::stop_with(stop);
+            extism::Error::new(Stopped)
+        }
+        None => error,
+    }
 }
 
 fn wrap(head: &[u8], body: &[u8]) -> Vec<u8> {
