@@ -52,6 +52,21 @@ pub struct JsProgram {
 }
 
 impl JsProgram {
+    /// A program of `source` whose instances parse `wrapped` (`prefix_len`
+    /// bytes added before the script on line 1), declaring no global `var`s
+    /// yet.
+    fn new(source: &Source, wrapped: String, prefix_len: u32, has_main: bool) -> JsProgram {
+        JsProgram {
+            wrapped,
+            prefix_len,
+            has_main,
+            origin: source.origin().to_string(),
+            script_id: source.id(),
+            global_vars: Arc::from(Vec::new()),
+            identity: Arc::new(()),
+        }
+    }
+
     /// Whether the script defines `function main(ctx)` (called per eval).
     pub fn has_main(&self) -> bool {
         self.has_main
@@ -103,20 +118,18 @@ pub(crate) fn compile(source: &Source, config: &JsConfig, limits: &Limits) -> Re
     // the script as written (see `inspect_wrapped`).
     let (plain, plain_prefix) = wrap(text, false, false);
     match parse(&plain, limits, inspect_wrapped) {
-        Ok(Some(wrapped)) => {
-            let (wrapped_text, prefix_len) = if wrapped.has_main {
+        Ok(Some(Wrapped {
+            has_main,
+            global_vars,
+        })) => {
+            let (wrapped, prefix_len) = if has_main {
                 wrap(text, false, true)
             } else {
                 (plain, plain_prefix)
             };
             return Ok(JsProgram {
-                prefix_len,
-                wrapped: wrapped_text,
-                has_main: wrapped.has_main,
-                origin: source.origin().to_string(),
-                script_id: source.id(),
-                global_vars: wrapped.global_vars,
-                identity: Arc::new(()),
+                global_vars,
+                ..JsProgram::new(source, wrapped, prefix_len, has_main)
             });
         }
         Err(failure @ ParseFailure::Memory(_)) => {
@@ -144,15 +157,7 @@ pub(crate) fn compile(source: &Source, config: &JsConfig, limits: &Limits) -> Re
     // 2. The wrapped text must parse too: a block has a few early errors a
     //    script does not (e.g. two top-level functions with the same name).
     let (wrapped, prefix_len) = wrap(text, strict, has_main);
-    let program = JsProgram {
-        prefix_len,
-        wrapped,
-        has_main,
-        origin: source.origin().to_string(),
-        script_id: source.id(),
-        global_vars: Arc::from(Vec::new()),
-        identity: Arc::new(()),
-    };
+    let program = JsProgram::new(source, wrapped, prefix_len, has_main);
     let global_vars = parse(&program.wrapped, limits, global_var_names).map_err(|e| {
         let (message, position) = describe(&e, &program.wrapped);
         compile_error(

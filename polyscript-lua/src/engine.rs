@@ -189,8 +189,6 @@ impl Engine for LuaEngine {
     }
 }
 
-/// The name Lua gives the chunk in messages: the file's name, the last
-/// segment of a URL's path, or `script`.
 /// Runs `f` with this thread's compiler state: a Lua state with no
 /// libraries that only ever parses text into functions and dumps them, so
 /// no script code runs in it and nothing one compile leaves (garbage the
@@ -214,6 +212,8 @@ fn with_compiler<T>(f: impl FnOnce(&Lua) -> T) -> mlua::Result<T> {
     })
 }
 
+/// The name Lua gives the chunk in messages: the file's name, the last
+/// segment of a URL's path, or `script`.
 fn chunk_name(source: &Source) -> String {
     let named = match source.origin() {
         Origin::File(path) => path.file_name().map(|n| n.to_string_lossy().into_owned()),

@@ -202,12 +202,16 @@ impl Workers {
         if self.queued.load(Ordering::SeqCst) == 0 {
             return None;
         }
-        let job = self.state.lock().jobs.pop_front();
-        if job.is_some() {
-            self.queued.fetch_sub(1, Ordering::SeqCst);
-            self.spinners.settle();
-        }
-        job
+        self.pop(&mut self.state.lock())
+    }
+
+    /// Takes the next job from the queue, keeping the counts that describe
+    /// it (`queued`, the spinner claims) in step.
+    fn pop(&self, state: &mut State) -> Option<Job> {
+        let job = state.jobs.pop_front()?;
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        self.spinners.settle();
+        Some(job)
     }
 
     fn run(&self) {
@@ -286,9 +290,7 @@ impl Workers {
         let mut state = self.state.lock();
         let deadline = Instant::now() + IDLE_EXIT;
         loop {
-            if let Some(job) = state.jobs.pop_front() {
-                self.queued.fetch_sub(1, Ordering::SeqCst);
-                self.spinners.settle();
+            if let Some(job) = self.pop(&mut state) {
                 return Some(job);
             }
             state.sleeping += 1;
