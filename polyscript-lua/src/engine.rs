@@ -17,8 +17,9 @@ use crate::instance::{Failure, LuaInstance};
 /// * `compile` parses the script once and keeps its bytecode (with line
 ///   information); syntax errors are [`Error::Compile`] with the line (Lua
 ///   gives no column).
-/// * `instantiate` builds a sandboxed Lua state and loads that bytecode: no
-///   instance, and no eval, ever parses the source again.
+/// * `instantiate` takes a spare sandboxed Lua state (one a dropped instance
+///   left, see [Isolation](crate#isolation)) or builds one, and loads that
+///   bytecode: no instance, and no eval, ever parses the source again.
 /// * `eval` sets the global `ctx`, calls the chunk and converts what it
 ///   `return`s. Every eval starts from an empty global environment whose
 ///   reads fall back to the read-only sandbox libraries.

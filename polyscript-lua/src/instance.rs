@@ -1,7 +1,9 @@
 //! One pooled Lua state: the sandbox, the script's environment table and the
 //! chunk, loaded once and ready to call.
 
+use std::cell::Cell;
 use std::ffi::c_int;
+use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -17,6 +19,7 @@ use crate::convert;
 use crate::engine::LuaProgram;
 use crate::host;
 use crate::raw::with_raw_state;
+use crate::spare::{self, ShellKey};
 use crate::watch::Watch;
 
 const SANDBOX: &str = include_str!("sandbox.lua");
@@ -44,10 +47,27 @@ const PRINT_LINE_MAX: usize = 64 * 1024;
 /// A Lua state with the program's chunk loaded (an
 /// [`Engine::Instance`](polyscript_core::Engine::Instance) of
 /// [`LuaEngine`](crate::LuaEngine)). Opaque; the pool owns it.
+///
+/// Dropped after evals that all succeeded, its sandboxed state goes back to
+/// a small process-wide set of spares (see [`spare`](crate::spare)), so the
+/// next instance of any program with the same settings skips building one.
 pub struct LuaInstance {
+    /// Dropped first, in `Drop`: the state is recycled without the chunk.
+    chunk: ManuallyDrop<Function>,
+    shell: ManuallyDrop<Shell>,
+    /// The settings the shell was built with, when it may be recycled (it
+    /// binds no host functions).
+    recycle_as: Option<ShellKey>,
+    /// False from the start of an eval until it returns `Ok`: a state whose
+    /// last eval failed (or panicked) is not recycled.
+    clean: Cell<bool>,
+}
+
+/// A sandboxed Lua state with no chunk loaded: everything an instance holds
+/// but its program.
+pub(crate) struct Shell {
     lua: Lua,
-    chunk: Function,
-    /// The chunk's `_ENV`. One table per instance, emptied after every eval:
+    /// The chunk's `_ENV`. One table per state, emptied after every eval:
     /// clearing a handful of keys is cheaper than creating a table and
     /// rebinding the chunk's `_ENV` upvalue each time (mlua's
     /// `Function::set_environment` loads a helper chunk per call); measured on
@@ -78,9 +98,67 @@ pub(crate) enum Failure {
 }
 
 impl LuaInstance {
-    /// A fresh Lua state for `program`.
+    /// An instance of `program`: a spare state built with the same settings
+    /// when there is one, else a new one.
     pub(crate) fn new(
         program: &LuaProgram,
+        grants: Grants,
+        check_interval: u32,
+        host_functions: &HostFunctions,
+    ) -> mlua::Result<Self> {
+        let recycle_as = host_functions.is_empty().then_some(ShellKey {
+            grants,
+            check_interval,
+        });
+        let shell = match recycle_as.and_then(spare::take) {
+            Some(shell) => shell,
+            None => Shell::new(grants, check_interval, host_functions)?,
+        };
+        let chunk = shell
+            .lua
+            .load(program.bytecode())
+            .set_name(program.chunk_label())
+            .set_mode(ChunkMode::Binary)
+            .set_environment(shell.env.clone())
+            .into_function()?;
+        Ok(LuaInstance {
+            chunk: ManuallyDrop::new(chunk),
+            shell: ManuallyDrop::new(shell),
+            recycle_as,
+            clean: Cell::new(true),
+        })
+    }
+
+    /// The hook state.
+    pub(crate) fn watch(&self) -> &Watch {
+        &self.shell.watch
+    }
+
+    /// Runs the chunk once with `input` as `ctx` (see [`Shell::run`]).
+    pub(crate) fn run(&self, input: &Map, limits: &Limits) -> Result<Value, Failure> {
+        self.clean.set(false);
+        let outcome = self.shell.run(&self.chunk, input, limits);
+        self.clean.set(outcome.is_ok());
+        outcome
+    }
+}
+
+impl Drop for LuaInstance {
+    fn drop(&mut self) {
+        // SAFETY: neither field is used again; the chunk goes first, so a
+        // recycled state no longer holds it.
+        unsafe { ManuallyDrop::drop(&mut self.chunk) };
+        let shell = unsafe { ManuallyDrop::take(&mut self.shell) };
+        match self.recycle_as {
+            Some(key) if self.clean.get() => spare::put(key, shell),
+            _ => drop(shell),
+        }
+    }
+}
+
+impl Shell {
+    /// A fresh sandboxed state.
+    fn new(
         grants: Grants,
         check_interval: u32,
         host_functions: &HostFunctions,
@@ -149,20 +227,13 @@ impl LuaInstance {
                 flags,
                 host,
             ))?;
-        let chunk = lua
-            .load(program.bytecode())
-            .set_name(program.chunk_label())
-            .set_mode(ChunkMode::Binary)
-            .set_environment(env.clone())
-            .into_function()?;
         watch.install(&lua, check_interval)?;
         // Building the sandbox leaves garbage (the sandbox chunk, its
         // temporaries): collected now, an idle instance holds only what its
         // evals need.
         lua.gc_collect()?;
-        Ok(LuaInstance {
+        Ok(Shell {
             lua,
-            chunk,
             env,
             array_mt,
             watch,
@@ -171,12 +242,7 @@ impl LuaInstance {
         })
     }
 
-    /// The hook state.
-    pub(crate) fn watch(&self) -> &Watch {
-        &self.watch
-    }
-
-    /// Runs the chunk once with `input` as `ctx`, the state limited to
+    /// Runs `chunk` once with `input` as `ctx`, the state limited to
     /// `limits.memory_bytes` while the chunk runs, converts its result, and
     /// resets the state for the next eval (see [`reset`](Self::reset)).
     ///
@@ -189,7 +255,7 @@ impl LuaInstance {
     ///
     /// A successful eval enters the state directly twice (input; result and
     /// reset together), each a single protected call.
-    pub(crate) fn run(&self, input: &Map, limits: &Limits) -> Result<Value, Failure> {
+    fn run(&self, chunk: &Function, input: &Map, limits: &Limits) -> Result<Value, Failure> {
         convert::input::set_ctx(
             &self.lua,
             &self.env,
@@ -200,32 +266,28 @@ impl LuaInstance {
         .map_err(Failure::Input)?;
         // The limit is lifted when `_limited` drops, at the end of the arm.
         let result = match MemoryLimit::set(&self.lua, limits.memory_bytes) {
-            Ok(_limited) => self.chunk.call::<mlua::Value>(()),
+            Ok(_limited) => chunk.call::<mlua::Value>(()),
             Err(e) => Err(e),
         };
         let value = match result {
             Ok(value) => value,
             Err(e) => {
-                self.reset().map_err(Failure::Reset)?;
+                self.reset(chunk).map_err(Failure::Reset)?;
                 return Err(Failure::Script(e));
             }
         };
         let budget = Budget::for_limits(limits);
-        let converted = with_raw_state(
-            &self.lua,
-            (value, &self.array_mt, &self.env, &self.chunk),
-            |l| {
-                // SAFETY: the result and the array metatable are at 1 and 2,
-                // as `read_result` needs; the env and the chunk at 3 and 4.
-                unsafe {
-                    let json = convert::output::read_result(l, budget);
-                    // A failed conversion leaves its walk on the stack.
-                    mlua::ffi::lua_settop(l, 4);
-                    clear_and_rebind(l, 3, 4);
-                    json
-                }
-            },
-        )
+        let converted = with_raw_state(&self.lua, (value, &self.array_mt, &self.env, chunk), |l| {
+            // SAFETY: the result and the array metatable are at 1 and 2,
+            // as `read_result` needs; the env and the chunk at 3 and 4.
+            unsafe {
+                let json = convert::output::read_result(l, budget);
+                // A failed conversion leaves its walk on the stack.
+                mlua::ffi::lua_settop(l, 4);
+                clear_and_rebind(l, 3, 4);
+                json
+            }
+        })
         .map_err(Failure::Reset)?;
         self.reseed_if_needed().map_err(Failure::Reset)?;
         converted.map_err(Failure::Output)
@@ -235,13 +297,28 @@ impl LuaInstance {
     /// set: unprotected, see [`run`](Self::run)), a replaced `_ENV` (a
     /// script may assign the chunk's `_ENV` upvalue, which would otherwise
     /// outlive the eval), and a seeded random generator.
-    fn reset(&self) -> mlua::Result<()> {
-        with_raw_state(&self.lua, (&self.env, &self.chunk), |l| {
+    fn reset(&self, chunk: &Function) -> mlua::Result<()> {
+        with_raw_state(&self.lua, (&self.env, chunk), |l| {
             // SAFETY: the env table is at 1 and the chunk at 2; clearing
             // existing keys and setting an upvalue raise no Lua error.
             unsafe { clear_and_rebind(l, 1, 2) }
         })?;
         self.reseed_if_needed()
+    }
+
+    /// Makes an idle state ready to serve another program: collects what its
+    /// last program left (the chunk, garbage of its evals). `false` when it
+    /// should not be kept: the collection failed, its environment is not
+    /// empty, or it holds more than a fresh state's worth of memory.
+    pub(crate) fn settle(&self) -> bool {
+        self.lua.gc_collect().is_ok()
+            && self.lua.used_memory() <= spare::MAX_SPARE_BYTES
+            && self
+                .env
+                .clone()
+                .pairs::<mlua::Value, mlua::Value>()
+                .next()
+                .is_none()
     }
 
     fn reseed_if_needed(&self) -> mlua::Result<()> {

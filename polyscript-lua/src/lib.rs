@@ -72,6 +72,14 @@
 //!   coroutines become unreachable with the environment (a suspended
 //!   coroutine's to-be-closed variables are never run); `math.randomseed`
 //!   in one eval gets the generator reseeded at random for the next.
+//! * A state outlives its program: when an instance whose evals all
+//!   succeeded is dropped, its state (without the chunk, its garbage
+//!   collected) is kept as one of a few process-wide spares, and the next
+//!   instance of any program built with the same settings takes it instead
+//!   of building a state (~15 µs instead of ~150 µs for a one-shot
+//!   evaluator). The rules above are what make that safe: a program sees of
+//!   the one before exactly what an eval sees of the eval before, nothing.
+//!   States that bind host functions, or whose last eval failed, are closed.
 //! * Under the `io` grant, the default input and output files are state of
 //!   the process; under the `os` grant, `os.setlocale` changes the C locale
 //!   of the whole process (number formatting in every state, for one).
@@ -238,6 +246,7 @@ mod instance;
 // The helpers for calling Lua's C API safely (stack room, protected calls).
 #[allow(unsafe_code)]
 mod raw;
+mod spare;
 // The instruction hook reads the state and the armed eval through raw pointers.
 #[allow(unsafe_code)]
 mod watch;

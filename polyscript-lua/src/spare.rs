@@ -1,0 +1,189 @@
+//! Spare sandboxed Lua states, shared by the whole process.
+//!
+//! Building a sandboxed state is most of a Lua instance's cost: creating the
+//! state (~160 000 instructions), running the sandbox prelude (~225 000) and,
+//! when the instance is dropped, closing it (~130 000), against ~20 000 to
+//! load a program's chunk. A program used once (a CLI run, a rarely used
+//! rule: the facade's one-shot constructors) paid all of it per evaluator.
+//!
+//! So a dropped instance whose evals all succeeded hands its state, without
+//! the chunk, to this set ([`put`]), and the next instance built with the
+//! same settings takes it ([`take`]) instead of building one. Only states
+//! that bind no host functions are kept (host functions are closures over
+//! one registry), and only a few: [`MAX_SPARES`].
+//!
+//! Isolation is the same as between two evals of one program: everything a
+//! script can write is in its environment table, emptied after every eval,
+//! and the sandbox's library tables are read-only views. Before a state is
+//! kept its garbage is collected, and a state whose environment is not
+//! empty or that holds more memory than a fresh one ([`MAX_SPARE_BYTES`])
+//! is closed instead.
+
+use std::sync::Mutex;
+
+use crate::builder::Grants;
+use crate::instance::Shell;
+
+/// Most spare states kept at once (each ~40 KB).
+pub(crate) const MAX_SPARES: usize = 8;
+
+/// A state holding more than this after a full collection is not kept: a
+/// fresh sandboxed state holds ~40 KB.
+pub(crate) const MAX_SPARE_BYTES: usize = 256 << 10;
+
+/// The settings a state was built with; a spare serves only instances with
+/// the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ShellKey {
+    pub(crate) grants: Grants,
+    pub(crate) check_interval: u32,
+}
+
+static SPARES: Mutex<Vec<(ShellKey, Shell)>> = Mutex::new(Vec::new());
+
+/// A spare state built with `key`'s settings, if one is kept.
+pub(crate) fn take(key: ShellKey) -> Option<Shell> {
+    let mut spares = SPARES.lock().unwrap_or_else(|e| e.into_inner());
+    let at = spares.iter().rposition(|(k, _)| *k == key)?;
+    Some(spares.swap_remove(at).1)
+}
+
+/// Keeps `shell` for a later instance, unless enough are kept or it should
+/// not be (see [`Shell::settle`]); otherwise it is closed here.
+pub(crate) fn put(key: ShellKey, shell: Shell) {
+    if spare_count() >= MAX_SPARES || !shell.settle() {
+        return;
+    }
+    let mut spares = SPARES.lock().unwrap_or_else(|e| e.into_inner());
+    if spares.len() < MAX_SPARES {
+        spares.push((key, shell));
+    }
+}
+
+/// How many spare states are kept now.
+pub(crate) fn spare_count() -> usize {
+    SPARES.lock().unwrap_or_else(|e| e.into_inner()).len()
+}
+
+#[cfg(test)]
+mod tests {
+    use polyscript_core::host::HostFunctions;
+    use polyscript_core::serde_json::json;
+    use polyscript_core::{EvalContext, Evaluator, Source, Value};
+
+    use super::*;
+    use crate::LuaEngine;
+
+    /// How many spares built with `check_interval` (each test uses its own
+    /// interval, so tests running at once do not take each other's).
+    fn spares_with(check_interval: u32) -> usize {
+        SPARES
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(key, _)| key.check_interval == check_interval)
+            .count()
+    }
+
+    fn evaluator(check_interval: u32, script: &str) -> Evaluator<LuaEngine> {
+        let engine = LuaEngine::builder().check_interval(check_interval).build();
+        Evaluator::new(engine, Source::from_text(script)).unwrap()
+    }
+
+    fn eval(ev: &Evaluator<LuaEngine>) -> polyscript_core::Result<Value> {
+        ev.eval(&EvalContext::new()).map(|r| r.into_value())
+    }
+
+    #[test]
+    fn a_dropped_instance_state_serves_the_next_program() {
+        let interval = 9_001;
+        let first = evaluator(interval, "return 1");
+        assert_eq!(eval(&first).unwrap(), json!(1));
+        assert_eq!(spares_with(interval), 0, "in use, not spare");
+        drop(first);
+        assert_eq!(spares_with(interval), 1, "kept when dropped");
+        let second = evaluator(interval, "return 2");
+        assert_eq!(eval(&second).unwrap(), json!(2));
+        assert_eq!(spares_with(interval), 0, "taken by the next instance");
+    }
+
+    #[test]
+    fn the_next_program_sees_nothing_the_last_one_left() {
+        let interval = 9_002;
+        let writer = evaluator(
+            interval,
+            r#"
+plain = 1
+_G.via_g = 2
+rawset(_ENV, "raw", 3)
+co = coroutine.create(function() coroutine.yield(1) end)
+coroutine.resume(co)
+math.randomseed(42)
+local n = math.random(1000000)
+_ENV = { leaked = true }
+return n
+"#,
+        );
+        let seeded = eval(&writer).unwrap();
+        drop(writer);
+        assert_eq!(spares_with(interval), 1);
+        let reader = evaluator(
+            interval,
+            r#"
+return {
+  plain = plain == nil, via_g = _G.via_g == nil, raw = rawget(_ENV, "raw") == nil,
+  co = co == nil, leaked = leaked == nil, n = math.random(1000000),
+}
+"#,
+        );
+        let seen = eval(&reader).unwrap();
+        assert_eq!(
+            spares_with(interval),
+            0,
+            "the reader got the writer's state"
+        );
+        for key in ["plain", "via_g", "raw", "co", "leaked"] {
+            assert_eq!(seen[key], json!(true), "{key} leaked: {seen}");
+        }
+        // Reseeded after the writer's eval: not the seeded sequence.
+        assert_ne!(seen["n"], seeded);
+    }
+
+    #[test]
+    fn a_state_whose_last_eval_failed_is_closed() {
+        let interval = 9_003;
+        let failing = evaluator(interval, "error('no')");
+        assert!(eval(&failing).is_err());
+        drop(failing);
+        assert_eq!(spares_with(interval), 0);
+    }
+
+    #[test]
+    fn a_state_with_host_functions_is_closed() {
+        let interval = 9_004;
+        let registry = HostFunctions::new().register("one", |(): ()| Ok(1));
+        let engine = LuaEngine::builder()
+            .check_interval(interval)
+            .host_functions(registry)
+            .build();
+        let ev = Evaluator::new(engine, Source::from_text("return host.one()")).unwrap();
+        assert_eq!(eval(&ev).unwrap(), json!(1));
+        drop(ev);
+        assert_eq!(spares_with(interval), 0);
+    }
+
+    #[test]
+    fn at_most_max_spares_are_kept() {
+        let interval = 9_005;
+        let all: Vec<_> = (0..MAX_SPARES + 3)
+            .map(|i| {
+                let ev = evaluator(interval, &format!("return {i}"));
+                eval(&ev).unwrap();
+                ev
+            })
+            .collect();
+        drop(all);
+        assert!(spares_with(interval) <= MAX_SPARES);
+        assert!(SPARES.lock().unwrap().len() <= MAX_SPARES);
+    }
+}
