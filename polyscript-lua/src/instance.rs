@@ -49,7 +49,7 @@ const PRINT_LINE_MAX: usize = 64 * 1024;
 /// [`LuaEngine`](crate::LuaEngine)). Opaque; the pool owns it.
 ///
 /// Dropped after evals that all succeeded, its sandboxed state goes back to
-/// a small process-wide set of spares (see [`spare`](crate::spare)), so the
+/// a small process-wide set of spares (see [Isolation](crate#isolation)), so the
 /// next instance of any program with the same settings skips building one.
 pub struct LuaInstance {
     /// Dropped first, in `Drop`: the state is recycled without the chunk.
