@@ -315,7 +315,6 @@ impl Shell {
             && self.lua.used_memory() <= spare::MAX_SPARE_BYTES
             && self
                 .env
-                .clone()
                 .pairs::<mlua::Value, mlua::Value>()
                 .next()
                 .is_none()

@@ -49,20 +49,18 @@ pub(crate) fn take(key: ShellKey) -> Option<Shell> {
 }
 
 /// Keeps `shell` for a later instance, unless enough are kept or it should
-/// not be (see [`Shell::settle`]); otherwise it is closed here.
+/// not be (see [`Shell::settle`]); otherwise it is closed here. The count is
+/// checked before the collection `settle` runs (no collection for a state
+/// that would not be kept) and again under the lock that adds it.
 pub(crate) fn put(key: ShellKey, shell: Shell) {
-    if spare_count() >= MAX_SPARES || !shell.settle() {
+    let full = || SPARES.lock().unwrap_or_else(|e| e.into_inner()).len() >= MAX_SPARES;
+    if full() || !shell.settle() {
         return;
     }
     let mut spares = SPARES.lock().unwrap_or_else(|e| e.into_inner());
     if spares.len() < MAX_SPARES {
         spares.push((key, shell));
     }
-}
-
-/// How many spare states are kept now.
-pub(crate) fn spare_count() -> usize {
-    SPARES.lock().unwrap_or_else(|e| e.into_inner()).len()
 }
 
 #[cfg(test)]
