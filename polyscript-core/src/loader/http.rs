@@ -15,6 +15,7 @@ use ureq::http::{StatusCode, Uri};
 
 use crate::error::{Error, Result};
 use crate::loader::Loader;
+use crate::loader::scrub::scrub;
 use crate::source::{Origin, Source};
 
 /// Text shown in place of a secret.
@@ -289,12 +290,9 @@ impl HttpLoader {
     /// An [`Error::Load`] for this URL, with every secret scrubbed from the
     /// message.
     fn error(&self, message: impl fmt::Display) -> Error {
-        let mut message = message.to_string();
-        for secret in self.auth.secrets() {
-            if !secret.is_empty() {
-                message = message.replace(&secret, REDACTED);
-            }
-        }
+        let secrets = self.auth.secrets();
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        let message = scrub(&message.to_string(), &secrets);
         tracing::debug!(url = %self.url, error = %message, "http load failed");
         Error::load(&self.url, message)
     }

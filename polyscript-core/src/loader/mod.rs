@@ -6,6 +6,7 @@
 
 #[cfg(feature = "http")]
 mod http;
+mod scrub;
 
 use std::fmt;
 use std::io::Read;
