@@ -6,6 +6,7 @@
 
 #[cfg(feature = "http")]
 mod http;
+#[cfg(feature = "http")]
 mod scrub;
 
 use std::fmt;
