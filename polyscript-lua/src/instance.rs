@@ -78,6 +78,9 @@ pub(crate) struct Shell {
     /// The metatable that marks a table as a list (protected, shared by all
     /// lists of this state).
     array_mt: Table,
+    /// The metatable of a large input's lazy `ctx` (see `convert::lazy`;
+    /// protected, its metamethods set by the sandbox prelude).
+    lazy_mt: Table,
     watch: Watch,
     /// Set when a script seeded the random generator: the next reset seeds
     /// it afresh, so no eval can predict the next one's numbers.
@@ -213,6 +216,19 @@ impl Shell {
         flags.set("os", grants.os)?;
         flags.set("env", grants.env)?;
         let host = host::functions_table(&lua, host_functions, &array_mt)?;
+        let lazy_mt = lua.create_table()?;
+        let fetch = {
+            let array_mt = array_mt.clone();
+            lua.create_function(move |lua, (proxy, key): (Table, mlua::Value)| {
+                convert::lazy::fetch(lua, &array_mt, proxy, key)
+            })?
+        };
+        let fill = {
+            let (lazy_mt, array_mt) = (lazy_mt.clone(), array_mt.clone());
+            lua.create_function(move |lua, proxy: Table| {
+                convert::lazy::fill(lua, &lazy_mt, &array_mt, proxy)
+            })?
+        };
         lua.load(sandbox_bytecode()?)
             .set_name("=polyscript-sandbox")
             .set_mode(ChunkMode::Binary)
@@ -226,6 +242,9 @@ impl Shell {
                 mlua::Value::NULL,
                 flags,
                 host,
+                lazy_mt.clone(),
+                fetch,
+                fill,
             ))?;
         watch.install(&lua, check_interval)?;
         // Building the sandbox leaves garbage (the sandbox chunk, its
@@ -236,6 +255,7 @@ impl Shell {
             lua,
             env,
             array_mt,
+            lazy_mt,
             watch,
             seeded,
             randomseed,
@@ -256,14 +276,22 @@ impl Shell {
     /// A successful eval enters the state directly twice (input; result and
     /// reset together), each a single protected call.
     fn run(&self, chunk: &Function, input: &Map, limits: &Limits) -> Result<Value, Failure> {
-        convert::input::set_ctx(
-            &self.lua,
-            &self.env,
-            &self.array_mt,
-            input,
-            Budget::for_limits(limits),
-        )
-        .map_err(Failure::Input)?;
+        let lazy = if input.len() >= convert::lazy::LAZY_MIN_KEYS {
+            Some(self.lazy_ctx(input, limits).map_err(Failure::Input)?)
+        } else {
+            convert::input::set_ctx(
+                &self.lua,
+                &self.env,
+                &self.array_mt,
+                input,
+                Budget::for_limits(limits),
+            )
+            .map_err(Failure::Input)?;
+            None
+        };
+        // An input error found while the script ran is the eval's error,
+        // whatever the script did with it.
+        let input_error = || lazy.as_ref().and_then(convert::lazy::Active::take_error);
         // The limit is lifted when `_limited` drops, at the end of the arm.
         let result = match MemoryLimit::set(&self.lua, limits.memory_bytes) {
             Ok(_limited) => chunk.call::<mlua::Value>(()),
@@ -273,7 +301,7 @@ impl Shell {
             Ok(value) => value,
             Err(e) => {
                 self.reset(chunk).map_err(Failure::Reset)?;
-                return Err(Failure::Script(e));
+                return Err(input_error().map_or(Failure::Script(e), Failure::Input));
             }
         };
         let budget = Budget::for_limits(limits);
@@ -290,7 +318,31 @@ impl Shell {
         })
         .map_err(Failure::Reset)?;
         self.reseed_if_needed().map_err(Failure::Reset)?;
+        if let Some(e) = input_error() {
+            return Err(Failure::Input(e));
+        }
         converted.map_err(Failure::Output)
+    }
+
+    /// Stores an empty lazy proxy as `ctx` and makes `input` the input it
+    /// reads for as long as the result lives (see `convert::lazy`).
+    fn lazy_ctx<'a>(
+        &self,
+        input: &'a Map,
+        limits: &Limits,
+    ) -> Result<convert::lazy::Active<'a>, DataError> {
+        let proxy = (|| {
+            let proxy = self.lua.create_table()?;
+            proxy.set_metatable(Some(self.lazy_mt.clone()))?;
+            self.env.raw_set("ctx", &proxy)?;
+            Ok::<_, mlua::Error>(proxy)
+        })()
+        .map_err(|e| DataError::other(format!("cannot create the input table: {e}")))?;
+        Ok(convert::lazy::Active::install(
+            input,
+            proxy.to_pointer(),
+            Budget::for_limits(limits),
+        ))
     }
 
     /// Forgets everything the eval left: its globals (with no memory limit

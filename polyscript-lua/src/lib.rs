@@ -51,6 +51,18 @@
 //!   a table many times (`x = {x, x}` forty times) ends in
 //!   `LimitExceeded(Memory)` after converting at most the limit's worth.
 //!   This is the number rule of [`polyscript_core::data`] for Lua.
+//! * **Large inputs are converted as they are read.** With 64 or more
+//!   top-level keys, `ctx` starts empty and each entry is converted (whole)
+//!   when the script first reads it, so reading one key of a 10 000-key input
+//!   costs about what reading it from a small one does. The script cannot
+//!   tell: `pairs`, `next`, `rawget`, `rawset`, `getmetatable`,
+//!   `setmetatable`, `array` and any write first convert the rest, after
+//!   which `ctx` is an ordinary table; a result or a host function argument
+//!   holding `ctx` gets all of it. What is never read is never charged
+//!   against the memory limit. An entry that cannot be converted (an integer
+//!   above `i64::MAX`, the memory limit) is still the eval's `InvalidData` /
+//!   `LimitExceeded` naming `ctx.key`, even if the script catches the error
+//!   with `pcall`: only when it is read.
 //!
 //! # Isolation
 //!

@@ -4,8 +4,10 @@
 -- bounded pattern functions), the per-instance environment table the script
 -- runs in, the Rust `print`, the Rust "does this error end the eval?" check,
 -- the Rust "a script seeded the random generator" note, the array metatable,
--- the JSON null, the grants (a table of booleans), and the host functions
--- (a table of C closures by name; empty without a registry).
+-- the JSON null, the grants (a table of booleans), the host functions
+-- (a table of C closures by name; empty without a registry), and for a large
+-- input's lazy `ctx` (convert/lazy.rs) its metatable (filled in here) and the
+-- Rust functions that convert one entry and all of them.
 -- Result: nothing; `env` gets a protected metatable whose `__index` is the
 -- sandbox table.
 --
@@ -17,7 +19,7 @@
 -- metatable). `rawset` refuses the views, and `setmetatable` refuses
 -- finalizers (`__gc` would run at some later garbage collection, in another
 -- eval or with the hook off, since Lua runs finalizers without hooks).
-local real, env, print_fn, stops_on, note_seeded, array_mt, null, grants, host = ...
+local real, env, print_fn, stops_on, note_seeded, array_mt, null, grants, host, lazy_mt, fetch, fill = ...
 
 local rawerror, rawpcall, rawxpcall, rawload = real.error, real.pcall, real.xpcall, real.load
 local select, setmetatable, next, pairs, type = real.select, real.setmetatable, real.next, real.pairs, real.type
@@ -80,6 +82,42 @@ local G = copy(real, {
   "rawget", "rawlen", "select", "tonumber", "tostring", "type", "_VERSION",
 })
 
+-- A large input's `ctx` converts each entry when it is first read
+-- (`__index`). Whatever would see its raw contents fills it first, which
+-- leaves a plain table: a write (so a key set to nil stays deleted),
+-- `pairs`, and the raw and metatable functions below.
+local LAZY = "polyscript: lazy ctx"
+lazy_mt.__index = fetch
+lazy_mt.__newindex = function(t, k, v)
+  fill(t)
+  rawset(t, k, v)
+end
+lazy_mt.__pairs = function(t)
+  fill(t)
+  return next, t, nil
+end
+lazy_mt.__metatable = LAZY
+local rawgetmetatable = real.getmetatable
+local function plain(t)
+  if rawgetmetatable(t) == LAZY then
+    fill(t)
+  end
+  return t
+end
+-- Through `...`, so a missing argument is still Lua's own error.
+G.next = function(...)
+  plain((...))
+  return next(...)
+end
+G.rawget = function(...)
+  plain((...))
+  return rawget(...)
+end
+G.getmetatable = function(...)
+  plain((...))
+  return rawgetmetatable(...)
+end
+
 G.print = print_fn
 G.pcall = function(...)
   return pass(rawpcall(...))
@@ -101,6 +139,7 @@ G.xpcall = function(f, handler, ...)
 end
 
 G.rawset = function(t, k, v)
+  plain(t)
   local name = frozen[t]
   if name then
     rawerror("the library '" .. name .. "' is read-only", 2)
@@ -109,6 +148,8 @@ G.rawset = function(t, k, v)
 end
 
 G.setmetatable = function(t, mt)
+  plain(t)
+  plain(mt)
   if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
     rawerror("__gc metamethods are not allowed (a finalizer would run after the eval)", 2)
   end
@@ -170,7 +211,7 @@ end
 -- as `[]`, not `{}`).
 G.null = null
 G.array = function(t)
-  return setmetatable(t or {}, array_mt)
+  return setmetatable(plain(t) or {}, array_mt)
 end
 
 -- Host functions: `host.NAME(...)`. A name that is not registered reads as

@@ -6,6 +6,8 @@
 //!   array metatable (so they come back as lists, even empty); integers are
 //!   Lua integers and floats Lua floats; `null` is the null light userdata;
 //!   an integer above `i64::MAX` is `InvalidData` naming its path.
+//! * [`lazy`]: an input of many top-level keys becomes a `ctx` whose
+//!   entries are converted (by `input`'s functions) when first read.
 //! * [`output`]: the chunk's result becomes JSON: a table is a list when its
 //!   keys are exactly `1..n` (or it is empty and has the array metatable), a
 //!   map when they are all strings (sorted, so results are the same however
@@ -22,4 +24,5 @@
 //! with string or integer keys, and read tables without metamethods.
 
 pub(crate) mod input;
+pub(crate) mod lazy;
 pub(crate) mod output;

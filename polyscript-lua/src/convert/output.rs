@@ -7,6 +7,7 @@ use polyscript_core::data::{self, Budget, DataError, DataErrorKind};
 use polyscript_core::{Map, Value};
 
 use crate::convert::input::ArrayMt;
+use crate::convert::lazy;
 use crate::raw::ensure_stack;
 
 /// Stack slots of the result and the array metatable inside the protected
@@ -171,6 +172,9 @@ unsafe fn read_table(
         }
         let path = Path { table, parent };
         ensure_stack(l, 4)?;
+        if let Some(input) = lazy::proxy_input(table) {
+            return read_proxy(l, idx, input, depth, budget, &path, mt);
+        }
         let marked_list = ffi::lua_getmetatable(l, idx) != 0 && {
             let same = ffi::lua_rawequal(l, -1, mt.0) != 0;
             ffi::lua_pop(l, 1);
@@ -245,6 +249,46 @@ unsafe fn read_table(
             }
         }
     }
+}
+
+/// The current eval's lazy `ctx` at `idx` (see [`lazy`]), whose input is
+/// `input`: its converted entries as Lua has them now, the others as
+/// copies of the input, without converting them into Lua.
+///
+/// # Safety
+///
+/// As [`read_table`], with room for two more values on the stack.
+unsafe fn read_proxy(
+    l: *mut lua_State,
+    idx: c_int,
+    input: &Map,
+    depth: u32,
+    budget: &mut Budget,
+    path: &Path<'_>,
+    mt: ArrayMt,
+) -> Result<Value, DataError> {
+    let mut entries = Vec::with_capacity(input.len().min(budget.bytes_left() as usize / 64));
+    for (key, value) in input {
+        budget.charge_bytes(key.len())?;
+        // SAFETY: `idx` holds the proxy and there is room for the key and
+        // its value; a raw read raises nothing.
+        let converted = unsafe {
+            ffi::lua_pushlstring(l, key.as_ptr().cast(), key.len());
+            ffi::lua_rawget(l, idx) != ffi::LUA_TNIL
+        };
+        let item = if converted {
+            // SAFETY: the entry is at the top of the stack.
+            let item = unsafe { read_value(l, ffi::lua_gettop(l), depth, budget, Some(path), mt) };
+            unsafe { ffi::lua_pop(l, 1) };
+            item
+        } else {
+            unsafe { ffi::lua_pop(l, 1) };
+            lazy::unconverted(value, depth, budget).map_err(|e| lazy::input_error(key, e))
+        };
+        entries.push((key.clone(), item.map_err(|e| e.at_key(key.as_str()))?));
+    }
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(Value::Object(Map::from_iter(entries)))
 }
 
 /// The items as a list, if their keys are exactly `1..n`.
