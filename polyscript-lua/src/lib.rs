@@ -51,7 +51,7 @@
 //!   a table many times (`x = {x, x}` forty times) ends in
 //!   `LimitExceeded(Memory)` after converting at most the limit's worth.
 //!   This is the number rule of [`polyscript_core::data`] for Lua.
-//! * **Large inputs are converted as they are read.** With 64 or more
+//! * **Large inputs are converted as they are read.** With 16 or more
 //!   top-level keys, `ctx` starts empty and each entry is converted (whole)
 //!   when the script first reads it, so reading one key of a 10 000-key input
 //!   costs about what reading it from a small one does. The script cannot
