@@ -15,11 +15,8 @@ use ureq::http::{StatusCode, Uri};
 
 use crate::error::{Error, Result};
 use crate::loader::Loader;
-use crate::loader::scrub::scrub;
+use crate::loader::scrub::{REDACTED, scrub};
 use crate::source::{Origin, Source};
-
-/// Text shown in place of a secret.
-const REDACTED: &str = "<redacted>";
 
 /// How an [`HttpLoader`] authenticates.
 ///

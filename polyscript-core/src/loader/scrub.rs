@@ -12,9 +12,12 @@
 //! covered, one inside a marker is excluded, and one reaching from a marker
 //! into the text around it would hold the marker's first or last character.
 
+/// Text shown in place of a secret (the first marker tried).
+pub(crate) const REDACTED: &str = "<redacted>";
+
 /// Markers tried in order; the first that suits the secrets (see the module
 /// docs) is used.
-const MARKERS: [&str; 3] = ["<redacted>", "[hidden]", "***"];
+const MARKERS: [&str; 3] = [REDACTED, "[hidden]", "***"];
 
 /// `text` with every occurrence of every non-empty secret replaced by a
 /// marker (normally `<redacted>`), so that no secret occurs in the result.

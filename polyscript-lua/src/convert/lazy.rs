@@ -114,12 +114,8 @@ fn ended() -> mlua::Error {
 /// Records `error` (at `key` below `ctx`) as the eval's input error, and
 /// the Lua error that stops the script.
 fn failed(key: &str, error: DataError) -> mlua::Error {
-    let error = error.at_key(key);
-    let message = format!("the input could not be converted: {error}");
-    ERROR.with_borrow_mut(|first| {
-        first.get_or_insert(error);
-    });
-    mlua::Error::runtime(message)
+    let error = input_error(key, error).at_key(key);
+    mlua::Error::runtime(format!("the input could not be converted: {error}"))
 }
 
 /// The proxy's `__index`: converts and stores `ctx[key]`.
@@ -309,8 +305,9 @@ pub(crate) fn unconverted(
     }
 }
 
-/// Records `error` of reading an unconverted entry at `key` as the eval's
-/// input error (see [`unconverted`]); returns it for the walk to stop on.
+/// Records `error` of converting the entry at `key` as the eval's input
+/// error, unless an earlier one was (the fetches, the fill, [`unconverted`]
+/// in a result or argument walk); returns it for the caller to stop on.
 pub(crate) fn input_error(key: &str, error: DataError) -> DataError {
     let _ = ERROR.try_with(|first| {
         first

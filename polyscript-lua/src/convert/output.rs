@@ -267,7 +267,11 @@ unsafe fn read_proxy(
     path: &Path<'_>,
     mt: ArrayMt,
 ) -> Result<Value, DataError> {
-    let mut entries = Vec::with_capacity(input.len().min(budget.bytes_left() as usize / 64));
+    let mut entries = Vec::with_capacity(
+        input
+            .len()
+            .min(usize::try_from(budget.bytes_left() / Budget::VALUE_BYTES).unwrap_or(usize::MAX)),
+    );
     for (key, value) in input {
         budget.charge_bytes(key.len())?;
         // SAFETY: `idx` holds the proxy and there is room for the key and
