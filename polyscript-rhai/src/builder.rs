@@ -23,6 +23,10 @@ pub(crate) struct Options {
     pub(crate) max_expr_depth: usize,
     pub(crate) max_function_expr_depth: usize,
     pub(crate) configure: Vec<Configure>,
+    /// Whether a [`RhaiEngineBuilder::configure`] closure may have given the
+    /// engine a way to read the scope (custom syntax, `on_var`), so that
+    /// `ctx` can be read in ways its `AST` does not show (see `reads`).
+    pub(crate) configured_freely: bool,
     /// The host functions, bound as `host` (none by default).
     pub(crate) host: host::Binding,
 }
@@ -37,6 +41,7 @@ impl Default for Options {
             max_expr_depth: RhaiEngineBuilder::DEFAULT_MAX_EXPR_DEPTH,
             max_function_expr_depth: RhaiEngineBuilder::DEFAULT_MAX_FUNCTION_EXPR_DEPTH,
             configure: Vec::new(),
+            configured_freely: false,
             host: host::Binding::default(),
         }
     }
@@ -52,6 +57,7 @@ impl fmt::Debug for Options {
             .field("max_expr_depth", &self.max_expr_depth)
             .field("max_function_expr_depth", &self.max_function_expr_depth)
             .field("configure", &self.configure.len())
+            .field("configured_freely", &self.configured_freely)
             .field("host", &self.host)
             .finish()
     }
@@ -166,7 +172,7 @@ impl RhaiEngineBuilder {
     /// around the call (see [Host functions](crate#host-functions) for how
     /// it differs from [`host_functions`](Self::host_functions)).
     pub fn register_fn<A, const N: usize, const X: bool, R, const F: bool, Func>(
-        self,
+        mut self,
         name: impl Into<String>,
         func: Func,
     ) -> Self
@@ -176,9 +182,13 @@ impl RhaiEngineBuilder {
         Func: RhaiNativeFunc<A, N, X, R, F> + Clone + Send + Sync + 'static,
     {
         let name = name.into();
-        self.configure(move |engine| {
+        // Not through `configure`: a registered function sees only its
+        // arguments, never the scope (and rhai calls no property getter on a
+        // map), so `ctx.key` still reads just `key`.
+        self.options.configure.push(Arc::new(move |engine| {
             engine.register_fn(name.as_str(), func.clone());
-        })
+        }));
+        self
     }
 
     /// Any other change to the `rhai::Engine` (register types, packages,
@@ -195,8 +205,13 @@ impl RhaiEngineBuilder {
     /// `host` in a closure: such a closure then fails to be created
     /// (`Variable not found: host`) unless the script copies `host` into a
     /// variable of its own first (`let h = host;`).
+    ///
+    /// As such a change may read the scope (custom syntax, `on_var`), an
+    /// engine configured with it converts all of a large `ctx` on every eval
+    /// (see the crate docs, "Large inputs").
     pub fn configure(mut self, f: impl Fn(&mut rhai::Engine) + Send + Sync + 'static) -> Self {
         self.options.configure.push(Arc::new(f));
+        self.options.configured_freely = true;
         self
     }
 

@@ -11,6 +11,7 @@ use rhai::{AST, Dynamic, Scope};
 
 use crate::budget::{self, Stopped, Trip};
 use crate::builder::{Options, RhaiEngineBuilder};
+use crate::reads::CtxReads;
 use crate::setup::EngineLimits;
 use crate::stack::{self, Sizes};
 use crate::{convert, errors, host, setup, teardown};
@@ -63,6 +64,8 @@ pub struct RhaiProgram {
     text: String,
     name: String,
     script_id: polyscript_core::ScriptId,
+    /// The entries of `ctx` the script can read.
+    reads: CtxReads,
 }
 
 impl RhaiProgram {
@@ -155,9 +158,17 @@ impl Engine for RhaiEngine {
         let text = source.text()?;
         let name = source.name();
         let (engine, ast) = compile_with(&self.options, source.id(), text, &name)?;
+        // `eval` and free configuration can read `ctx` where the AST does
+        // not show it.
+        let reads = if self.options.allow_eval || self.options.configured_freely {
+            CtxReads::All
+        } else {
+            CtxReads::of(&ast)
+        };
         Ok(RhaiProgram {
             engine,
             ast,
+            reads,
             text: text.to_owned(),
             name,
             script_id: source.id(),
@@ -194,13 +205,13 @@ impl Engine for RhaiEngine {
     fn eval(
         &self,
         instance: &mut RhaiInstance,
-        _program: &RhaiProgram,
+        program: &RhaiProgram,
         input: &Map,
         guard: &Guard<'_>,
     ) -> Result<Value> {
         let limits = guard.limits();
         let script_id = guard.script_id();
-        let ctx = convert::to_rhai(input, &mut Budget::for_limits(limits))
+        let ctx = convert::to_rhai(input, &program.reads, &mut Budget::for_limits(limits))
             .map_err(|e| e.into_error(Direction::Input, EngineKind::Rhai, script_id))?;
         let metered = metered(limits);
         // This call's limits, on the instance's own engine: a compare, and

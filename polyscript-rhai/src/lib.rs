@@ -59,6 +59,27 @@
 //!
 //! [`Error::InvalidData`]: polyscript_core::Error::InvalidData
 //!
+//! ## Large inputs
+//!
+//! An eval converts only the entries of `ctx` the script can read. At
+//! compile time polyscript walks the script (its statements and its
+//! functions' bodies): when every use of `ctx` reads a named entry —
+//! `ctx.name`, `ctx?.name`, `ctx["name"]` and chains going on from them —
+//! only those entries of an input with 16 or more top-level entries are
+//! converted, so a script reading two fields of a 10 000-key input costs
+//! about what it costs on a two-key one, and an entry it never reads is
+//! neither converted nor checked (an unread value too large or too deep for
+//! the limits does not fail the eval). Any other use of `ctx` (the map
+//! itself, a computed key `ctx[k]`, a method such as `ctx.keys()`, passing
+//! it to a function, capturing it in a closure) converts the whole input,
+//! as does an engine built with
+//! [`allow_eval`](RhaiEngineBuilder::allow_eval) or
+//! [`configure`](RhaiEngineBuilder::configure): code the walk cannot see
+//! could read any entry. Functions added with
+//! [`register_fn`](RhaiEngineBuilder::register_fn) see only their
+//! arguments and do not widen it.
+//! Either way the script sees the same values.
+//!
 //! # Compile once, isolated evals
 //!
 //! [`Engine::compile`](polyscript_core::Engine::compile) builds a configured
@@ -296,6 +317,7 @@ mod errors;
 // Host calls read the installed eval's guard through `budget`.
 #[allow(unsafe_code)]
 mod host;
+mod reads;
 mod setup;
 // The eval's own stack region (an mmap'd segment) and switching onto it.
 #[allow(unsafe_code)]

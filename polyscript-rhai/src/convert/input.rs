@@ -5,11 +5,39 @@ use polyscript_core::data::{self, Budget, DataError, IntOrFloat};
 use polyscript_core::{Map, Value};
 use rhai::Dynamic;
 
-/// The input map as a rhai object map (depth 1 is the map itself).
-pub(crate) fn to_rhai(input: &Map, budget: &mut Budget) -> Result<Dynamic, DataError> {
+use crate::reads::CtxReads;
+
+/// Inputs with fewer top-level entries than this are converted whole even
+/// when the script reads only some: walking a small map costs less than
+/// looking each key up (the greeting's one-key input stays as cheap).
+const PROJECT_FROM: usize = 16;
+
+/// The input map as a rhai object map (depth 1 is the map itself), holding
+/// only the entries the script can read (`reads`) when the input is large.
+pub(crate) fn to_rhai(
+    input: &Map,
+    reads: &CtxReads,
+    budget: &mut Budget,
+) -> Result<Dynamic, DataError> {
     budget.enter(1)?;
     budget.charge_value()?;
-    map(input, 1, budget).map(Dynamic::from_map)
+    match reads {
+        CtxReads::Keys(keys) if input.len() >= PROJECT_FROM && keys.len() < input.len() => {
+            projection(input, keys, budget).map(Dynamic::from_map)
+        }
+        _ => map(input, 1, budget).map(Dynamic::from_map),
+    }
+}
+
+/// The entries of `input` named in `keys` (those present).
+fn projection(input: &Map, keys: &[String], budget: &mut Budget) -> Result<rhai::Map, DataError> {
+    let mut out = rhai::Map::new();
+    for (key, value) in keys.iter().filter_map(|k| input.get_key_value(k)) {
+        budget.charge_bytes(key.len())?;
+        let value = convert(value, 1, budget).map_err(|e| e.at_key(key.as_str()))?;
+        out.insert(key.as_str().into(), value);
+    }
+    Ok(out)
 }
 
 /// A host function's result as a rhai value (depth 1 is its outermost
