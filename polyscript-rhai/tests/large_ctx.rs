@@ -182,3 +182,67 @@ fn isolation_across_evals_is_unchanged() {
         assert_eq!(evaluator.eval(&ctx).unwrap().into_value(), json!(i));
     }
 }
+
+/// Differential: each script, on one 500-key input, answers the same (value
+/// or error message) whether the input is narrowed to what the script reads
+/// or converted whole (a `configure` hook, even an empty one, keeps the
+/// whole conversion).
+#[test]
+fn narrowed_and_whole_inputs_answer_the_same() {
+    let scripts = [
+        "ctx.k7",
+        "ctx.k7 + ctx.k8 * ctx.k9",
+        r#"ctx["k7"] + ctx["k499"]"#,
+        "ctx.absent",
+        "ctx?.absent?.deeper",
+        "ctx.user.name.len() + ctx.user.tags.len()",
+        "ctx.user.tags[0] + ctx.user.tags[1]",
+        "ctx.user.tags[5]",
+        "ctx.nothing.x",
+        "ctx.k1.x",
+        "ctx.k1 = 5; ctx.k1",
+        "ctx.user.name = \"x\"; ctx.user",
+        "let u = ctx.user; u.name = \"B\"; [u.name, ctx.user.name]",
+        "let t = ctx.user.tags; t.push(\"c\"); [t.len(), ctx.user.tags.len()]",
+        "ctx.user.tags.push(\"c\"); ctx.user.tags",
+        "if ctx.k3 > 2 { ctx.user } else { ctx.nothing }",
+        "switch ctx.k2 { 2 => ctx.k4, _ => 0 }",
+        "let s = 0; for i in 0..ctx.k9 { s += ctx.k1 } s",
+        "let s = 0; for t in ctx.user.tags { s += t.len() } s",
+        "fn f(x) { x.name } f(ctx.user)",
+        "fn f() { ctx } f()",
+        "fn f() { ctx.k1 } f()",
+        "fn f(m) { m.len() } f(ctx)",
+        "`${ctx.k1}-${ctx.user.name}`",
+        "ctx.keys().len()",
+        "ctx.values().len()",
+        "ctx.len()",
+        "ctx.contains(\"k3\")",
+        r#""k3" in ctx"#,
+        "ctx.k1 in [1, 2]",
+        "let m = ctx; m.k3",
+        "let c = || ctx.k5; c.call()",
+        "[ctx][0].k6",
+        "#{ a: ctx }.a.k6",
+        "ctx == ctx",
+        "ctx.to_json().len()",
+        "type_of(ctx.user)",
+        "ctx.user.keys()",
+        "ctx.k1.abs() + ctx.k2.to_float()",
+        "let k = \"k\" + 3; ctx[k]",
+        "ctx[ctx.user.name]",
+        "ctx.user[\"name\"]",
+        "throw ctx.user.name",
+        "ctx.fn_that_does_not_exist()",
+        "ctx.k1.fn_that_does_not_exist()",
+        "Fn(\"type_of\").call(ctx.user)",
+        "export const x = ctx.k1; x",
+    ];
+    let whole_engine = || RhaiEngine::builder().configure(|_| {}).build();
+    for script in scripts {
+        let narrowed = run(script, wide(500)).map_err(|e| e.to_string());
+        let whole = run_with(whole_engine(), script, wide(500), Limits::default())
+            .map_err(|e| e.to_string());
+        assert_eq!(narrowed, whole, "{script}");
+    }
+}
