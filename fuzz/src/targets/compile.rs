@@ -73,4 +73,46 @@ pub fn compile(language: Language, data: &[u8]) {
         ) => {}
         Err(other) => panic!("{language:?}: unexpected error {other}"),
     }
+    if let Language::Rhai = language {
+        narrowed_matches_whole(text);
+    }
+}
+
+/// Rhai converts only the `ctx` entries a script reads once the input has
+/// 16 or more keys; a `configure` hook (even an empty one) keeps the whole
+/// conversion. On a wide input both must give the same value, or both a
+/// runtime error (limits may differ: the whole input costs more memory).
+fn narrowed_matches_whole(text: &str) {
+    use polyscript::{Evaluator, PoolConfig, RhaiEngine, Source};
+    let build = |engine: RhaiEngine| {
+        Evaluator::builder(engine, Source::from_text(text))
+            .limits(limits())
+            .pool(PoolConfig::default().with_max_size(1))
+            .build()
+    };
+    let (Ok(narrowed), Ok(whole)) = (
+        build(RhaiEngine::new()),
+        build(RhaiEngine::builder().configure(|_| {}).build()),
+    ) else {
+        return;
+    };
+    let mut data = serde_json::Map::new();
+    for i in 0..20 {
+        data.insert(format!("k{i}"), serde_json::json!(i));
+    }
+    data.insert("name".into(), serde_json::json!("fuzz"));
+    data.insert("n".into(), serde_json::json!(1));
+    data.insert("list".into(), serde_json::json!([1, 2, {"a": "b"}]));
+    let ctx = EvalContext::with_data(serde_json::Value::Object(data)).expect("a valid context");
+    let outcome = |evaluator: &Evaluator<RhaiEngine>| match evaluator.eval(&ctx) {
+        Ok(response) => Some(Ok(response.into_value())),
+        Err(Error::Runtime { message, .. }) => Some(Err(message)),
+        Err(_) => None,
+    };
+    if let (Some(a), Some(b)) = (outcome(&narrowed), outcome(&whole)) {
+        assert_eq!(
+            a, b,
+            "Rhai: the narrowed ctx answered differently from the whole one"
+        );
+    }
 }
