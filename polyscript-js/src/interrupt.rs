@@ -55,6 +55,9 @@ pub(crate) enum Reason {
     /// cancellation seen by the registry, a function's own stop, a panic in
     /// the binding): boxed, so the common reasons stay small.
     Host(Box<polyscript_core::Error>),
+    /// An entry of a lazy `ctx` could not be converted (see
+    /// `convert/lazy.rs`): the eval's input error.
+    Input(Box<polyscript_core::data::DataError>),
 }
 
 /// The running eval's interrupt state.

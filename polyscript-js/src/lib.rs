@@ -107,6 +107,23 @@
 //! | getters, `toJSON`, `valueOf`, proxy traps | run (under the eval's deadline and limits); what they throw is a `Runtime` error |
 //! | an object that contains itself | `InvalidData` (a cycle) naming where it repeats; shared values are fine |
 //!
+//! ## Large inputs
+//!
+//! An input with 8 or more top-level entries becomes a lazy `ctx`: each
+//! entry is converted the first time the script reads it (all of that
+//! entry; laziness is one level deep), so a script reading two fields of a
+//! 10 000-key input costs about what it costs on a two-key one, and an entry
+//! it never reads is neither converted nor checked (an unread value too
+//! large or too deep for the limits, or an integer the number rule refuses,
+//! does not fail the eval). `ctx` is then a `Proxy` whose traps give the
+//! answers of the plain object the eager conversion makes: `ctx.k`, `k in
+//! ctx`, `Object.keys(ctx)` (same order), `JSON.stringify(ctx)`, spreading,
+//! `delete`, assignment, `Object.freeze` and returning `ctx` all behave as
+//! they do on that object (the operations that list or change its keys
+//! convert the rest of it first). An entry that fails to convert when it is
+//! read ends the eval with `InvalidData` naming its path; a `try` cannot
+//! catch it.
+//!
 //! # Compile once, isolate every eval
 //!
 //! [`compile`](polyscript_core::Engine::compile) parses the script (syntax
@@ -513,6 +530,8 @@ mod stack;
 mod watchdog;
 mod worker;
 
+#[doc(hidden)]
+pub use convert::lazy::set_lazy_min_keys;
 pub use engine::{
     DEFAULT_MAX_SOURCE_BYTES, DEFAULT_STACK_SIZE, DEFAULT_YIELD_BUDGET, JsEngine, JsEngineBuilder,
 };

@@ -15,7 +15,7 @@ use polyscript_core::data::{Budget, Direction};
 use polyscript_core::host::HostData;
 use polyscript_core::{CancelToken, Guard, Limits, Map, Value};
 
-use crate::convert::{input, result};
+use crate::convert::{input, lazy, result};
 use crate::engine::JsConfig;
 use crate::failure::Failure;
 use crate::globals::Globals;
@@ -117,6 +117,8 @@ pub(crate) struct Runtime {
     tamed: Tamed,
     /// The host functions' binding (`None`: the engine has none).
     host: Option<Rc<host::Binding>>,
+    /// The traps of a large input's lazy `ctx`.
+    lazy: lazy::Handler,
 }
 
 impl Runtime {
@@ -142,6 +144,7 @@ impl Runtime {
         memory::install(&mut context, polyscript_core::alloc::is_installed()).map_err(setup)?;
         let tamed = lockdown::freeze_builtins(&mut context, &["ctx"]).map_err(setup)?;
         let host = host::install(&mut context, &config.host_functions).map_err(setup)?;
+        let lazy = lazy::Handler::new(&mut context).map_err(setup)?;
         let globals = Globals::lock(&mut context).map_err(setup)?;
         let slot = Slot::new(Arc::clone(&flag));
         Ok(Runtime {
@@ -152,6 +155,7 @@ impl Runtime {
             slot,
             tamed,
             host,
+            lazy,
         })
     }
 
@@ -206,6 +210,8 @@ impl Runtime {
         drop(armed);
 
         let reason = scope.finish();
+        // A script stopped mid-way may have left the context half-done.
+        let stopped = reason.is_some();
         self.slot.disarm();
         self.jobs.clear();
         // The watchdog no longer touches the flag: lower it for the restore
@@ -218,9 +224,10 @@ impl Runtime {
                 Err(Failure::Limit(polyscript_core::LimitKind::Memory, message))
             }
             Some(Reason::Host(error)) => Err(Failure::Host(error)),
+            Some(Reason::Input(error)) => Err(Failure::Data(*error, Direction::Input)),
             None => outcome,
         };
-        if matches!(&outcome, Err(f) if f.poisons()) {
+        if stopped || matches!(&outcome, Err(f) if f.poisons()) {
             return Reply {
                 outcome,
                 clean: false,
@@ -244,8 +251,17 @@ impl Runtime {
         limits: &Limits,
     ) -> Result<Value, Failure> {
         let mut budget = Budget::for_limits(limits);
-        let input = input::to_js(input, &mut budget, &mut self.context)
-            .map_err(|e| Failure::Data(e, Direction::Input))?;
+        // A large input is converted as the script reads it; `_lazy` keeps
+        // it readable until the result is converted.
+        let (_lazy, input) = if lazy::is_lazy(input.len()) {
+            let (active, proxy) = lazy::install(input, budget, &self.lazy, &mut self.context)
+                .map_err(|e| self.classify(&e, program))?;
+            (Some(active), proxy)
+        } else {
+            let input = input::to_js(input, &mut budget, &mut self.context)
+                .map_err(|e| Failure::Data(e, Direction::Input))?;
+            (None, input)
+        };
         match self.globals.set_ctx(input, &mut self.context) {
             Ok(true) => {}
             Ok(false) => return Err(Failure::Panic("cannot set ctx".into())),

@@ -73,8 +73,65 @@ pub fn compile(language: Language, data: &[u8]) {
         ) => {}
         Err(other) => panic!("{language:?}: unexpected error {other}"),
     }
-    if let Language::Rhai = language {
-        narrowed_matches_whole(text);
+    match language {
+        Language::Rhai => narrowed_matches_whole(text),
+        Language::Js => lazy_matches_eager(text),
+        Language::Lua => {}
+    }
+}
+
+/// A wide input: 20 numbered keys and the fields the seeds read.
+fn wide_ctx() -> EvalContext {
+    let mut data = serde_json::Map::new();
+    for i in 0..20 {
+        data.insert(format!("k{i}"), serde_json::json!(i));
+    }
+    data.insert("name".into(), serde_json::json!("fuzz"));
+    data.insert("n".into(), serde_json::json!(1));
+    data.insert("list".into(), serde_json::json!([1, 2, {"a": "b"}]));
+    EvalContext::with_data(serde_json::Value::Object(data)).expect("a valid context")
+}
+
+/// JavaScript makes an input of 8 or more keys a lazy `ctx` (a proxy);
+/// converted eagerly instead, the same input must give the same value, or
+/// the same runtime error. Scripts that can tell two runs apart by
+/// themselves (the clock, `Math.random`) are not compared.
+fn lazy_matches_eager(text: &str) {
+    use polyscript::{Evaluator, JsEngine, PoolConfig, Source};
+    if ["random", "Date", "now"]
+        .iter()
+        .any(|word| text.contains(word))
+    {
+        return;
+    }
+    let run = |lazy_from: usize| {
+        let text = text.to_owned();
+        // A thread of its own with a big stack: the eval runs on it (not on
+        // a worker thread, which would not see the setting).
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(move || {
+                polyscript::js::set_lazy_min_keys(lazy_from);
+                let evaluator = Evaluator::builder(JsEngine::new(), Source::from_text(text))
+                    .limits(limits())
+                    .pool(PoolConfig::default().with_max_size(1))
+                    .build()
+                    .ok()?;
+                match evaluator.eval(&wide_ctx()) {
+                    Ok(response) => Some(Ok(response.into_value())),
+                    Err(Error::Runtime { message, .. }) => Some(Err(message)),
+                    Err(_) => None,
+                }
+            })
+            .expect("a thread")
+            .join()
+            .expect("no panic")
+    };
+    if let (Some(lazy), Some(eager)) = (run(0), run(usize::MAX)) {
+        assert_eq!(
+            lazy, eager,
+            "JavaScript: the lazy ctx answered differently from the eager one"
+        );
     }
 }
 
@@ -96,14 +153,7 @@ fn narrowed_matches_whole(text: &str) {
     ) else {
         return;
     };
-    let mut data = serde_json::Map::new();
-    for i in 0..20 {
-        data.insert(format!("k{i}"), serde_json::json!(i));
-    }
-    data.insert("name".into(), serde_json::json!("fuzz"));
-    data.insert("n".into(), serde_json::json!(1));
-    data.insert("list".into(), serde_json::json!([1, 2, {"a": "b"}]));
-    let ctx = EvalContext::with_data(serde_json::Value::Object(data)).expect("a valid context");
+    let ctx = wide_ctx();
     let outcome = |evaluator: &Evaluator<RhaiEngine>| match evaluator.eval(&ctx) {
         Ok(response) => Some(Ok(response.into_value())),
         Err(Error::Runtime { message, .. }) => Some(Err(message)),

@@ -28,6 +28,30 @@ pub(crate) fn value_to_js(
     value(item, 0, budget, context)
 }
 
+/// One top-level entry of `ctx` (`key` and its `item`), converted as
+/// [`to_js`] converts it, charged to `budget`: what the lazy `ctx`
+/// (`lazy.rs`) converts when the script first reads the entry.
+pub(crate) fn entry_to_js(
+    key: &str,
+    item: &Value,
+    budget: &mut Budget,
+    context: &mut Context,
+) -> Result<JsValue, DataError> {
+    budget.charge_bytes(key.len())?;
+    value(item, 1, budget, context).map_err(|e| e.at_key(key))
+}
+
+/// The property `JSON.parse` makes: own, enumerable, writable,
+/// configurable data, inserted without running any code.
+pub(crate) fn data_property(value: JsValue) -> PropertyDescriptor {
+    PropertyDescriptor::builder()
+        .value(value)
+        .writable(true)
+        .enumerable(true)
+        .configurable(true)
+        .build()
+}
+
 fn value(
     value: &Value,
     depth: u32,
@@ -86,16 +110,7 @@ fn object(
     for (key, item) in map {
         budget.charge_bytes(key.len())?;
         let item = value(item, depth, budget, context).map_err(|e| e.at_key(key.as_str()))?;
-        // What `JSON.parse` makes: an own, enumerable, writable,
-        // configurable data property, inserted without running any code.
-        object.insert_property(
-            JsString::from(key.as_str()),
-            PropertyDescriptor::builder()
-                .value(item)
-                .writable(true)
-                .enumerable(true)
-                .configurable(true),
-        );
+        object.insert_property(JsString::from(key.as_str()), data_property(item));
     }
     Ok(object)
 }

@@ -23,6 +23,8 @@ use boa_engine::{Context, JsBigInt, JsError, JsObject, JsString, JsValue, js_str
 use polyscript_core::data::{self, Budget, DataError, DataErrorKind};
 use polyscript_core::{Map, Value};
 
+use super::lazy;
+
 /// Values converted between two looks at the interrupt flag.
 const CHECK_EVERY: u32 = 1024;
 
@@ -112,10 +114,15 @@ impl Walk<'_> {
         }
         self.budget.charge_value()?;
 
-        if let Some(object) = value.as_object()
-            && let Some(to_json) = self.to_json_of(&object, context)?
-        {
-            value = to_json.call(&value, &[key()], context)?;
+        if let Some(mut object) = value.as_object() {
+            // A lazy `ctx`, filled, answers as its (ordinary) target does.
+            if let Some(target) = lazy::filled_target(&object, context)? {
+                value = target.clone().into();
+                object = target;
+            }
+            if let Some(to_json) = self.to_json_of(&object, context)? {
+                value = to_json.call(&value, &[key()], context)?;
+            }
         }
         if let Some(object) = value.as_object() {
             value = unbox(&object, context)?.unwrap_or(value);
