@@ -37,8 +37,19 @@ pub(crate) fn entry_to_js(
     budget: &mut Budget,
     context: &mut Context,
 ) -> Result<JsValue, DataError> {
+    entry(key, item, 1, budget, context)
+}
+
+/// The value of the entry `key` of an object at `depth`, its key charged.
+fn entry(
+    key: &str,
+    item: &Value,
+    depth: u32,
+    budget: &mut Budget,
+    context: &mut Context,
+) -> Result<JsValue, DataError> {
     budget.charge_bytes(key.len())?;
-    value(item, 1, budget, context).map_err(|e| e.at_key(key))
+    value(item, depth, budget, context).map_err(|e| e.at_key(key))
 }
 
 /// The property `JSON.parse` makes: own, enumerable, writable,
@@ -108,8 +119,7 @@ fn object(
     budget.enter(depth)?;
     let object = JsObject::with_object_proto(context.intrinsics());
     for (key, item) in map {
-        budget.charge_bytes(key.len())?;
-        let item = value(item, depth, budget, context).map_err(|e| e.at_key(key.as_str()))?;
+        let item = entry(key, item, depth, budget, context)?;
         object.insert_property(JsString::from(key.as_str()), data_property(item));
     }
     Ok(object)
