@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 use criterion::Criterion;
 use polyscript::{
-    Engine, EngineKind, Evaluator, Guard, Limits, Map, Result, ScriptId, Source, Value,
+    Engine, EngineKind, EvalInput, Evaluator, Guard, Limits, Result, ScriptId, Source, Value,
 };
 
 use crate::engines::greeting_ctx;
@@ -33,7 +33,13 @@ impl Engine for NoWork {
         Ok(())
     }
 
-    fn eval(&self, _: &mut (), _: &ScriptId, input: &Map, _: &Guard<'_>) -> Result<Value> {
+    fn eval(
+        &self,
+        _: &mut (),
+        _: &ScriptId,
+        input: &EvalInput<'_>,
+        _: &Guard<'_>,
+    ) -> Result<Value> {
         black_box(input);
         Ok(Value::Null)
     }

@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::cancel::CancelToken;
 use crate::error::{Error, LimitKind, Location, Result};
 use crate::host::HostData;
+use crate::input::EvalInput;
 use crate::limits::Limits;
 use crate::script_id::ScriptId;
 use crate::source::Source;
-use crate::value::{Map, Value};
+use crate::value::Value;
 
 /// Which engine runs a script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -76,11 +77,15 @@ pub trait Engine: Send + Sync + 'static {
     fn instantiate(&self, program: &Self::Program, limits: &Limits) -> Result<Self::Instance>;
 
     /// Runs `program` once on `instance` with `input` as the script's `ctx`.
+    ///
+    /// `input` is usually one map ([`EvalInput::as_map`]); a composite
+    /// provider's is several layers, read as their deep merge
+    /// ([`EvalInput::get`] per key, or [`EvalInput::to_map`] for all of it).
     fn eval(
         &self,
         instance: &mut Self::Instance,
         program: &Self::Program,
-        input: &Map,
+        input: &EvalInput<'_>,
         guard: &Guard<'_>,
     ) -> Result<Value>;
 
@@ -93,7 +98,7 @@ pub trait Engine: Send + Sync + 'static {
         &self,
         instance: &mut Self::Instance,
         program: &Self::Program,
-        input: &Map,
+        input: &EvalInput<'_>,
         guard: &Guard<'_>,
     ) -> Result<Output> {
         self.eval(instance, program, input, guard)

@@ -14,6 +14,7 @@ use crate::async_eval;
 use crate::context::EvalContext;
 use crate::engine::{Engine, EngineKind, Guard};
 use crate::error::{Error, Result, panic_message};
+use crate::input::EvalInput;
 use crate::limits::Limits;
 use crate::pool::{Pool, PoolConfig, PoolStats};
 use crate::provider::{CompositeProvider, ContextProvider, Provider, StaticProvider, to_data_map};
@@ -163,7 +164,7 @@ impl<E: Engine> Shared<E> {
         let _span = tracing::dispatcher::has_been_set().then(|| {
             tracing::debug_span!("eval", engine = %self.kind, script_id = %self.script_id).entered()
         });
-        let input = self.provider.data(ctx)?;
+        let input = self.provider.input(ctx)?;
         let guard = self.guard(ctx, start)?;
         let wait = self.acquire_wait(&guard, start)?;
         let mut instance = self.pool.acquire_timeout(wait)?;
@@ -225,7 +226,7 @@ impl<E: Engine> Shared<E> {
     fn run(
         &self,
         instance: &mut E::Instance,
-        input: &crate::Map,
+        input: &EvalInput<'_>,
         guard: &Guard<'_>,
         start: Instant,
     ) -> (Result<Response>, bool) {
@@ -278,7 +279,7 @@ impl<E: Engine> Shared<E> {
         let outcome = async_eval::run_on_worker(
             move || {
                 let mut instance = shared.pool.instance_for(permit)?;
-                let result = shared.provider.data(&ctx).and_then(|input| {
+                let result = shared.provider.input(&ctx).and_then(|input| {
                     let guard = shared.guard(&ctx, start)?;
                     let (outcome, discard) = shared.run(&mut instance, &input, &guard, start);
                     Ok((outcome, discard))

@@ -6,7 +6,9 @@
 //! * [`Evaluator`] / [`AnyEvaluator`]: a compiled program with an instance
 //!   [`Pool`] and a [`Provider`]; `Send + Sync`, cheap to clone.
 //! * [`EvalContext`]: per-call data, deadline, cancellation, limit overrides.
-//! * [`Provider`]s: [`StaticProvider`], [`ContextProvider`], [`CompositeProvider`].
+//! * [`Provider`]s: [`StaticProvider`], [`ContextProvider`], [`CompositeProvider`];
+//!   engines read their data as an [`EvalInput`] (a composite's maps as
+//!   layers, merged per key where the script reads them, never copied).
 //! * Loaders: [`StringLoader`], [`BytesLoader`], [`FileLoader`],
 //!   [`ReaderLoader`], `HttpLoader` (feature `http`), and [`infer`].
 //! * [`Response`]: the result [`Value`], its [`ValueType`], typed
@@ -39,6 +41,7 @@ mod engine;
 mod error;
 mod evaluator;
 pub mod host;
+mod input;
 mod limits;
 #[cfg(feature = "live")]
 #[cfg_attr(docsrs, doc(cfg(feature = "live")))]
@@ -65,6 +68,7 @@ pub use coordinate::{
 pub use engine::{Engine, EngineKind, Guard, Output};
 pub use error::{Error, LimitKind, Location, Result, panic_message};
 pub use evaluator::{Evaluator, EvaluatorBuilder};
+pub use input::EvalInput;
 pub use limits::Limits;
 pub use loader::{
     BytesLoader, DEFAULT_MAX_SOURCE_BYTES, FileLoader, Loader, ReaderLoader, StringLoader, infer,

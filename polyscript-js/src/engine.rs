@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use polyscript_core::host::HostFunctions;
-use polyscript_core::{Engine, EngineKind, Guard, Limits, Map, Result, Source, Value};
+use polyscript_core::{Engine, EngineKind, EvalInput, Guard, Limits, Result, Source, Value};
 
 use crate::instance::{JsInstance, ThreadMode};
 use crate::program::{self, JsProgram};
@@ -179,7 +179,7 @@ impl Engine for JsEngine {
         &self,
         instance: &mut JsInstance,
         _program: &JsProgram,
-        input: &Map,
+        input: &EvalInput<'_>,
         guard: &Guard<'_>,
     ) -> Result<Value> {
         instance.eval(input, guard)

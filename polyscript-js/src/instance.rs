@@ -3,7 +3,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use polyscript_core::{Guard, Map, Result, ScriptId, Value, panic_message};
+use polyscript_core::{EvalInput, Guard, Result, ScriptId, Value, panic_message};
 
 use crate::engine::JsConfig;
 use crate::failure::Failure;
@@ -100,7 +100,7 @@ impl JsInstance {
         Ok(JsInstance { inner, script_id })
     }
 
-    pub(crate) fn eval(&mut self, input: &Map, guard: &Guard<'_>) -> Result<Value> {
+    pub(crate) fn eval(&mut self, input: &EvalInput<'_>, guard: &Guard<'_>) -> Result<Value> {
         match &mut self.inner {
             Inner::Dedicated(worker) => worker.eval(input, guard),
             Inner::CallerThread {
@@ -145,7 +145,7 @@ fn build(program: &JsProgram, config: &Arc<JsConfig>) -> Result<Box<local::Share
 fn eval_here(
     program: &Arc<JsProgram>,
     config: &Arc<JsConfig>,
-    input: &Map,
+    input: &EvalInput<'_>,
     guard: &Guard<'_>,
     script_id: ScriptId,
 ) -> Result<Value> {

@@ -111,7 +111,7 @@ impl Shared {
     pub(crate) fn eval(
         &mut self,
         program: &JsProgram,
-        input: &polyscript_core::Map,
+        input: &polyscript_core::EvalInput<'_>,
         guard: &polyscript_core::Guard<'_>,
     ) -> Reply {
         self.since_sweep += 1;

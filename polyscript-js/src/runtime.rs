@@ -11,9 +11,9 @@ use boa_engine::object::builtins::JsPromise;
 use boa_engine::property::Attribute;
 use boa_engine::{Context, JsError, JsValue, Script, Source as JsSource, js_string};
 use polyscript_core::clock::Instant;
-use polyscript_core::data::{Budget, Direction};
+use polyscript_core::data::{Budget, DataError, Direction};
 use polyscript_core::host::HostData;
-use polyscript_core::{CancelToken, Guard, Limits, Map, Value};
+use polyscript_core::{CancelToken, EvalInput, Guard, Limits, Map, Value};
 
 use crate::convert::{input, lazy, result};
 use crate::engine::JsConfig;
@@ -56,16 +56,17 @@ pub(crate) struct Request {
 }
 
 impl Request {
-    /// The request for an eval `guard` describes.
-    pub(crate) fn new(input: &Map, guard: &Guard<'_>) -> Self {
-        Request {
-            input: input.clone(),
+    /// The request for an eval of `input` (merged into one map, which the
+    /// worker owns) that `guard` describes.
+    pub(crate) fn new(input: &EvalInput<'_>, guard: &Guard<'_>) -> Result<Self, DataError> {
+        Ok(Request {
+            input: input.to_map()?.into_owned(),
             started: guard.started(),
             deadline: guard.deadline(),
             cancel: guard.cancel_token().clone(),
             limits: *guard.limits(),
             host_data: guard.host_data().cloned(),
-        }
+        })
     }
 
     /// The caller's guard, rebuilt on the worker (the caller's borrows
@@ -184,7 +185,7 @@ impl Runtime {
         &mut self,
         script: &Script,
         program: &JsProgram,
-        input: &Map,
+        input: &EvalInput<'_>,
         guard: &Guard<'_>,
     ) -> Reply {
         let limits = *guard.limits();
@@ -247,18 +248,29 @@ impl Runtime {
         &mut self,
         script: &Script,
         program: &JsProgram,
-        input: &Map,
+        input: &EvalInput<'_>,
         limits: &Limits,
     ) -> Result<Value, Failure> {
         let mut budget = Budget::for_limits(limits);
         // A large input is converted as the script reads it; `_lazy` keeps
         // it readable until the result is converted.
-        let (_lazy, input) = if lazy::is_lazy(input.len()) {
+        let (_lazy, input) = if lazy::is_lazy(input) {
             let (active, proxy) = lazy::install(input, budget, &self.lazy, &mut self.context)
                 .map_err(|e| self.classify(&e, program))?;
             (Some(active), proxy)
         } else {
-            let input = input::to_js(input, &mut budget, &mut self.context)
+            // Small: converted whole (a layered input merged first).
+            let merged;
+            let whole = match input.as_map() {
+                Some(whole) => whole,
+                None => {
+                    merged = input
+                        .to_map()
+                        .map_err(|e| Failure::Data(e, Direction::Input))?;
+                    &*merged
+                }
+            };
+            let input = input::to_js(whole, &mut budget, &mut self.context)
                 .map_err(|e| Failure::Data(e, Direction::Input))?;
             (None, input)
         };

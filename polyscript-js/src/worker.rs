@@ -23,7 +23,8 @@ use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use polyscript_core::{Error, Guard, Map, Result, ScriptId, Value, panic_message};
+use polyscript_core::data::Direction;
+use polyscript_core::{Error, EvalInput, Guard, Result, ScriptId, Value, panic_message};
 
 use crate::engine::JsConfig;
 use crate::failure::Failure;
@@ -168,14 +169,16 @@ impl WorkerInstance {
         })
     }
 
-    pub(crate) fn eval(&mut self, input: &Map, guard: &Guard<'_>) -> Result<Value> {
+    pub(crate) fn eval(&mut self, input: &EvalInput<'_>, guard: &Guard<'_>) -> Result<Value> {
+        let request = Request::new(input, guard)
+            .map_err(|e| e.into_error(Direction::Input, guard.engine(), guard.script_id()))?;
         let worker = match self.worker.take() {
             Some(worker) => worker,
             // The previous eval left the context unusable: rebuild it.
             None => Worker::spawn(&self.program, &self.config)
                 .map_err(|f| f.into_setup_error(self.script_id))?,
         };
-        worker.slot.put_request(Request::new(input, guard));
+        worker.slot.put_request(request);
         worker.thread.unpark();
         let started = Instant::now();
         let mut stopping_since: Option<Instant> = None;
@@ -281,7 +284,7 @@ fn worker_main(
     while let Some((request, caller)) = slot.next_request() {
         let reply = catch_unwind(AssertUnwindSafe(|| {
             let guard = request.guard(script_id);
-            runtime.eval(&script, &program, &request.input, &guard)
+            runtime.eval(&script, &program, &EvalInput::from(&request.input), &guard)
         }))
         .unwrap_or_else(|p| Reply {
             outcome: Err(Failure::Panic(panic_message(p.as_ref()))),

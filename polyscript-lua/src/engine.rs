@@ -5,7 +5,7 @@ use mlua::{Lua, LuaOptions, StdLib};
 use polyscript_core::data::Direction;
 use polyscript_core::host::HostFunctions;
 use polyscript_core::{
-    Engine, EngineKind, Error, Guard, LimitKind, Limits, Map, Origin, ScriptId, Source, Value,
+    Engine, EngineKind, Error, EvalInput, Guard, LimitKind, Limits, Origin, ScriptId, Source, Value,
 };
 
 use crate::builder::{Grants, LuaEngineBuilder};
@@ -158,7 +158,7 @@ impl Engine for LuaEngine {
         &self,
         instance: &mut LuaInstance,
         program: &LuaProgram,
-        input: &Map,
+        input: &EvalInput<'_>,
         guard: &Guard<'_>,
     ) -> polyscript_core::Result<Value> {
         let armed = instance.watch().arm(guard);

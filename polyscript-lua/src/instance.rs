@@ -11,7 +11,7 @@ use mlua::chunk::ChunkMode;
 use mlua::{Function, Lua, LuaOptions, StdLib, Table, Variadic};
 use polyscript_core::data::{Budget, DataError};
 use polyscript_core::host::HostFunctions;
-use polyscript_core::{Limits, Map, Value};
+use polyscript_core::{EvalInput, Limits, Value};
 
 use crate::bounded;
 use crate::builder::Grants;
@@ -138,7 +138,7 @@ impl LuaInstance {
     }
 
     /// Runs the chunk once with `input` as `ctx` (see [`Shell::run`]).
-    pub(crate) fn run(&self, input: &Map, limits: &Limits) -> Result<Value, Failure> {
+    pub(crate) fn run(&self, input: &EvalInput<'_>, limits: &Limits) -> Result<Value, Failure> {
         self.clean.set(false);
         let outcome = self.shell.run(&self.chunk, input, limits);
         self.clean.set(outcome.is_ok());
@@ -275,15 +275,22 @@ impl Shell {
     ///
     /// A successful eval enters the state directly twice (input; result and
     /// reset together), each a single protected call.
-    fn run(&self, chunk: &Function, input: &Map, limits: &Limits) -> Result<Value, Failure> {
-        let lazy = if input.len() >= convert::lazy::LAZY_MIN_KEYS {
+    fn run(
+        &self,
+        chunk: &Function,
+        input: &EvalInput<'_>,
+        limits: &Limits,
+    ) -> Result<Value, Failure> {
+        let lazy = if input.len_at_least(convert::lazy::LAZY_MIN_KEYS) {
             Some(self.lazy_ctx(input, limits).map_err(Failure::Input)?)
         } else {
+            // Small: merged (a copy only when layered) and converted whole.
+            let whole = input.to_map().map_err(Failure::Input)?;
             convert::input::set_ctx(
                 &self.lua,
                 &self.env,
                 &self.array_mt,
-                input,
+                &whole,
                 Budget::for_limits(limits),
             )
             .map_err(Failure::Input)?;
@@ -328,7 +335,7 @@ impl Shell {
     /// reads for as long as the result lives (see `convert::lazy`).
     fn lazy_ctx<'a>(
         &self,
-        input: &'a Map,
+        input: &'a EvalInput<'a>,
         limits: &Limits,
     ) -> Result<convert::lazy::Active<'a>, DataError> {
         let proxy = (|| {

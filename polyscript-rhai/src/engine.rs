@@ -6,7 +6,7 @@ use std::sync::Arc;
 use polyscript_core::alloc::{self, MemoryMeter};
 use polyscript_core::data::{Budget, Direction};
 use polyscript_core::host::HostFunctions;
-use polyscript_core::{Engine, EngineKind, Error, Guard, Limits, Map, Result, Source, Value};
+use polyscript_core::{Engine, EngineKind, Error, EvalInput, Guard, Limits, Result, Source, Value};
 use rhai::{AST, Dynamic, Scope};
 
 use crate::budget::{self, Stopped, Trip};
@@ -206,7 +206,7 @@ impl Engine for RhaiEngine {
         &self,
         instance: &mut RhaiInstance,
         program: &RhaiProgram,
-        input: &Map,
+        input: &EvalInput<'_>,
         guard: &Guard<'_>,
     ) -> Result<Value> {
         let limits = guard.limits();

@@ -2,7 +2,7 @@
 //! within the eval's data bounds (see `polyscript_core::data`).
 
 use polyscript_core::data::{self, Budget, DataError, Direction};
-use polyscript_core::{Error, Guard, Map, Output, Result, Value};
+use polyscript_core::{Error, EvalInput, Guard, Output, Result, Value};
 
 /// What a guest receives as its input.
 ///
@@ -84,16 +84,26 @@ pub(crate) enum TextOutput {
 /// The bytes the guest reads for `input` in `mode`. JSON input is refused
 /// when it nests deeper than the eval's
 /// [`data_depth`](polyscript_core::Limits::data_depth) (the guest's own JSON
-/// parser may recurse, and the bound is the same in every engine).
-pub(crate) fn input_bytes(mode: &InputMode, input: &Map, guard: &Guard<'_>) -> Result<Vec<u8>> {
+/// parser may recurse, and the bound is the same in every engine). A
+/// layered input is merged first: the guest reads all of it anyway.
+pub(crate) fn input_bytes(
+    mode: &InputMode,
+    input: &EvalInput<'_>,
+    guard: &Guard<'_>,
+) -> Result<Vec<u8>> {
     let invalid = |e: DataError| e.into_error(Direction::Input, guard.engine(), guard.script_id());
     match mode {
         InputMode::Json => {
-            data::check_map(input, guard.limits().effective_data_depth()).map_err(invalid)?;
-            serde_json::to_vec(input)
+            let input = input.to_map().map_err(invalid)?;
+            data::check_map(&input, guard.limits().effective_data_depth()).map_err(invalid)?;
+            serde_json::to_vec(&*input)
                 .map_err(|e| Error::invalid_data(format!("cannot serialize the input: {e}")))
         }
-        InputMode::Text { key } => match input.get(key) {
+        InputMode::Text { key } => match input
+            .get(key)
+            .map_err(|e| invalid(e.at_key(key.as_str())))?
+            .as_deref()
+        {
             Some(Value::String(s)) => Ok(s.as_bytes().to_vec()),
             other => Err(invalid(
                 DataError::other(format!(
@@ -103,7 +113,11 @@ pub(crate) fn input_bytes(mode: &InputMode, input: &Map, guard: &Guard<'_>) -> R
                 .at_key(key.as_str()),
             )),
         },
-        InputMode::Bytes { key } => match input.get(key) {
+        InputMode::Bytes { key } => match input
+            .get(key)
+            .map_err(|e| invalid(e.at_key(key.as_str())))?
+            .as_deref()
+        {
             Some(Value::String(s)) => Ok(s.as_bytes().to_vec()),
             Some(Value::Array(items)) => items
                 .iter()
@@ -221,7 +235,7 @@ fn not_utf8(len: usize, valid_up_to: usize, expected: &str, guard: &Guard<'_>) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use polyscript_core::{CancelToken, EngineKind, Limits, ScriptId};
+    use polyscript_core::{CancelToken, EngineKind, Limits, Map, ScriptId};
     use serde_json::json;
 
     fn with_guard<R>(f: impl FnOnce(&Guard<'_>) -> R) -> R {
@@ -288,7 +302,7 @@ mod tests {
                 v = Value::Array(vec![v]);
             }
             let input = Map::from_iter([("value".to_owned(), v)]);
-            let err = input_bytes(&InputMode::Json, &input, g).unwrap_err();
+            let err = input_bytes(&InputMode::Json, &(&input).into(), g).unwrap_err();
             assert!(err.to_string().contains("ctx.value[0]"), "{err}");
         });
     }
@@ -298,22 +312,22 @@ mod tests {
         with_guard(|g| {
             let input = map(json!({"input": "héllo", "raw": [0, 255, 7], "n": 1, "bad": [256]}));
             assert_eq!(
-                input_bytes(&InputMode::text("input"), &input, g).unwrap(),
+                input_bytes(&InputMode::text("input"), &(&input).into(), g).unwrap(),
                 "héllo".as_bytes()
             );
             assert_eq!(
-                input_bytes(&InputMode::bytes("raw"), &input, g).unwrap(),
+                input_bytes(&InputMode::bytes("raw"), &(&input).into(), g).unwrap(),
                 vec![0, 255, 7]
             );
             assert_eq!(
-                input_bytes(&InputMode::bytes("input"), &input, g).unwrap(),
+                input_bytes(&InputMode::bytes("input"), &(&input).into(), g).unwrap(),
                 "héllo".as_bytes()
             );
-            let err = input_bytes(&InputMode::text("n"), &input, g).unwrap_err();
+            let err = input_bytes(&InputMode::text("n"), &(&input).into(), g).unwrap_err();
             assert!(err.to_string().contains("ctx.n"), "{err}");
-            let err = input_bytes(&InputMode::text("missing"), &input, g).unwrap_err();
+            let err = input_bytes(&InputMode::text("missing"), &(&input).into(), g).unwrap_err();
             assert!(err.to_string().contains("ctx.missing"), "{err}");
-            let err = input_bytes(&InputMode::bytes("bad"), &input, g).unwrap_err();
+            let err = input_bytes(&InputMode::bytes("bad"), &(&input).into(), g).unwrap_err();
             assert!(err.to_string().contains("ctx.bad[0]"), "{err}");
         });
     }

@@ -213,11 +213,11 @@ fn a_plugin_that_timed_out_is_usable_for_the_next_eval() {
     let spin = json!({"spin": true}).as_object().unwrap().clone();
     let greet = json!({"name": "same"}).as_object().unwrap().clone();
     assert!(matches!(
-        engine.eval(&mut instance, ev.program(), &spin, &guard()),
+        engine.eval(&mut instance, ev.program(), &(&spin).into(), &guard()),
         Err(Error::Timeout { .. })
     ));
     let got = engine
-        .eval(&mut instance, ev.program(), &greet, &guard())
+        .eval(&mut instance, ev.program(), &(&greet).into(), &guard())
         .unwrap();
     assert_eq!(got["greeting"], "Hello, same!");
 }

@@ -95,6 +95,36 @@ pub fn merge(input: MergeInput) {
     let empty = EvalContext::new();
     let merged = composite.data(&empty).expect("statics merge");
     drop(merged);
+
+    // What engines read: the layered input, with the last acceptable layer
+    // as the call's data, is the merge of all of them, key by key and in
+    // the merge's key order.
+    let call = layers
+        .iter()
+        .rev()
+        .find(|l| acceptable(l))
+        .cloned()
+        .unwrap_or_default();
+    let ctx = EvalContext::with_data(Value::Object(call)).expect("an acceptable layer");
+    let eager = composite.data(&ctx).expect("the layers merge").into_owned();
+    let input = composite.input(&ctx).expect("the layers");
+    let layered = input.to_map().expect("the layers merge").into_owned();
+    assert!(
+        layered.keys().eq(eager.keys()),
+        "layered key order differs from the merge"
+    );
+    assert_eq!(input.len(), eager.len(), "layered length differs");
+    for (key, value) in &eager {
+        let got = input.get(key).expect("merges").expect("a merged key");
+        assert!(
+            same(&got, value),
+            "layered entry {key:?} differs from the merge"
+        );
+    }
+    assert!(
+        same(&Value::Object(layered), &Value::Object(eager)),
+        "layered input differs from the merge"
+    );
     // `prepare` through the composite accepts what a context accepts.
     for layer in &layers {
         let prepared = composite.add_data(EvalContext::new(), layer.clone());

@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::context::EvalContext;
 use crate::error::{Error, Result};
+use crate::input::EvalInput;
 use crate::value::Map;
 
 pub use merge::deep_merge;
@@ -27,6 +28,14 @@ pub(crate) use merge::validate_keys;
 pub trait Provider: Send + Sync + fmt::Debug {
     /// The data for one eval. Borrow where possible: this runs on every eval.
     fn data<'a>(&'a self, ctx: &'a EvalContext) -> Result<Cow<'a, Map>>;
+
+    /// The data for one eval as the engine reads it: [`data`](Self::data)
+    /// as one layer by default. A provider that combines others returns
+    /// their maps as layers (see [`EvalInput`]) so that nothing is copied
+    /// to merge them; the evaluator calls this one.
+    fn input<'a>(&'a self, ctx: &'a EvalContext) -> Result<EvalInput<'a>> {
+        self.data(ctx).map(EvalInput::new)
+    }
 
     /// Stores `data` for later evals in (a copy of) `ctx`: go-polyscript's
     /// `AddDataToContext`. Providers that cannot hold runtime data return
@@ -190,6 +199,16 @@ impl Provider for CompositeProvider {
             });
         }
         Ok(merged.unwrap_or(Cow::Borrowed(&EMPTY)))
+    }
+
+    /// Each provider's layers over the previous ones, merged only where an
+    /// engine reads them (the static data is never copied per eval).
+    fn input<'a>(&'a self, ctx: &'a EvalContext) -> Result<EvalInput<'a>> {
+        let mut input = EvalInput::new(Cow::Borrowed(&EMPTY));
+        for provider in &self.providers {
+            input.push_layers(provider.input(ctx)?);
+        }
+        Ok(input)
     }
 
     fn add_data(&self, ctx: EvalContext, data: Map) -> Result<EvalContext> {

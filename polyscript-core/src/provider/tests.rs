@@ -120,3 +120,30 @@ fn single_provider_data_is_borrowed_not_copied() {
     let ctx = EvalContext::with_data(json!({"a": 1})).unwrap();
     assert!(matches!(p.data(&ctx).unwrap(), Cow::Borrowed(_)));
 }
+
+#[test]
+fn composite_input_borrows_every_layer_and_reads_as_its_merge() {
+    let fixed =
+        Arc::new(StaticProvider::new(json!({"config": {"a": 1}, "big": [1, 2, 3]})).unwrap());
+    let p = CompositeProvider::new()
+        .with_shared(fixed.clone())
+        .with(StaticProvider::default())
+        .with(ContextProvider::new());
+    let ctx = EvalContext::with_data(json!({"config": {"b": 2}, "call": true})).unwrap();
+    let input = p.input(&ctx).unwrap();
+    // Two layers (the empty one dropped), neither copied: the static
+    // entry the call does not touch is read in place.
+    assert!(input.as_map().is_none());
+    match input.get("big").unwrap() {
+        Some(Cow::Borrowed(v)) => assert!(std::ptr::eq(v, &fixed.as_map()["big"])),
+        other => panic!("expected a borrowed entry, got {other:?}"),
+    }
+    assert_eq!(
+        Value::Object(input.to_map().unwrap().into_owned()),
+        Value::Object(p.data(&ctx).unwrap().into_owned())
+    );
+    // Static data alone: one layer, the static map itself.
+    let empty = EvalContext::new();
+    let input = p.input(&empty).unwrap();
+    assert!(std::ptr::eq(input.as_map().unwrap(), fixed.as_map()));
+}

@@ -9,8 +9,8 @@ use polyscript_core::host::HostFunctions;
 use polyscript_core::testkit;
 use polyscript_core::testkit::{Harness, Scenario};
 use polyscript_core::{
-    AnyEvaluator, Engine, EngineKind, Error, Evaluator, Guard, LimitKind, Limits, Location, Map,
-    PoolConfig, Result, Source, Value,
+    AnyEvaluator, Engine, EngineKind, Error, EvalInput, Evaluator, Guard, LimitKind, Limits,
+    Location, Map, PoolConfig, Result, Source, Value,
 };
 use serde_json::json;
 
@@ -183,15 +183,18 @@ impl Engine for Toy {
         &self,
         instance: &mut ToyInstance,
         program: &String,
-        input: &Map,
+        input: &EvalInput<'_>,
         guard: &Guard<'_>,
     ) -> Result<Value> {
+        let input = input
+            .to_map()
+            .map_err(|e| e.into_error(Direction::Input, guard.engine(), guard.script_id()))?;
         if self.flaw != Flaw::Leaks {
             instance.globals.clear();
         }
         instance.evals += 1;
         let input = if self.flaw == Flaw::SharedInput {
-            *self.shared_input.lock().unwrap() = Some(input.clone());
+            *self.shared_input.lock().unwrap() = Some(input.into_owned());
             std::thread::yield_now();
             self.shared_input
                 .lock()
@@ -199,7 +202,7 @@ impl Engine for Toy {
                 .clone()
                 .unwrap_or_default()
         } else {
-            input.clone()
+            input.into_owned()
         };
         let budget = Budget::for_limits(guard.limits());
         let input = match convert(&Value::Object(input), 0, &budget, self.flaw) {

@@ -48,7 +48,7 @@ use boa_engine::property::PropertyKey;
 use boa_engine::{
     Context, JsError, JsNativeError, JsObject, JsResult, JsString, JsValue, NativeFunction,
 };
-use polyscript_core::Map;
+use polyscript_core::EvalInput;
 use polyscript_core::data::{Budget, DataError};
 
 use super::input::{data_property, entry_to_js};
@@ -79,15 +79,16 @@ pub fn set_lazy_min_keys(keys: usize) -> usize {
     MIN_KEYS.with(|min| min.replace(keys))
 }
 
-/// Whether an input of `keys` top-level keys is converted lazily.
-pub(crate) fn is_lazy(keys: usize) -> bool {
-    keys >= MIN_KEYS.with(Cell::get)
+/// Whether `input` is converted lazily (it has enough top-level keys).
+pub(crate) fn is_lazy(input: &EvalInput<'_>) -> bool {
+    input.len_at_least(MIN_KEYS.with(Cell::get))
 }
 
 /// One eval's lazy input.
 struct Lazy {
-    /// The eval's input, borrowed for the length of [`Active`].
-    input: *const Map,
+    /// The eval's input, borrowed for the length of [`Active`] (its
+    /// lifetime erased).
+    input: *const EvalInput<'static>,
     proxy: JsObject,
     target: JsObject,
     /// Every entry is on the target: the traps only forward.
@@ -134,7 +135,7 @@ impl Handler {
 /// the one it replaced. Borrows the input the proxy reads.
 pub(crate) struct Active<'a> {
     saved: Option<Lazy>,
-    _input: PhantomData<&'a Map>,
+    _input: PhantomData<&'a EvalInput<'a>>,
 }
 
 impl Drop for Active<'_> {
@@ -147,7 +148,7 @@ impl Drop for Active<'_> {
 /// Makes `input` the current eval's lazy input, charged to `budget`, and
 /// returns the proxy to give the script as `ctx`.
 pub(crate) fn install<'a>(
-    input: &'a Map,
+    input: &'a EvalInput<'a>,
     budget: Budget,
     handler: &Handler,
     context: &mut Context,
@@ -167,8 +168,9 @@ pub(crate) fn install<'a>(
             None,
             context,
         )?;
+    let input: *const EvalInput<'a> = input;
     let lazy = Lazy {
-        input,
+        input: input.cast(),
         proxy: proxy.clone(),
         target,
         filled: false,
@@ -248,10 +250,12 @@ fn materialize(name: &str, context: &mut Context) -> JsResult<Option<JsValue>> {
         }
         // SAFETY: set by `install` from a reference `Active` borrows.
         let input = unsafe { &*lazy.input };
-        let Some((name, item)) = input.get_key_value(name) else {
-            return Ok(None);
+        let item = match input.get(name) {
+            Ok(Some(item)) => item,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(input_error(e.at_key(name))),
         };
-        let value = entry_to_js(name, item, &mut lazy.budget, context).map_err(input_error)?;
+        let value = entry_to_js(name, &item, &mut lazy.budget, context).map_err(input_error)?;
         lazy.target
             .insert_property(key, data_property(value.clone()));
         Ok(Some(value))
@@ -268,14 +272,17 @@ fn fill(lazy: &mut Lazy, context: &mut Context) -> JsResult<()> {
     let input = unsafe { &*lazy.input };
     let mut entries = Vec::with_capacity(input.len());
     let mut moved = Vec::new();
-    for (name, item) in input {
-        let key = PropertyKey::from(JsString::from(name.as_str()));
+    for (name, item) in input.iter() {
+        let key = PropertyKey::from(JsString::from(name));
         let value = match own_data(&lazy.target, &key) {
             Some(value) => {
                 moved.push(key.clone());
                 value
             }
-            None => entry_to_js(name, item, &mut lazy.budget, context).map_err(input_error)?,
+            None => {
+                let item = item.map_err(|e| input_error(e.at_key(name)))?;
+                entry_to_js(name, &item, &mut lazy.budget, context).map_err(input_error)?
+            }
         };
         entries.push((key, value));
     }

@@ -32,7 +32,7 @@ use std::ffi::c_void;
 
 use mlua::ffi;
 use polyscript_core::data::{self, Budget, DataError};
-use polyscript_core::{Map, Value};
+use polyscript_core::{EvalInput, Map, Value};
 
 use super::input::{ArrayMt, push_value};
 use crate::raw::{ensure_stack, with_raw_state};
@@ -48,8 +48,9 @@ pub(crate) const LAZY_MIN_KEYS: usize = 16;
 /// initialisers and no destructor, so the check every result table makes
 /// ([`proxy_input`]) is a bare thread-local load.
 struct Current {
-    /// The eval's input (null: no lazy input on this thread).
-    input: Cell<*const Map>,
+    /// The eval's input (null: no lazy input on this thread), its lifetime
+    /// erased: [`Active`] borrows it for as long as it is set.
+    input: Cell<*const EvalInput<'static>>,
     /// The proxy table (`lua_topointer`); null once it has been filled.
     proxy: Cell<*const c_void>,
     budget: Cell<Option<Budget>>,
@@ -71,16 +72,22 @@ thread_local! {
 /// Keeps one eval's lazy input current on this thread; dropping it restores
 /// the one it replaced. Borrows the input it points the thread-local at.
 pub(crate) struct Active<'a> {
-    saved: (*const Map, *const c_void, Option<Budget>, Option<DataError>),
-    _input: std::marker::PhantomData<&'a Map>,
+    saved: (
+        *const EvalInput<'static>,
+        *const c_void,
+        Option<Budget>,
+        Option<DataError>,
+    ),
+    _input: std::marker::PhantomData<&'a EvalInput<'a>>,
 }
 
 impl<'a> Active<'a> {
     /// Makes `input` the input `proxy` reads, within `budget`.
-    pub(crate) fn install(input: &'a Map, proxy: *const c_void, budget: Budget) -> Self {
+    pub(crate) fn install(input: &'a EvalInput<'a>, proxy: *const c_void, budget: Budget) -> Self {
+        let input: *const EvalInput<'a> = input;
         CURRENT.with(|c| Active {
             saved: (
-                c.input.replace(input),
+                c.input.replace(input.cast()),
                 c.proxy.replace(proxy),
                 c.budget.replace(Some(budget)),
                 ERROR.take(),
@@ -136,11 +143,13 @@ pub(crate) fn fetch(
             return Ok(mlua::Value::Nil);
         };
         let name = name.as_bytes();
-        let Some((name, value)) = std::str::from_utf8(&name)
-            .ok()
-            .and_then(|name| input.get_key_value(name))
-        else {
+        let Ok(name) = std::str::from_utf8(&name) else {
             return Ok(mlua::Value::Nil);
+        };
+        let value = match input.get(name) {
+            Ok(Some(value)) => value,
+            Ok(None) => return Ok(mlua::Value::Nil),
+            Err(e) => return Err(failed(name, e)),
         };
         let mut budget = c.budget.get().ok_or_else(ended)?;
         let outcome = without_limit(lua, || {
@@ -150,7 +159,7 @@ pub(crate) fn fetch(
                 unsafe {
                     ensure_stack(l, 3)?;
                     budget.charge_bytes(name.len())?;
-                    push_value(l, value, 1, &mut budget, ArrayMt(2))?;
+                    push_value(l, &value, 1, &mut budget, ArrayMt(2))?;
                     ffi::lua_pushvalue(l, 3);
                     ffi::lua_insert(l, -2);
                     ffi::lua_rawset(l, 1);
@@ -211,13 +220,13 @@ pub(crate) fn fill(
 /// As [`push_value`], inside a protected call with those two slots.
 unsafe fn fill_raw(
     l: *mut ffi::lua_State,
-    input: &Map,
+    input: &EvalInput<'_>,
     budget: &mut Budget,
 ) -> Result<(), (String, DataError)> {
     // SAFETY: as the caller promises; each entry pushes at most 3 values.
     unsafe {
-        for (key, value) in input {
-            let fail = |e: DataError| (key.clone(), e);
+        for (key, value) in input.iter() {
+            let fail = |e: DataError| (key.to_owned(), e);
             ensure_stack(l, 3).map_err(fail)?;
             ffi::lua_pushlstring(l, key.as_ptr().cast(), key.len());
             let present = ffi::lua_rawget(l, 1) != ffi::LUA_TNIL;
@@ -225,9 +234,10 @@ unsafe fn fill_raw(
             if present {
                 continue;
             }
+            let value = value.map_err(fail)?;
             budget.charge_bytes(key.len()).map_err(fail)?;
             ffi::lua_pushlstring(l, key.as_ptr().cast(), key.len());
-            push_value(l, value, 1, budget, ArrayMt(2)).map_err(fail)?;
+            push_value(l, &value, 1, budget, ArrayMt(2)).map_err(fail)?;
             ffi::lua_rawset(l, 1);
         }
         ffi::lua_pushnil(l);
@@ -245,7 +255,7 @@ fn without_limit<R>(lua: &mlua::Lua, f: impl FnOnce() -> mlua::Result<R>) -> mlu
 }
 
 /// The input of the current eval if `table` is its unfilled proxy.
-pub(crate) fn proxy_input(table: *const c_void) -> Option<&'static Map> {
+pub(crate) fn proxy_input(table: *const c_void) -> Option<&'static EvalInput<'static>> {
     CURRENT.with(|c| {
         let input = c.input.get();
         (!input.is_null() && c.proxy.get() == table).then(|| {

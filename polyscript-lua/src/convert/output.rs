@@ -4,7 +4,7 @@ use std::ffi::{c_int, c_void};
 
 use mlua::ffi::{self, lua_State};
 use polyscript_core::data::{self, Budget, DataError, DataErrorKind};
-use polyscript_core::{Map, Value};
+use polyscript_core::{EvalInput, Map, Value};
 
 use crate::convert::input::ArrayMt;
 use crate::convert::lazy;
@@ -261,7 +261,7 @@ unsafe fn read_table(
 unsafe fn read_proxy(
     l: *mut lua_State,
     idx: c_int,
-    input: &Map,
+    input: &EvalInput<'_>,
     depth: u32,
     budget: &mut Budget,
     path: &Path<'_>,
@@ -272,7 +272,7 @@ unsafe fn read_proxy(
             .len()
             .min(usize::try_from(budget.bytes_left() / Budget::VALUE_BYTES).unwrap_or(usize::MAX)),
     );
-    for (key, value) in input {
+    for (key, value) in input.iter() {
         budget.charge_bytes(key.len())?;
         // SAFETY: `idx` holds the proxy and there is room for the key and
         // its value; a raw read raises nothing.
@@ -287,9 +287,11 @@ unsafe fn read_proxy(
             item
         } else {
             unsafe { ffi::lua_pop(l, 1) };
-            lazy::unconverted(value, depth, budget).map_err(|e| lazy::input_error(key, e))
+            value
+                .and_then(|value| lazy::unconverted(&value, depth, budget))
+                .map_err(|e| lazy::input_error(key, e))
         };
-        entries.push((key.clone(), item.map_err(|e| e.at_key(key.as_str()))?));
+        entries.push((key.to_owned(), item.map_err(|e| e.at_key(key))?));
     }
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     Ok(Value::Object(Map::from_iter(entries)))

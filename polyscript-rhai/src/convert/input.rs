@@ -2,7 +2,7 @@
 //! and host functions' results.
 
 use polyscript_core::data::{self, Budget, DataError, IntOrFloat};
-use polyscript_core::{Map, Value};
+use polyscript_core::{EvalInput, Map, Value};
 use rhai::Dynamic;
 
 use crate::reads::CtxReads;
@@ -12,29 +12,41 @@ use crate::reads::CtxReads;
 /// looking each key up (the greeting's one-key input stays as cheap).
 const PROJECT_FROM: usize = 16;
 
-/// The input map as a rhai object map (depth 1 is the map itself), holding
+/// The input as a rhai object map (depth 1 is the map itself), holding
 /// only the entries the script can read (`reads`) when the input is large.
+/// A layered input (a composite provider's) is merged entry by entry, so
+/// a projection copies only the entries it holds.
 pub(crate) fn to_rhai(
-    input: &Map,
+    input: &EvalInput<'_>,
     reads: &CtxReads,
     budget: &mut Budget,
 ) -> Result<Dynamic, DataError> {
     budget.enter(1)?;
     budget.charge_value()?;
     match reads {
-        CtxReads::Keys(keys) if input.len() >= PROJECT_FROM && keys.len() < input.len() => {
+        CtxReads::Keys(keys) if input.len_at_least(PROJECT_FROM.max(keys.len() + 1)) => {
             projection(input, keys, budget).map(Dynamic::from_map)
         }
-        _ => map(input, 1, budget).map(Dynamic::from_map),
+        _ => match input.as_map() {
+            Some(whole) => map(whole, 1, budget).map(Dynamic::from_map),
+            None => map(&*input.to_map()?, 1, budget).map(Dynamic::from_map),
+        },
     }
 }
 
 /// The entries of `input` named in `keys` (those present).
-fn projection(input: &Map, keys: &[String], budget: &mut Budget) -> Result<rhai::Map, DataError> {
+fn projection(
+    input: &EvalInput<'_>,
+    keys: &[String],
+    budget: &mut Budget,
+) -> Result<rhai::Map, DataError> {
     let mut out = rhai::Map::new();
-    for (key, value) in keys.iter().filter_map(|k| input.get_key_value(k)) {
+    for key in keys {
+        let Some(value) = input.get(key).map_err(|e| e.at_key(key.as_str()))? else {
+            continue;
+        };
         budget.charge_bytes(key.len())?;
-        let value = convert(value, 1, budget).map_err(|e| e.at_key(key.as_str()))?;
+        let value = convert(&value, 1, budget).map_err(|e| e.at_key(key.as_str()))?;
         out.insert(key.as_str().into(), value);
     }
     Ok(out)

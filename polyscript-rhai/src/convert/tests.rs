@@ -13,7 +13,7 @@ fn budget() -> Budget {
 fn round_trip(value: Value) -> Value {
     let mut input = Map::new();
     input.insert("v".into(), value);
-    let dynamic = to_rhai(&input, &CtxReads::All, &mut budget()).expect("to rhai");
+    let dynamic = to_rhai(&(&input).into(), &CtxReads::All, &mut budget()).expect("to rhai");
     let back = from_rhai(&dynamic, &mut budget()).expect("from rhai");
     back["v"].clone()
 }
@@ -39,7 +39,7 @@ fn ints_stay_ints_and_floats_stay_floats() {
 fn a_u64_above_i64_is_refused_with_its_path() {
     let mut input = Map::new();
     input.insert("a".into(), json!([0, u64::MAX]));
-    let err = to_rhai(&input, &CtxReads::All, &mut budget()).unwrap_err();
+    let err = to_rhai(&(&input).into(), &CtxReads::All, &mut budget()).unwrap_err();
     assert!(matches!(
         err.kind(),
         DataErrorKind::IntegerOutOfRange { .. }
@@ -100,7 +100,7 @@ fn depth_is_bounded_both_ways() {
     }
     let mut input = Map::new();
     input.insert("v".into(), value);
-    let err = to_rhai(&input, &CtxReads::All, &mut budget()).unwrap_err();
+    let err = to_rhai(&(&input).into(), &CtxReads::All, &mut budget()).unwrap_err();
     assert!(matches!(err.kind(), DataErrorKind::TooDeep { .. }));
     assert!(err.path("ctx").starts_with("ctx.v[0]"));
 }

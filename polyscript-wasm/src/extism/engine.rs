@@ -4,7 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use extism::Plugin;
-use polyscript_core::{Engine, EngineKind, Guard, Limits, Map, Output, Result, Source, Value};
+use polyscript_core::{
+    Engine, EngineKind, EvalInput, Guard, Limits, Output, Result, Source, Value,
+};
 
 use super::builder::{ExtismEngineBuilder, Settings};
 use super::errors::{Failure, classify, to_error};
@@ -102,7 +104,7 @@ impl Engine for ExtismEngine {
         &self,
         instance: &mut ExtismInstance,
         program: &ExtismProgram,
-        input: &Map,
+        input: &EvalInput<'_>,
         guard: &Guard<'_>,
     ) -> Result<Value> {
         self.eval_output(instance, program, input, guard)
@@ -113,7 +115,7 @@ impl Engine for ExtismEngine {
         &self,
         instance: &mut ExtismInstance,
         program: &ExtismProgram,
-        input: &Map,
+        input: &EvalInput<'_>,
         guard: &Guard<'_>,
     ) -> Result<Output> {
         let entry = match guard.entry_point() {

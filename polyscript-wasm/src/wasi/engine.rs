@@ -1,6 +1,8 @@
 //! The [`Engine`] implementation.
 
-use polyscript_core::{Engine, EngineKind, Guard, Limits, Map, Output, Result, Source, Value};
+use polyscript_core::{
+    Engine, EngineKind, EvalInput, Guard, Limits, Output, Result, Source, Value,
+};
 
 use super::builder::WasiEngine;
 use super::program::{self, WasiProgram};
@@ -34,7 +36,7 @@ impl Engine for WasiEngine {
         &self,
         instance: &mut WasiInstance,
         program: &WasiProgram,
-        input: &Map,
+        input: &EvalInput<'_>,
         guard: &Guard<'_>,
     ) -> Result<Value> {
         self.eval_output(instance, program, input, guard)
@@ -45,7 +47,7 @@ impl Engine for WasiEngine {
         &self,
         _instance: &mut WasiInstance,
         program: &WasiProgram,
-        input: &Map,
+        input: &EvalInput<'_>,
         guard: &Guard<'_>,
     ) -> Result<Output> {
         run::run(&self.config, program, input, guard)

@@ -1,6 +1,6 @@
 //! One eval: a fresh store and instance, stdin in, stdout out, errors mapped.
 
-use polyscript_core::{Error, Guard, LimitKind, Map, Output, Result};
+use polyscript_core::{Error, EvalInput, Guard, LimitKind, Output, Result};
 use wasmtime::{Store, Trap, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{DirPerms, FilePerms, I32Exit, WasiCtxBuilder};
@@ -17,7 +17,7 @@ use crate::runtime::must_stop;
 pub(crate) fn run(
     config: &WasiConfig,
     program: &WasiProgram,
-    input: &Map,
+    input: &EvalInput<'_>,
     guard: &Guard<'_>,
 ) -> Result<Output> {
     let entry = match guard.entry_point() {
