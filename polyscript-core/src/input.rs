@@ -169,10 +169,26 @@ impl<'a> EvalInput<'a> {
 
     /// The input as one map: borrowed when it has one layer, merged (a
     /// copy) otherwise. For engines that convert every entry anyway.
+    #[inline]
     pub fn to_map(&self) -> Result<Cow<'_, Map>, DataError> {
-        if let Some(map) = self.as_map() {
-            return Ok(Cow::Borrowed(map));
+        match self.as_map() {
+            Some(map) => Ok(Cow::Borrowed(map)),
+            None => self.merged().map(Cow::Owned),
         }
+    }
+
+    /// Like [`to_map`](Self::to_map), giving up the input: a single layer
+    /// comes back as it was given (borrowed stays borrowed).
+    pub fn into_map(self) -> Result<Cow<'a, Map>, DataError> {
+        if self.rest.is_empty() {
+            return Ok(self.first);
+        }
+        self.merged().map(Cow::Owned)
+    }
+
+    /// The layers merged into a new map.
+    #[cold]
+    fn merged(&self) -> Result<Map, DataError> {
         let mut merged = Map::new();
         for (key, value) in self.iter() {
             merged.insert(
@@ -180,7 +196,7 @@ impl<'a> EvalInput<'a> {
                 value.map_err(|e| e.at_key(key))?.into_owned(),
             );
         }
-        Ok(Cow::Owned(merged))
+        Ok(merged)
     }
 }
 

@@ -260,17 +260,10 @@ impl Runtime {
             (Some(active), proxy)
         } else {
             // Small: converted whole (a layered input merged first).
-            let merged;
-            let whole = match input.as_map() {
-                Some(whole) => whole,
-                None => {
-                    merged = input
-                        .to_map()
-                        .map_err(|e| Failure::Data(e, Direction::Input))?;
-                    &*merged
-                }
-            };
-            let input = input::to_js(whole, &mut budget, &mut self.context)
+            let whole = input
+                .to_map()
+                .map_err(|e| Failure::Data(e, Direction::Input))?;
+            let input = input::to_js(&whole, &mut budget, &mut self.context)
                 .map_err(|e| Failure::Data(e, Direction::Input))?;
             (None, input)
         };

@@ -183,22 +183,12 @@ impl CompositeProvider {
 }
 
 impl Provider for CompositeProvider {
+    /// The layers of [`input`](Provider::input) merged into one map
+    /// (borrowed when only one provider has data).
     fn data<'a>(&'a self, ctx: &'a EvalContext) -> Result<Cow<'a, Map>> {
-        let mut merged: Option<Cow<'a, Map>> = None;
-        for provider in &self.providers {
-            let data = provider.data(ctx)?;
-            if data.is_empty() {
-                continue;
-            }
-            merged = Some(match merged {
-                None => data,
-                Some(mut acc) => {
-                    deep_merge(acc.to_mut(), data.into_owned())?;
-                    acc
-                }
-            });
-        }
-        Ok(merged.unwrap_or(Cow::Borrowed(&EMPTY)))
+        self.input(ctx)?
+            .into_map()
+            .map_err(|e| e.into_plain_error("ctx"))
     }
 
     /// Each provider's layers over the previous ones, merged only where an

@@ -27,10 +27,7 @@ pub(crate) fn to_rhai(
         CtxReads::Keys(keys) if input.len_at_least(PROJECT_FROM.max(keys.len() + 1)) => {
             projection(input, keys, budget).map(Dynamic::from_map)
         }
-        _ => match input.as_map() {
-            Some(whole) => map(whole, 1, budget).map(Dynamic::from_map),
-            None => map(&*input.to_map()?, 1, budget).map(Dynamic::from_map),
-        },
+        _ => map(&*input.to_map()?, 1, budget).map(Dynamic::from_map),
     }
 }
 
