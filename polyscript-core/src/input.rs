@@ -1,6 +1,8 @@
 //! [`EvalInput`]: the input of one eval, its layers merged where read.
 
 use std::borrow::Cow;
+use std::ops::Deref;
+use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -31,23 +33,111 @@ use crate::value::{Map, Value};
 #[derive(Debug, Clone)]
 pub struct EvalInput<'a> {
     /// The first layer, the only one in the common case.
-    first: Cow<'a, Map>,
+    first: Layer<'a>,
     /// Later layers, each winning over the ones before it.
-    rest: Vec<Cow<'a, Map>>,
+    rest: Vec<Layer<'a>>,
+}
+
+/// One map of an [`EvalInput`].
+#[derive(Debug, Clone)]
+enum Layer<'a> {
+    /// Borrowed from a provider or the context.
+    Borrowed(&'a Map),
+    /// Made for this eval.
+    Owned(Map),
+    /// A provider's map that outlives any one eval ([`StaticProvider`]'s),
+    /// borrowed: [`EvalInput::to_static`] shares it instead of copying it.
+    ///
+    /// [`StaticProvider`]: crate::StaticProvider
+    SharedRef(&'a Arc<Map>),
+    /// The same, shared (in an input made by [`EvalInput::to_static`]).
+    Shared(Arc<Map>),
+}
+
+impl Deref for Layer<'_> {
+    type Target = Map;
+
+    #[inline]
+    fn deref(&self) -> &Map {
+        match self {
+            Layer::Borrowed(map) => map,
+            Layer::Owned(map) => map,
+            Layer::SharedRef(map) => map,
+            Layer::Shared(map) => map,
+        }
+    }
+}
+
+impl<'a> From<Cow<'a, Map>> for Layer<'a> {
+    #[inline]
+    fn from(map: Cow<'a, Map>) -> Self {
+        match map {
+            Cow::Borrowed(map) => Layer::Borrowed(map),
+            Cow::Owned(map) => Layer::Owned(map),
+        }
+    }
+}
+
+impl<'a> Layer<'a> {
+    /// The layer as a map that lives as long as it was borrowed for.
+    fn into_cow(self) -> Cow<'a, Map> {
+        match self {
+            Layer::Borrowed(map) => Cow::Borrowed(map),
+            Layer::Owned(map) => Cow::Owned(map),
+            Layer::SharedRef(map) => Cow::Borrowed(&**map),
+            Layer::Shared(map) => Cow::Owned(Arc::unwrap_or_clone(map)),
+        }
+    }
+
+    /// The layer without borrows: copied, unless it is shared.
+    fn to_static(&self) -> Layer<'static> {
+        match self {
+            Layer::Borrowed(map) => Layer::Owned((*map).clone()),
+            Layer::Owned(map) => Layer::Owned(map.clone()),
+            Layer::SharedRef(map) => Layer::Shared(Arc::clone(map)),
+            Layer::Shared(map) => Layer::Shared(Arc::clone(map)),
+        }
+    }
 }
 
 impl<'a> EvalInput<'a> {
     /// An input of one map.
     pub fn new(map: Cow<'a, Map>) -> Self {
+        Self::of_layer(map.into())
+    }
+
+    /// An input of one map that a provider keeps for longer than any eval
+    /// (its fixed data): read like any other, and shared rather than copied
+    /// by [`to_static`](Self::to_static).
+    pub fn shared(map: &'a Arc<Map>) -> Self {
+        Self::of_layer(Layer::SharedRef(map))
+    }
+
+    fn of_layer(first: Layer<'a>) -> Self {
         EvalInput {
-            first: map,
+            first,
             rest: Vec::new(),
+        }
+    }
+
+    /// This input without borrows, for an eval that runs on another thread
+    /// and may outlive the caller's data (JavaScript's worker threads): the
+    /// layers are copied, except those given by [`shared`](Self::shared),
+    /// whose maps are shared. So a large static map is not copied per eval.
+    pub fn to_static(&self) -> EvalInput<'static> {
+        EvalInput {
+            first: self.first.to_static(),
+            rest: self.rest.iter().map(Layer::to_static).collect(),
         }
     }
 
     /// Adds `layer` over the ones already there (its values win). An empty
     /// layer changes nothing and is not kept.
     pub fn push_layer(&mut self, layer: Cow<'a, Map>) {
+        self.push(layer.into());
+    }
+
+    fn push(&mut self, layer: Layer<'a>) {
         if layer.is_empty() {
             return;
         }
@@ -60,9 +150,9 @@ impl<'a> EvalInput<'a> {
 
     /// Adds every layer of `other` over the ones already there.
     pub fn push_layers(&mut self, other: EvalInput<'a>) {
-        self.push_layer(other.first);
+        self.push(other.first);
         for layer in other.rest {
-            self.push_layer(layer);
+            self.push(layer);
         }
     }
 
@@ -181,7 +271,7 @@ impl<'a> EvalInput<'a> {
     /// comes back as it was given (borrowed stays borrowed).
     pub fn into_map(self) -> Result<Cow<'a, Map>, DataError> {
         if self.rest.is_empty() {
-            return Ok(self.first);
+            return Ok(self.first.into_cow());
         }
         self.merged().map(Cow::Owned)
     }

@@ -11,9 +11,9 @@ use boa_engine::object::builtins::JsPromise;
 use boa_engine::property::Attribute;
 use boa_engine::{Context, JsError, JsValue, Script, Source as JsSource, js_string};
 use polyscript_core::clock::Instant;
-use polyscript_core::data::{Budget, DataError, Direction};
+use polyscript_core::data::{Budget, Direction};
 use polyscript_core::host::HostData;
-use polyscript_core::{CancelToken, EvalInput, Guard, Limits, Map, Value};
+use polyscript_core::{CancelToken, EvalInput, Guard, Limits, Value};
 
 use crate::convert::{input, lazy, result};
 use crate::engine::JsConfig;
@@ -46,7 +46,7 @@ pub fn contexts_built() -> u64 {
 /// What one eval needs, sent to the worker thread: the input and what the
 /// worker rebuilds the caller's [`Guard`] from (see [`Request::guard`]).
 pub(crate) struct Request {
-    pub(crate) input: Map,
+    pub(crate) input: EvalInput<'static>,
     pub(crate) started: Instant,
     pub(crate) deadline: Option<Instant>,
     pub(crate) cancel: CancelToken,
@@ -56,17 +56,18 @@ pub(crate) struct Request {
 }
 
 impl Request {
-    /// The request for an eval of `input` (merged into one map, which the
-    /// worker owns) that `guard` describes.
-    pub(crate) fn new(input: &EvalInput<'_>, guard: &Guard<'_>) -> Result<Self, DataError> {
-        Ok(Request {
-            input: input.to_map()?.into_owned(),
+    /// The request for an eval of `input` that `guard` describes. The
+    /// worker owns its input: the call's data is copied, a static
+    /// provider's map shared (see [`EvalInput::to_static`]).
+    pub(crate) fn new(input: &EvalInput<'_>, guard: &Guard<'_>) -> Self {
+        Request {
+            input: input.to_static(),
             started: guard.started(),
             deadline: guard.deadline(),
             cancel: guard.cancel_token().clone(),
             limits: *guard.limits(),
             host_data: guard.host_data().cloned(),
-        })
+        }
     }
 
     /// The caller's guard, rebuilt on the worker (the caller's borrows

@@ -23,7 +23,6 @@ use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use polyscript_core::data::Direction;
 use polyscript_core::{Error, EvalInput, Guard, Result, ScriptId, Value, panic_message};
 
 use crate::engine::JsConfig;
@@ -170,8 +169,7 @@ impl WorkerInstance {
     }
 
     pub(crate) fn eval(&mut self, input: &EvalInput<'_>, guard: &Guard<'_>) -> Result<Value> {
-        let request = Request::new(input, guard)
-            .map_err(|e| e.into_error(Direction::Input, guard.engine(), guard.script_id()))?;
+        let request = Request::new(input, guard);
         let worker = match self.worker.take() {
             Some(worker) => worker,
             // The previous eval left the context unusable: rebuild it.
@@ -284,7 +282,7 @@ fn worker_main(
     while let Some((request, caller)) = slot.next_request() {
         let reply = catch_unwind(AssertUnwindSafe(|| {
             let guard = request.guard(script_id);
-            runtime.eval(&script, &program, &EvalInput::from(&request.input), &guard)
+            runtime.eval(&script, &program, &request.input, &guard)
         }))
         .unwrap_or_else(|p| Reply {
             outcome: Err(Failure::Panic(panic_message(p.as_ref()))),

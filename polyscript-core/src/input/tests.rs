@@ -152,6 +152,49 @@ fn a_merge_too_deep_on_both_sides_names_its_path() {
     assert!(err.contains("at ctx.k.n"), "{err}");
 }
 
+/// The layer's map, if it is shared (not copied).
+fn shared_map<'l>(layer: &'l Layer<'_>) -> Option<&'l Arc<Map>> {
+    match layer {
+        Layer::Shared(map) => Some(map),
+        _ => None,
+    }
+}
+
+#[test]
+fn to_static_shares_a_shared_layer_and_copies_the_rest() {
+    let fixed = Arc::new(map(json!({"config": {"depth": 2}, "name": "fixed"})));
+    let call = map(json!({"name": "call", "config": {"extra": true}}));
+    let mut input = EvalInput::shared(&fixed);
+    input.push_layer(Cow::Borrowed(&call));
+    let owned = input.to_static();
+    // The provider's map is the same allocation, not a copy...
+    assert!(Arc::ptr_eq(shared_map(&owned.first).unwrap(), &fixed));
+    assert_eq!(Arc::strong_count(&fixed), 2);
+    // ...and the call's borrowed map became an owned copy.
+    assert!(matches!(owned.rest.as_slice(), [Layer::Owned(m)] if *m == call));
+    let expected = merged(&[(*fixed).clone(), call.clone()]);
+    assert_eq!(*owned.to_map().unwrap(), expected);
+    assert_eq!(*input.to_map().unwrap(), expected);
+    // Copying again still shares; dropping the copies releases the map.
+    let again = owned.to_static();
+    assert!(Arc::ptr_eq(shared_map(&again.first).unwrap(), &fixed));
+    drop((owned, again));
+    assert_eq!(Arc::strong_count(&fixed), 1);
+}
+
+#[test]
+fn a_shared_layer_alone_is_read_in_place_and_merges_like_any_other() {
+    let fixed = Arc::new(map(json!({"a": [1, 2], "b": {"c": null}})));
+    let input = EvalInput::shared(&fixed);
+    assert!(std::ptr::eq(input.as_map().unwrap(), &*fixed));
+    assert!(matches!(input.to_map().unwrap(), Cow::Borrowed(_)));
+    // An owned input made from it gives the whole map back (a copy, as the
+    // provider still holds it).
+    let owned = input.to_static();
+    assert_eq!(*owned.into_map().unwrap(), *fixed);
+    assert_same_as_merge(&[(*fixed).clone()]);
+}
+
 /// Small maps over few keys, so that layers collide often.
 fn small_map() -> impl Strategy<Value = Map> {
     let leaf = prop_oneof![
@@ -174,5 +217,18 @@ proptest! {
     #[test]
     fn layers_read_as_their_merge(layers in proptest::collection::vec(small_map(), 1..5)) {
         assert_same_as_merge(&layers);
+    }
+
+    /// An input made owned by `to_static`, with its first layer shared,
+    /// reads as the same merge.
+    #[test]
+    fn to_static_reads_as_the_same_merge(layers in proptest::collection::vec(small_map(), 1..5)) {
+        let fixed = Arc::new(layers[0].clone());
+        let mut input = EvalInput::shared(&fixed);
+        for layer in &layers[1..] {
+            input.push_layer(Cow::Borrowed(layer));
+        }
+        let owned = input.to_static();
+        prop_assert_eq!(&*owned.to_map().unwrap(), &merged(&layers));
     }
 }

@@ -58,7 +58,9 @@ pub(crate) fn to_data_map(data: impl Serialize) -> Result<Map> {
 /// Fixed data given at creation; refuses runtime data.
 #[derive(Debug, Clone, Default)]
 pub struct StaticProvider {
-    data: Map,
+    /// Shared so that an eval handed to another thread (JavaScript's
+    /// workers) shares it instead of copying it (see [`EvalInput::shared`]).
+    data: Arc<Map>,
 }
 
 impl StaticProvider {
@@ -66,7 +68,7 @@ impl StaticProvider {
     /// to a map). Empty keys are rejected.
     pub fn new(data: impl Serialize) -> Result<Self> {
         Ok(StaticProvider {
-            data: to_data_map(data)?,
+            data: Arc::new(to_data_map(data)?),
         })
     }
 
@@ -80,6 +82,10 @@ impl StaticProvider {
 impl Provider for StaticProvider {
     fn data<'a>(&'a self, _ctx: &'a EvalContext) -> Result<Cow<'a, Map>> {
         Ok(Cow::Borrowed(&self.data))
+    }
+
+    fn input<'a>(&'a self, _ctx: &'a EvalContext) -> Result<EvalInput<'a>> {
+        Ok(EvalInput::shared(&self.data))
     }
 
     fn add_data(&self, _ctx: EvalContext, data: Map) -> Result<EvalContext> {

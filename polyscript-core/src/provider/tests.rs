@@ -147,3 +147,22 @@ fn composite_input_borrows_every_layer_and_reads_as_its_merge() {
     let input = p.input(&empty).unwrap();
     assert!(std::ptr::eq(input.as_map().unwrap(), fixed.as_map()));
 }
+
+#[test]
+fn static_data_is_shared_not_copied_when_an_input_is_made_owned() {
+    let fixed = Arc::new(StaticProvider::new(json!({"config": {"a": 1}})).unwrap());
+    let p = CompositeProvider::new()
+        .with_shared(fixed.clone())
+        .with(ContextProvider::new());
+    let ctx = EvalContext::with_data(json!({"call": true})).unwrap();
+    assert_eq!(Arc::strong_count(&fixed.data), 1);
+    let owned = p.input(&ctx).unwrap().to_static();
+    // The worker-bound input holds the provider's map itself.
+    assert_eq!(Arc::strong_count(&fixed.data), 2);
+    assert_eq!(
+        *owned.to_map().unwrap(),
+        map(json!({"config": {"a": 1}, "call": true}))
+    );
+    drop(owned);
+    assert_eq!(Arc::strong_count(&fixed.data), 1);
+}
