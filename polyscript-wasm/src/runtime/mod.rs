@@ -39,7 +39,9 @@ const CORE_INSTANCES_PER_INSTANCE: u32 = 2;
 
 /// Linear memories (and GC heaps, which wasmtime backs with pooled memories)
 /// one polyscript instance may take: an Extism plugin has the kernel's
-/// memory, the module's and a GC heap; a WASI module one memory.
+/// memory, the module's and, if its guest allocates GC objects, a GC heap
+/// (Extism itself no longer takes one: vendor/PATCHES.md, extism patch 8);
+/// a WASI module one memory.
 const MEMORIES_PER_INSTANCE: u32 = 3;
 
 /// How a runtime allocates instances.

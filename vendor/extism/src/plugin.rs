@@ -206,7 +206,15 @@ pub struct Plugin {
 
     pub(crate) fuel: Option<u64>,
 
-    pub(crate) host_context: Rooted<ExternRef>,
+    // polyscript patch: made on the first call that passes a host context
+    // (`call_with_host_context`), not with every store. Allocating it was
+    // the store's first GC allocation, which fails by design while the
+    // store has no GC heap and is retried after growing one; the failure
+    // is an error value that captures a backtrace under `RUST_BACKTRACE=1`,
+    // whose cost grows with every module the process has loaded (their
+    // unwind tables are searched), so a fresh-instance eval slowed from
+    // 60 us to 28 ms at 10 000 loaded modules.
+    pub(crate) host_context: Option<Rooted<ExternRef>>,
 
     // polyscript patch: when set, calls are stopped by this check (polled at
     // every epoch tick of the engine) instead of Extism's timer thread, so
@@ -351,14 +359,7 @@ fn relink(
     imports: &[Function],
     modules: &BTreeMap<String, Module>,
     with_wasi: bool,
-) -> Result<
-    (
-        InstancePre<CurrentPlugin>,
-        Linker<CurrentPlugin>,
-        Rooted<ExternRef>,
-    ),
-    Error,
-> {
+) -> Result<(InstancePre<CurrentPlugin>, Linker<CurrentPlugin>), Error> {
     let mut linker = Linker::new(engine);
     linker.allow_shadowing(true);
 
@@ -469,12 +470,11 @@ fn relink(
         )?;
     }
 
-    let inner: Box<dyn std::any::Any + Send + Sync> = Box::new(());
-    let host_context = ExternRef::new(store, inner)?;
-
+    // polyscript patch: no host context `ExternRef` here (see
+    // `Plugin::host_context`).
     let main = &modules[MAIN_KEY];
     let instance_pre = linker.instantiate_pre(main)?;
-    Ok((instance_pre, linker, host_context))
+    Ok((instance_pre, linker))
 }
 
 impl Plugin {
@@ -529,7 +529,7 @@ impl Plugin {
         }
 
         let imports: Vec<Function> = compiled.options.functions.to_vec();
-        let (instance_pre, linker, host_context) = relink(
+        let (instance_pre, linker) = relink(
             &compiled.engine,
             &mut store,
             &imports,
@@ -554,7 +554,7 @@ impl Plugin {
             _functions: imports,
             error_msg: None,
             fuel,
-            host_context,
+            host_context: None,
             interrupt_check: None,
         };
 
@@ -594,7 +594,7 @@ impl Plugin {
                 self.store.set_fuel(fuel)?;
             }
 
-            let (instance_pre, linker, host_context) = relink(
+            let (instance_pre, linker) = relink(
                 &engine,
                 &mut self.store,
                 &self._functions,
@@ -603,7 +603,8 @@ impl Plugin {
             )?;
             self.linker = linker;
             self.instance_pre = instance_pre;
-            self.host_context = host_context;
+            // polyscript patch: the old one belonged to the old store.
+            self.host_context = None;
             let store = &mut self.store as *mut _;
             let linker = &mut self.linker as *mut _;
             let current_plugin = self.current_plugin_mut();
@@ -978,8 +979,18 @@ impl Plugin {
 
         // Set host context
         let r = if let Some(host_context) = host_context {
-            if let Some(inner) = self
-                .host_context
+            // polyscript patch: the context's `ExternRef` is made on first use.
+            let context_ref = match self.host_context {
+                Some(context_ref) => context_ref,
+                None => {
+                    let inner: Box<dyn std::any::Any + Send + Sync> = Box::new(());
+                    let context_ref =
+                        ExternRef::new(&mut self.store, inner).map_err(|x| (x.into(), -1))?;
+                    self.host_context = Some(context_ref);
+                    context_ref
+                }
+            };
+            if let Some(inner) = context_ref
                 .data_mut(&mut self.store)
                 .map_err(|x| (x.into(), -1))?
             {
@@ -988,7 +999,7 @@ impl Plugin {
                     *inner = x;
                 }
 
-                Some(self.host_context)
+                Some(context_ref)
             } else {
                 None
             }
@@ -1037,7 +1048,10 @@ impl Plugin {
         let mut res = func.call(self.store_mut(), &[], results.as_mut_slice());
 
         // Reset host context
-        if let Ok(Some(inner)) = self.host_context.data_mut(&mut self.store) {
+        if let Some(Ok(Some(inner))) = self
+            .host_context
+            .map(|context_ref| context_ref.data_mut(&mut self.store))
+        {
             if let Some(inner) = inner.downcast_mut::<Box<dyn std::any::Any + Send + Sync>>() {
                 let x: Box<dyn Any + Send + Sync> = Box::new(());
                 *inner = x;
@@ -1053,7 +1067,11 @@ impl Plugin {
         self.store_needs_reset = name == "_start";
 
         let mut rc = -1;
-        if self.store.get_fuel().is_ok_and(|x| x == 0) {
+        // polyscript patch: ask the store for its fuel only when this plugin
+        // has a fuel limit. Without one `get_fuel` fails (fuel off), and
+        // the error value captures a backtrace under `RUST_BACKTRACE=1` on
+        // every call (see `host_context`).
+        if self.fuel.is_some() && self.store.get_fuel().is_ok_and(|x| x == 0) {
             res = Err(wasmtime::Error::msg("plugin ran out of fuel"));
         } else {
             // Get extism error
