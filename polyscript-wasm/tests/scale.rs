@@ -151,23 +151,30 @@ fn identical_modules_are_compiled_once_per_runtime() {
 #[test]
 fn a_full_pool_says_what_ran_out_and_which_setting_to_change() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    // Room for one plugin instance; stateful instances keep theirs.
+    // Room for one plugin instance (its kernel and its module); stateful
+    // instances keep theirs between evals.
     let runtime = WasmRuntime::builder().max_instances(1).build().unwrap();
     assert!(runtime.is_pooled());
-    let engine = ExtismEngine::builder()
-        .entry_point("get_state")
-        .policy(InstancePolicy::Stateful)
-        .runtime(runtime)
-        .build();
-    let evaluator = Evaluator::builder(
-        engine,
-        Source::from_bytes(include_bytes!("../guests/plugin/build/plugin.wasm")),
-    )
-    .pool(PoolConfig::default().with_min_idle(0).with_max_size(4))
-    .build()
-    .unwrap();
-    let first = evaluator.pool().acquire().expect("one instance fits");
-    match evaluator.pool().acquire() {
+    let tenant = || {
+        let engine = ExtismEngine::builder()
+            .entry_point("get_state")
+            .policy(InstancePolicy::Stateful)
+            .runtime(runtime.clone())
+            .build();
+        Evaluator::builder(
+            engine,
+            Source::from_bytes(include_bytes!("../guests/plugin/build/plugin.wasm")),
+        )
+        .pool(PoolConfig::default().with_min_idle(0).with_max_size(4))
+        .build()
+        .unwrap()
+    };
+    let first = tenant();
+    first
+        .eval(&EvalContext::new())
+        .expect("one instance fits");
+    let second = tenant();
+    match second.eval(&EvalContext::new()) {
         Err(Error::LimitExceeded {
             limit: LimitKind::Memory,
             message,
@@ -183,7 +190,9 @@ fn a_full_pool_says_what_ran_out_and_which_setting_to_change() {
         Ok(_) => panic!("a second instance in a pool of one"),
     }
     drop(first);
-    evaluator.pool().acquire().expect("a slot is free again");
+    second
+        .eval(&EvalContext::new())
+        .expect("a slot is free again");
 }
 
 #[test]
