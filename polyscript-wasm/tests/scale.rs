@@ -170,9 +170,7 @@ fn a_full_pool_says_what_ran_out_and_which_setting_to_change() {
         .unwrap()
     };
     let first = tenant();
-    first
-        .eval(&EvalContext::new())
-        .expect("one instance fits");
+    first.eval(&EvalContext::new()).expect("one instance fits");
     let second = tenant();
     match second.eval(&EvalContext::new()) {
         Err(Error::LimitExceeded {
