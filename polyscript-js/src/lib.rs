@@ -232,9 +232,9 @@
 //! * [`ThreadMode::Dedicated`]: each [`JsInstance`] owns a worker thread that
 //!   creates, uses and drops its context; an eval puts the input in a
 //!   one-request slot (the call's data copied, a static provider's map
-//!   shared, never merged into a copy) and waits for the reply (each side polls for up to
-//!   50 µs, yielding, then parks), ≈2–3 µs more per eval. Dropping an
-//!   instance ends its thread.
+//!   shared, never merged into a copy) and waits for the reply (each side
+//!   polls for up to 50 µs, yielding, then parks), ≈2–3 µs more per eval.
+//!   Dropping an instance ends its thread.
 //!
 //! In both modes deadlines and cancellation stop the script on the thread
 //! that runs it, wherever it is (see "Limits"), and that thread replies:

@@ -124,9 +124,9 @@
 //! * **`RUST_BACKTRACE`.** With `RUST_BACKTRACE=1`, every wasmtime error
 //!   value captures a backtrace, and the unwinder searches the unwind tables
 //!   of every module the process has loaded, so its cost grows with the
-//!   number of evaluators. Neither engine makes one on an Extism call's
-//!   normal path (vendor/PATCHES.md, extism patch 8: 60 µs per eval at
-//!   10 000 loaded modules, where it was 28 ms), but a WASI module that ends
+//!   number of evaluators. An Extism call makes none on its normal path
+//!   (vendor/PATCHES.md, extism patch 8: 60 µs per eval at 10 000 loaded
+//!   modules, where it was 28 ms), but a WASI module that ends
 //!   with `proc_exit` (Zig's and some C runtimes' `_start` do, even for exit
 //!   code 0) gets its exit code back from wasmtime-wasi as an error value:
 //!   one backtrace per eval. A service that sets `RUST_BACKTRACE=1` for its
