@@ -98,8 +98,12 @@
 //! 300 tenants in `tests/scale.rs`), and nothing else until it runs: an idle
 //! fresh-policy instance holds no wasm instance. Without
 //! [`ExtismEngineBuilder::runtime`] / [`WasiEngineBuilder::runtime`], engines
-//! use the process-wide [`WasmRuntime::shared`] runtime for their fuel
-//! setting (pooled for fresh instances, on-demand for stateful ones).
+//! use a process-wide runtime for their fuel setting: Extism engines
+//! [`WasmRuntime::shared`] (pooled for fresh instances, on-demand for
+//! stateful ones), WASI engines [`WasmRuntime::shared_wasi`] (pooled, with
+//! copy-on-write memory images off, which suits a module instantiated on
+//! every eval). A process using both engines with the defaults holds two
+//! pools; give both engines one runtime to share one.
 //!
 //! * **Pool size.** A pooled runtime reserves, up front, address space for
 //!   [`max_instances`](WasmRuntimeBuilder::max_instances) instances alive at

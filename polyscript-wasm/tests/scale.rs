@@ -216,3 +216,56 @@ fn stateful_evaluators_use_the_on_demand_runtime_by_default() {
     assert!(WasmRuntime::same(fresh.program().runtime(), &pooled));
     assert!(WasmRuntime::same(stateful.program().runtime(), &on_demand));
 }
+
+/// Open file descriptors of the process.
+fn open_files() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, |dir| dir.count())
+}
+
+/// Open files added by building and evaluating `count` distinct WASI tenants
+/// (offset by `first`, so no module is shared with another call) on `engine`.
+fn files_per_tenants(first: usize, count: usize, engine: impl Fn() -> WasiEngine) -> usize {
+    let before = open_files();
+    let tenants: Vec<_> = (first..first + count)
+        .map(|i| Evaluator::new(engine(), Source::from_bytes(wasi_tenant(i))).expect("compiles"))
+        .collect();
+    for (i, tenant) in (first..).zip(&tenants) {
+        let got = tenant.eval(&EvalContext::new()).expect("every tenant runs");
+        assert_eq!(got.into_value(), json!(i % 10), "tenant {i}");
+    }
+    open_files().saturating_sub(before)
+}
+
+#[test]
+fn wasi_tenants_default_to_a_runtime_without_copy_on_write_images() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let tenant = Evaluator::new(WasiEngine::new(), Source::from_bytes(wasi_tenant(0))).unwrap();
+    let runtime = tenant.program().runtime();
+    assert!(WasmRuntime::same(
+        runtime,
+        &WasmRuntime::shared_wasi(true).unwrap()
+    ));
+    assert!(!WasmRuntime::same(
+        runtime,
+        &WasmRuntime::shared(true, Allocation::Pooling).unwrap()
+    ));
+    assert!(!runtime.settings().copy_on_write);
+    assert!(runtime.is_pooled());
+
+    // What the default saves: a copy-on-write runtime keeps one memory file
+    // per module with data once it has been instantiated; the default none.
+    let cow = WasmRuntime::builder()
+        .fuel(true)
+        .copy_on_write(true)
+        .build()
+        .unwrap();
+    let with_images = files_per_tenants(10_000, 100, || {
+        WasiEngine::builder().runtime(cow.clone()).build()
+    });
+    let by_default = files_per_tenants(20_000, 100, WasiEngine::new);
+    assert!(
+        with_images >= 50,
+        "copy-on-write runtime: {with_images} files"
+    );
+    assert!(by_default <= 5, "default runtime: {by_default} files");
+}

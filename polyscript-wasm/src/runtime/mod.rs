@@ -127,7 +127,8 @@ impl Default for RuntimeSettings {
 /// bytes). Without [`ExtismEngineBuilder::runtime`](crate::ExtismEngineBuilder::runtime)
 /// / [`WasiEngineBuilder::runtime`](crate::WasiEngineBuilder::runtime), an
 /// engine uses the process-wide default runtime for its fuel setting and
-/// instance policy ([`WasmRuntime::shared`]).
+/// instance policy ([`WasmRuntime::shared`] for Extism,
+/// [`WasmRuntime::shared_wasi`] for WASI).
 ///
 /// ```
 /// use polyscript_wasm::{ExtismEngine, WasiEngine, WasmRuntime};
@@ -186,6 +187,34 @@ impl WasmRuntime {
                 WasmRuntime::builder()
                     .fuel(fuel)
                     .allocation(allocation)
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(|message| Error::Unsupported { message })
+    }
+
+    /// The process-wide runtime WASI engines use unless given one: pooled,
+    /// with or without fuel, and with [`copy_on_write`](WasmRuntimeBuilder::copy_on_write)
+    /// off. Separate from [`shared`](Self::shared) (which Extism engines use)
+    /// because the best memory initialisation differs: a WASI module is
+    /// instantiated on every eval, and with thousands of distinct modules a
+    /// pooled memory slot almost never last held the same module, so a
+    /// copy-on-write image would be unmapped and mapped anew (two `mmap`s and
+    /// page faults) on nearly every eval, and keep one open file per module.
+    /// Copying the (typically small) data segments into a slot whose pages
+    /// stay resident is cheaper there, and no slower hot. A WASI module with
+    /// megabytes of data segments may do better on a runtime built with
+    /// copy-on-write on, given with [`WasiEngineBuilder::runtime`](crate::WasiEngineBuilder::runtime).
+    /// Created on first use and kept for the process.
+    pub fn shared_wasi(fuel: bool) -> Result<WasmRuntime> {
+        type Cell = OnceLock<std::result::Result<WasmRuntime, String>>;
+        static CELLS: [Cell; 2] = [const { OnceLock::new() }; 2];
+        CELLS[usize::from(fuel)]
+            .get_or_init(|| {
+                WasmRuntime::builder()
+                    .fuel(fuel)
+                    .copy_on_write(false)
                     .build()
                     .map_err(|e| e.to_string())
             })
@@ -352,10 +381,15 @@ impl WasmRuntimeBuilder {
         self
     }
 
-    /// Copy-on-write memory images (default on): instantiation maps the
+    /// Copy-on-write memory images (default on; off in the WASI engines'
+    /// default runtime, [`WasmRuntime::shared_wasi`]): instantiation maps the
     /// module's data instead of copying it, at the cost of one open memory
-    /// file per module with data segments. Off suits processes with a low
-    /// open-file limit and thousands of distinct modules.
+    /// file per module with data segments, and of remapping a pooled memory
+    /// slot whenever it last held another module's image. Off copies the
+    /// data segments into the slot on each instantiation instead: better for
+    /// thousands of distinct modules instantiated in turn (measured in
+    /// BENCHMARKS.md, "WASI rotation") and for a low open-file limit; on is
+    /// better for a few modules with large data segments.
     pub fn copy_on_write(mut self, enabled: bool) -> Self {
         self.settings.copy_on_write = enabled;
         self

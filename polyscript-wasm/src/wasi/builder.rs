@@ -281,9 +281,9 @@ impl WasiEngineBuilder {
     }
 
     /// The runtime (shared wasmtime engine, pool and module cache) to build
-    /// on (default: the process-wide [`WasmRuntime::shared`] one for the
-    /// fuel setting). With fuel on, the runtime must meter fuel; building the
-    /// evaluator says so otherwise.
+    /// on (default: the process-wide [`WasmRuntime::shared_wasi`] one for
+    /// the fuel setting, which Extism engines do not share). With fuel on,
+    /// the runtime must meter fuel; building the evaluator says so otherwise.
     pub fn runtime(mut self, runtime: WasmRuntime) -> Self {
         self.config.runtime = Some(runtime);
         self

@@ -12,7 +12,6 @@ use super::state::EvalState;
 use crate::cache::CompiledModule;
 use crate::host::wasi::{WASI_HOST_NAMESPACE, WASI_RESULT_NAMESPACE, is_abi_namespace};
 use crate::imports::{self, WASI_NAMESPACE};
-use crate::runtime::Allocation;
 use crate::{InstancePolicy, WasmRuntime};
 
 /// The entry point of a WASI command.
@@ -90,7 +89,7 @@ fn runtime(config: &WasiConfig) -> Result<WasmRuntime> {
     let runtime = match (&config.runtime, &config.shared_memory) {
         (Some(runtime), _) => runtime.clone(),
         (None, Some(memory)) => memory.runtime.clone(),
-        (None, None) => WasmRuntime::shared(config.fuel, Allocation::Pooling)?,
+        (None, None) => WasmRuntime::shared_wasi(config.fuel)?,
     };
     if config.fuel && !runtime.settings().fuel {
         return Err(Error::Unsupported {
