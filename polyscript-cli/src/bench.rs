@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use polyscript::PoolConfig;
 
 use crate::cli::BenchArgs;
+use crate::engine_choice::WasmCompile;
 use crate::failure::Failure;
 use crate::{OK, Outcome, data_input, engine_choice};
 
@@ -23,6 +24,7 @@ pub(crate) fn bench(args: BenchArgs) -> Outcome {
         script.entry.as_deref(),
         script.limits(),
         PoolConfig::default().with_max_size(threads.max(2)),
+        WasmCompile::from_arg(script.compiler, false),
     )?;
     let ctx = built.context(base_ctx);
     built

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use polyscript::{Limits, PoolConfig};
 
 use crate::cli::CheckArgs;
-use crate::engine_choice;
+use crate::engine_choice::{self, WasmCompile};
 use crate::failure::{SCRIPT_FAILED, USAGE};
 use crate::{OK, Outcome};
 
@@ -20,6 +20,8 @@ pub(crate) fn check(args: CheckArgs, json_errors: bool) -> Outcome {
             args.entry.as_deref(),
             Limits::default(),
             pool,
+            // Cranelift is the judge of whether a module is valid.
+            WasmCompile::Optimizing,
         ) {
             Ok(built) => {
                 if !json_errors {

@@ -3,11 +3,11 @@
 use std::path::Path;
 
 use polyscript::{
-    AnyEvaluator, EvalContext, Evaluator, ExtismEngine, FileLoader, JsEngine, Limits, Loader,
-    LuaEngine, PoolConfig, RhaiEngine, Source, WasiEngine,
+    AnyEvaluator, Compiler, EvalContext, Evaluator, ExtismEngine, FileLoader, JsEngine, Limits,
+    Loader, LuaEngine, PoolConfig, RhaiEngine, Source, WasiEngine, WasmRuntime,
 };
 
-use crate::cli::EngineArg;
+use crate::cli::{CompilerArg, EngineArg};
 use crate::failure::Failure;
 
 /// An engine a file can run on.
@@ -71,6 +71,83 @@ pub(crate) fn choose(file: &Path, engine: EngineArg, bytes: &[u8]) -> Result<Cho
     })
 }
 
+/// How a WebAssembly module is compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WasmCompile {
+    /// Cranelift, on the process-wide default runtimes.
+    Optimizing,
+    /// Winch, on a runtime of its own.
+    Baseline,
+    /// Winch, or Cranelift for a module Winch cannot compile.
+    BaselineElseOptimizing,
+}
+
+impl WasmCompile {
+    /// What `arg` means for a command that evaluates once (`one_shot`) or
+    /// many times.
+    pub(crate) fn from_arg(arg: CompilerArg, one_shot: bool) -> WasmCompile {
+        match arg {
+            CompilerArg::Optimizing => WasmCompile::Optimizing,
+            CompilerArg::Baseline => WasmCompile::Baseline,
+            CompilerArg::Auto if one_shot => WasmCompile::BaselineElseOptimizing,
+            CompilerArg::Auto => WasmCompile::Optimizing,
+        }
+    }
+}
+
+/// A runtime on the baseline compiler, metered as the engine is.
+fn baseline_runtime(fuel: bool) -> polyscript::Result<WasmRuntime> {
+    WasmRuntime::builder()
+        .compiler(Compiler::Baseline)
+        .fuel(fuel)
+        .build()
+}
+
+/// An Extism engine calling `entry` (default `main`) on `runtime` (default:
+/// the process-wide one).
+fn extism_engine(entry: Option<&str>, runtime: Option<WasmRuntime>) -> ExtismEngine {
+    let mut builder = ExtismEngine::builder();
+    if let Some(entry) = entry {
+        builder = builder.entry_point(entry);
+    }
+    if let Some(runtime) = runtime {
+        builder = builder.runtime(runtime);
+    }
+    builder.build()
+}
+
+/// A WASI engine on `runtime` (default: the process-wide one).
+fn wasi_engine(runtime: Option<WasmRuntime>) -> WasiEngine {
+    match runtime {
+        Some(runtime) => WasiEngine::builder().runtime(runtime).build(),
+        None => WasiEngine::new(),
+    }
+}
+
+/// An evaluator of `source` built by `build` on a baseline runtime metered
+/// with `fuel`, or on the default runtime, as `compile` says.
+fn wasm_evaluator(
+    compile: WasmCompile,
+    fuel: bool,
+    source: Source,
+    build: impl Fn(Option<WasmRuntime>, Source) -> polyscript::Result<AnyEvaluator>,
+) -> polyscript::Result<AnyEvaluator> {
+    if compile == WasmCompile::Optimizing {
+        return build(None, source);
+    }
+    let baseline = build(Some(baseline_runtime(fuel)?), source.clone());
+    match baseline {
+        // Winch refuses some proposals Cranelift compiles; Cranelift has the
+        // last word on whether the module is valid.
+        Err(polyscript::Error::Compile { .. })
+            if compile == WasmCompile::BaselineElseOptimizing =>
+        {
+            build(None, source)
+        }
+        other => other,
+    }
+}
+
 /// Loads `file` (a missing file is an input error).
 pub(crate) fn load(file: &Path) -> Result<Source, Failure> {
     FileLoader::new(file)
@@ -96,13 +173,15 @@ impl Built {
     }
 }
 
-/// Compiles `file` with the chosen engine, `limits` and `pool`.
+/// Compiles `file` with the chosen engine, `limits` and `pool` (a
+/// WebAssembly module as `compile` says).
 pub(crate) fn build(
     file: &Path,
     engine: EngineArg,
     entry: Option<&str>,
     limits: Limits,
     pool: PoolConfig,
+    compile: WasmCompile,
 ) -> Result<Built, Failure> {
     let source = load(file)?;
     let chosen = choose(file, engine, source.bytes())?;
@@ -127,15 +206,22 @@ pub(crate) fn build(
             with(JsEngine::new(), source, limits, pool).map_err(fail)?,
             None,
         ),
-        Chosen::Extism => {
-            let engine = match entry {
-                Some(entry) => ExtismEngine::with_entry_point(entry),
-                None => ExtismEngine::new(),
-            };
-            (with(engine, source, limits, pool).map_err(fail)?, None)
-        }
+        Chosen::Extism => (
+            // An `ExtismEngine`'s default: no fuel.
+            wasm_evaluator(compile, false, source, |runtime, source| {
+                with(extism_engine(entry, runtime), source, limits, pool)
+            })
+            .map_err(fail)?,
+            None,
+        ),
         Chosen::Wasi => (
-            with(WasiEngine::new(), source, limits, pool).map_err(fail)?,
+            wasm_evaluator(
+                compile,
+                WasiEngine::new().fuel(),
+                source,
+                |runtime, source| with(wasi_engine(runtime), source, limits, pool),
+            )
+            .map_err(fail)?,
             entry.map(str::to_owned),
         ),
     };

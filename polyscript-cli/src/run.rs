@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::cli::RunArgs;
 use crate::data_input;
-use crate::engine_choice::{self, Built};
+use crate::engine_choice::{self, Built, WasmCompile};
 use crate::failure::{Failure, SCRIPT_FAILED, error_json};
 use crate::{OK, Outcome};
 
@@ -23,6 +23,7 @@ pub(crate) fn run(args: RunArgs) -> Outcome {
         script.entry.as_deref(),
         script.limits(),
         pool,
+        WasmCompile::from_arg(script.compiler, !args.lines),
     )?;
     if args.lines {
         return lines(&built, jobs, args.pretty);

@@ -89,6 +89,70 @@ fn run_greets_in_every_engine() {
 }
 
 #[test]
+fn wasm_runs_on_either_compiler_and_auto_falls_back_from_the_baseline() {
+    for compiler in ["baseline", "optimizing", "auto"] {
+        let out = polyscript()
+            .args([
+                "run",
+                &file(PLUGIN),
+                "--entry",
+                "greet",
+                "--compiler",
+                compiler,
+            ])
+            .args(["--data", r#"{"name": "Wasm"}"#])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{compiler}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(stdout_json(&out), greeting("Wasm"), "{compiler}");
+        let out = polyscript()
+            .args(["run", &file(WASI), "--compiler", compiler])
+            .args(["--data", r#"{"op": "greet", "name": "Wasi"}"#])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{compiler}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(stdout_json(&out), greeting("Wasi"), "{compiler}");
+    }
+    // A tail call: Cranelift compiles it, the baseline compiler cannot.
+    let module = std::env::temp_dir().join(format!("polyscript-tail-{}.wasm", std::process::id()));
+    std::fs::write(
+        &module,
+        r#"(module (func $f (return_call $g)) (func $g) (func (export "_start") (call $f)))"#,
+    )
+    .unwrap();
+    let module_path = module.display().to_string();
+    let run = |compiler: &str| {
+        polyscript()
+            .args(["run", &module_path, "--compiler", compiler])
+            .output()
+            .unwrap()
+    };
+    let baseline = run("baseline");
+    let auto = run("auto");
+    std::fs::remove_file(&module).unwrap();
+    assert_eq!(baseline.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&baseline.stderr).contains("tail calls"),
+        "{}",
+        String::from_utf8_lossy(&baseline.stderr)
+    );
+    assert!(
+        auto.status.success(),
+        "{}",
+        String::from_utf8_lossy(&auto.stderr)
+    );
+    assert_eq!(stdout_json(&auto), Value::Null);
+}
+
+#[test]
 fn data_comes_from_a_file_or_stdin_and_bad_json_is_a_usage_error() {
     let dir = std::env::temp_dir().join(format!("polyscript-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

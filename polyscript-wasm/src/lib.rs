@@ -124,7 +124,7 @@
 //!   recompiled and replaced, never loaded as is.
 //! * **Compilers.** [`Compiler::Optimizing`] (Cranelift, default) or
 //!   [`Compiler::Baseline`] (Winch: several times faster compiles, slower
-//!   code; WASI modules only).
+//!   code; for cold starts, both engines).
 //! * **`RUST_BACKTRACE`.** With `RUST_BACKTRACE=1`, every wasmtime error
 //!   value captures a backtrace, and the unwinder searches the unwind tables
 //!   of every module the process has loaded, so its cost grows with the

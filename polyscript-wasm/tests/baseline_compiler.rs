@@ -63,16 +63,47 @@ fn wasi_modules_run_and_stay_bounded_on_the_baseline_compiler() {
 }
 
 #[test]
-fn extism_plugins_are_refused_on_the_baseline_compiler() {
-    let engine = ExtismEngine::builder()
-        .entry_point("greet")
-        .runtime(baseline(false))
-        .build();
-    match Evaluator::new(engine, Source::from_bytes(PLUGIN)) {
-        Err(Error::Unsupported { message }) => {
-            assert!(message.contains("Compiler::Optimizing"), "{message}")
+fn extism_plugins_run_on_the_baseline_compiler_with_either_policy() {
+    use polyscript_wasm::{Allocation, InstancePolicy};
+    for (policy, allocation) in [
+        (InstancePolicy::Fresh, Allocation::Pooling),
+        (InstancePolicy::Stateful, Allocation::OnDemand),
+    ] {
+        let runtime = WasmRuntime::builder()
+            .compiler(Compiler::Baseline)
+            .allocation(allocation)
+            .max_instances(8)
+            .build()
+            .unwrap();
+        let program = |entry_point: &str| {
+            let engine = ExtismEngine::builder()
+                .entry_point(entry_point)
+                .runtime(runtime.clone())
+                .policy(policy)
+                .build();
+            Evaluator::new(engine, Source::from_bytes(PLUGIN)).unwrap()
+        };
+        let greet = program("greet");
+        for name in ["Winch", "again"] {
+            let got = greet
+                .eval(&EvalContext::with_data(json!({"input": name})).unwrap())
+                .unwrap();
+            assert_eq!(
+                got.value()["greeting"],
+                format!("Hello, {name}!"),
+                "{policy:?}"
+            );
         }
-        other => panic!("expected Unsupported, got {other:?}"),
+        // State stays in a stateful instance and never reaches a fresh one.
+        let bump = program("bump");
+        let counts: Vec<_> = (0..3)
+            .map(|_| bump.eval(&EvalContext::new()).unwrap().value().clone())
+            .collect();
+        let expected = match policy {
+            InstancePolicy::Stateful => [json!(0), json!(1), json!(2)],
+            _ => [json!(0), json!(0), json!(0)],
+        };
+        assert_eq!(counts, expected, "{policy:?}");
     }
 }
 

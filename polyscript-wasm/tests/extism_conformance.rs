@@ -3,13 +3,18 @@
 
 use polyscript_core::testkit::{self, Harness, NumberModel, Scenario};
 use polyscript_core::{AnyEvaluator, Evaluator, Limits, PoolConfig, Result, Source};
-use polyscript_wasm::ExtismEngine;
+use polyscript_wasm::{Compiler, ExtismEngine, WasmRuntime};
 
 const PLUGIN: &[u8] = include_bytes!("../guests/plugin/build/plugin.wasm");
 /// The same guest's exports calling host functions (`assembly/host.ts`).
 const HOST_PLUGIN: &[u8] = include_bytes!("../guests/plugin/build/host.wasm");
 
-struct Extism;
+/// The suite's engine; `runtime` set runs it on that runtime instead of
+/// the process-wide default.
+#[derive(Default)]
+struct Extism {
+    runtime: Option<WasmRuntime>,
+}
 
 fn entry_point(scenario: Scenario) -> &'static str {
     match scenario {
@@ -62,11 +67,14 @@ impl Harness for Extism {
             s if is_host_scenario(s) => Source::from_bytes(HOST_PLUGIN),
             _ => Source::from_bytes(PLUGIN),
         };
-        let engine = ExtismEngine::builder()
+        let mut engine = ExtismEngine::builder()
             .entry_point(entry_point(scenario))
             .fuel(true)
-            .host_functions(testkit::host_functions())
-            .build();
+            .host_functions(testkit::host_functions());
+        if let Some(runtime) = &self.runtime {
+            engine = engine.runtime(runtime.clone());
+        }
+        let engine = engine.build();
         Ok(Evaluator::builder(engine, source)
             .limits(limits)
             .pool(pool)
@@ -94,5 +102,20 @@ impl Harness for Extism {
 
 #[test]
 fn conformance() {
-    testkit::run_all(&Extism);
+    testkit::run_all(&Extism::default());
+}
+
+/// Every promise holds on wasmtime's baseline compiler too (Winch, with the
+/// kernel whose host-context global is an `i32`: vendor/PATCHES.md, extism
+/// patch 9).
+#[test]
+fn conformance_on_the_baseline_compiler() {
+    let runtime = WasmRuntime::builder()
+        .compiler(Compiler::Baseline)
+        .fuel(true)
+        .build()
+        .unwrap();
+    testkit::run_all(&Extism {
+        runtime: Some(runtime),
+    });
 }

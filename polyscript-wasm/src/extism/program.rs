@@ -131,15 +131,6 @@ fn runtime(settings: &Settings) -> Result<WasmRuntime> {
             WasmRuntime::shared(settings.fuel, allocation)?
         }
     };
-    if runtime.settings().compiler == crate::Compiler::Baseline {
-        return Err(Error::Unsupported {
-            message: "Extism plugins cannot run on a runtime with Compiler::Baseline: Extism's \
-                      kernel uses a GC-proposal type, which wasmtime's baseline compiler (Winch) \
-                      does not compile; use Compiler::Optimizing (and a cache directory for \
-                      cheap cold starts)"
-                .into(),
-        });
-    }
     if settings.fuel && !runtime.settings().fuel {
         return Err(Error::Unsupported {
             message: "fuel is on for this Extism engine but its runtime does not meter fuel: \

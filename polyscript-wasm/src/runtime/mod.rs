@@ -64,17 +64,22 @@ pub enum Allocation {
 #[non_exhaustive]
 pub enum Compiler {
     /// Cranelift, wasmtime's optimizing compiler (the default): the fastest
-    /// guest code, the slowest compile (most of a cold start: ~0.1 s for the
-    /// test plugin's 124 KB in a release build).
+    /// guest code, the slowest compile (most of a cold start: 0.10–0.16 s
+    /// for the test plugin's 124 KB in a release build, the more with the
+    /// pooling allocator's explicit bounds checks).
     #[default]
     Optimizing,
     /// Winch, wasmtime's baseline compiler (x86-64): compiles about six
     /// times faster, into slower code, for processes that compile more than
-    /// they run (a CLI, rarely used rules). It needs guard pages (memory
-    /// slots are protected again on reuse, which costs instantiation more on
-    /// busy threads) and does not support the GC, function-references and
-    /// tail-call proposals: a module using them does not compile on it. WASI
-    /// modules only: Extism's kernel uses a GC-proposal type.
+    /// they run (a CLI, rarely used rules): an Extism single execution of the
+    /// test plugin takes 22–24 ms instead of 156–164 ms, and each later eval
+    /// about 20% longer (BENCHMARKS.md, "Seventeenth session"). It needs
+    /// guard pages (memory slots are protected again on reuse, which costs
+    /// instantiation more on busy threads) and does not support the GC,
+    /// function-references and tail-call proposals: a module using them does
+    /// not compile on it. Extism plugins run on it with a kernel whose
+    /// host-context global is an `i32` instead of an `externref`
+    /// (vendor/PATCHES.md, extism patch 9), which polyscript never uses.
     Baseline,
 }
 
@@ -179,19 +184,11 @@ impl WasmRuntime {
     /// on-demand allocator, and the default sizes: what engines use unless
     /// given a runtime. Created on first use and kept for the process.
     pub fn shared(fuel: bool, allocation: Allocation) -> Result<WasmRuntime> {
-        type Cell = OnceLock<std::result::Result<WasmRuntime, String>>;
-        static CELLS: [Cell; 4] = [const { OnceLock::new() }; 4];
+        static CELLS: [SharedCell; 4] = [const { OnceLock::new() }; 4];
         let index = usize::from(fuel) * 2 + usize::from(allocation == Allocation::OnDemand);
-        CELLS[index]
-            .get_or_init(|| {
-                WasmRuntime::builder()
-                    .fuel(fuel)
-                    .allocation(allocation)
-                    .build()
-                    .map_err(|e| e.to_string())
-            })
-            .clone()
-            .map_err(|message| Error::Unsupported { message })
+        shared_in(&CELLS[index], || {
+            WasmRuntime::builder().fuel(fuel).allocation(allocation)
+        })
     }
 
     /// The process-wide runtime WASI engines use unless given one: pooled,
@@ -208,18 +205,10 @@ impl WasmRuntime {
     /// copy-on-write on, given with [`WasiEngineBuilder::runtime`](crate::WasiEngineBuilder::runtime).
     /// Created on first use and kept for the process.
     pub fn shared_wasi(fuel: bool) -> Result<WasmRuntime> {
-        type Cell = OnceLock<std::result::Result<WasmRuntime, String>>;
-        static CELLS: [Cell; 2] = [const { OnceLock::new() }; 2];
-        CELLS[usize::from(fuel)]
-            .get_or_init(|| {
-                WasmRuntime::builder()
-                    .fuel(fuel)
-                    .copy_on_write(false)
-                    .build()
-                    .map_err(|e| e.to_string())
-            })
-            .clone()
-            .map_err(|message| Error::Unsupported { message })
+        static CELLS: [SharedCell; 2] = [const { OnceLock::new() }; 2];
+        shared_in(&CELLS[usize::from(fuel)], || {
+            WasmRuntime::builder().fuel(fuel).copy_on_write(false)
+        })
     }
 
     /// The settings it was built with.
@@ -289,16 +278,23 @@ impl WasmRuntime {
             })
     }
 
-    /// Extism's kernel compiled on this runtime's engine (once).
+    /// Extism's kernel compiled on this runtime's engine (once). Winch
+    /// compiles no reference types, so a baseline runtime gets the kernel
+    /// whose host-context global is an `i32` (vendor/PATCHES.md, extism
+    /// patch 9); polyscript never passes a host context.
     #[cfg(feature = "extism")]
     pub(crate) fn kernel(&self) -> Result<Arc<CompiledModule>> {
+        let kernel = match self.inner.settings.compiler {
+            Compiler::Optimizing => extism::kernel_wasm(),
+            Compiler::Baseline => extism::kernel_wasm_without_host_context(),
+        };
         self.inner
             .kernel
             .get_or_init(|| {
                 self.inner.modules.get_or_compile(
                     &self.inner.engine,
                     self.inner.settings.cache_dir.as_deref(),
-                    extism::kernel_wasm(),
+                    kernel,
                 )
             })
             .clone()
@@ -388,7 +384,7 @@ impl WasmRuntimeBuilder {
     /// slot whenever it last held another module's image. Off copies the
     /// data segments into the slot on each instantiation instead: better for
     /// thousands of distinct modules instantiated in turn (measured in
-    /// BENCHMARKS.md, "WASI rotation") and for a low open-file limit; on is
+    /// BENCHMARKS.md, "Sixteenth session") and for a low open-file limit; on is
     /// better for a few modules with large data segments.
     pub fn copy_on_write(mut self, enabled: bool) -> Self {
         self.settings.copy_on_write = enabled;
@@ -461,6 +457,20 @@ impl WasmRuntimeBuilder {
             }),
         })
     }
+}
+
+/// A process-wide runtime, or why it could not be built (kept as text: the
+/// error is reported to every engine that asks).
+type SharedCell = OnceLock<std::result::Result<WasmRuntime, String>>;
+
+/// The runtime in `cell`, built from `settings` on first use.
+fn shared_in(
+    cell: &'static SharedCell,
+    settings: impl FnOnce() -> WasmRuntimeBuilder,
+) -> Result<WasmRuntime> {
+    cell.get_or_init(|| settings().build().map_err(|e| e.to_string()))
+        .clone()
+        .map_err(|message| Error::Unsupported { message })
 }
 
 /// The wasmtime config both engines' modules are compiled with. One config

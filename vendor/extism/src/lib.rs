@@ -41,7 +41,7 @@ pub use extism_convert::{FromBytes, FromBytesOwned, ToBytes};
 pub use extism_manifest::{Manifest, Wasm, WasmMetadata};
 // polyscript patch: the kernel for embedders sharing one engine between plugins.
 pub use function::{Function, UserData, Val, ValType, PTR};
-pub use manifest::{kernel_module, kernel_wasm};
+pub use manifest::{kernel_module, kernel_wasm, kernel_wasm_without_host_context};
 pub use plugin::{
     CancelHandle, CompiledPlugin, InterruptCheck, Plugin, WasmInput, EXTISM_ENV_MODULE,
     EXTISM_USER_MODULE,

@@ -122,6 +122,66 @@ pub fn kernel_wasm() -> &'static [u8] {
     WASM
 }
 
+/// polyscript patch: the kernel's global section as shipped: three globals,
+/// the first `extism_context`, `(mut externref)` initialised to
+/// `ref.null extern`.
+const CONTEXT_GLOBAL: [u8; 8] = [0x06, 0x16, 0x03, 0x6f, 0x01, 0xd0, 0x6f, 0x0b];
+
+/// polyscript patch: the same bytes with `extism_context` as `(mut i32)`
+/// initialised to `i32.const 0`: the same length, so no offset in the module
+/// moves.
+const I32_GLOBAL: [u8; 8] = [0x06, 0x16, 0x03, 0x7f, 0x01, 0x41, 0x00, 0x0b];
+
+/// polyscript patch: `WASM` with [`I32_GLOBAL`] in place of
+/// [`CONTEXT_GLOBAL`], built at compile time (a kernel without that exact
+/// global section fails the build, never a run).
+static WASM_WITHOUT_HOST_CONTEXT: [u8; WASM.len()] = {
+    let mut out = [0u8; WASM.len()];
+    let mut i = 0;
+    while i < WASM.len() {
+        out[i] = WASM[i];
+        i += 1;
+    }
+    let mut found = 0;
+    let mut at = 0;
+    while at + CONTEXT_GLOBAL.len() <= WASM.len() {
+        let mut same = true;
+        let mut j = 0;
+        while j < CONTEXT_GLOBAL.len() {
+            if WASM[at + j] != CONTEXT_GLOBAL[j] {
+                same = false;
+            }
+            j += 1;
+        }
+        if same {
+            found += 1;
+            let mut j = 0;
+            while j < I32_GLOBAL.len() {
+                out[at + j] = I32_GLOBAL[j];
+                j += 1;
+            }
+        }
+        at += 1;
+    }
+    assert!(
+        found == 1,
+        "the Extism kernel's global section is not the one this patch knows"
+    );
+    out
+};
+
+/// polyscript patch: the kernel for compilers without GC types (wasmtime's
+/// baseline compiler, Winch, which refuses any module with an `externref`).
+/// It is the kernel with its one reference-typed item, the `extism_context`
+/// global that holds a call's host context, made an `i32`; every function is
+/// the same. Plugins linked against it run as usual, but cannot be called
+/// with a host context (`Plugin::call_with_host_context` fails with
+/// "unable to set extism host context", `CurrentPlugin::host_context` with
+/// "expected extism_context to be an externref value").
+pub fn kernel_wasm_without_host_context() -> &'static [u8] {
+    &WASM_WITHOUT_HOST_CONTEXT
+}
+
 /// polyscript patch: Extism's kernel compiled on `engine`, to be shared by
 /// every plugin compiled with `PluginBuilder::with_engine` on that engine.
 pub fn kernel_module(engine: &Engine) -> Result<Module, Error> {

@@ -725,12 +725,20 @@ impl Plugin {
             )?;
         }
 
-        if let Some(Extern::Global(ctxt)) =
-            self.linker
-                .get(&mut self.store, EXTISM_ENV_MODULE, "extism_context")
-        {
-            ctxt.set(&mut self.store, Val::ExternRef(host_context))
-                .context("unable to set extism host context")?;
+        // polyscript patch: the global is written only when this call has a
+        // host context or an earlier one had (to clear it); until then it
+        // holds its initial null. Skipping the write costs nothing upstream
+        // relied on, saves a lookup per call, and lets plugins run on the
+        // kernel whose `extism_context` is an i32
+        // (`kernel_wasm_without_host_context`).
+        if host_context.is_some() || self.host_context.is_some() {
+            if let Some(Extern::Global(ctxt)) =
+                self.linker
+                    .get(&mut self.store, EXTISM_ENV_MODULE, "extism_context")
+            {
+                ctxt.set(&mut self.store, Val::ExternRef(host_context))
+                    .context("unable to set extism host context")?;
+            }
         }
 
         Ok(())
