@@ -36,6 +36,17 @@ fn greeting(name: &str) -> Value {
     json!({"greeting": g, "length": g.len()})
 }
 
+/// The JSON `polyscript run ARGS` prints, asserting that it succeeded.
+fn run_ok(args: &[&str]) -> Value {
+    let out = polyscript().arg("run").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout_json(&out)
+}
+
 #[test]
 fn run_greets_in_every_engine() {
     for script in [
@@ -43,83 +54,48 @@ fn run_greets_in_every_engine() {
         "examples/lua/greet.lua",
         "examples/js/greet.js",
     ] {
-        let out = polyscript()
-            .args(["run", &file(script), "--data", r#"{"name": "World"}"#])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{script}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(stdout_json(&out), greeting("World"), "{script}");
+        let got = run_ok(&[&file(script), "--data", r#"{"name": "World"}"#]);
+        assert_eq!(got, greeting("World"), "{script}");
     }
-    let out = polyscript()
-        .args([
-            "run",
-            &file(PLUGIN),
-            "--entry",
-            "greet",
-            "--data",
-            r#"{"name": "Wasm"}"#,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(stdout_json(&out), greeting("Wasm"));
-    let out = polyscript()
-        .args([
-            "run",
-            &file(WASI),
-            "--data",
-            r#"{"op": "greet", "name": "Wasi"}"#,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(stdout_json(&out), greeting("Wasi"));
+    let (plugin, wasi) = (file(PLUGIN), file(WASI));
+    let plugin_args = [
+        plugin.as_str(),
+        "--entry",
+        "greet",
+        "--data",
+        r#"{"name": "Wasm"}"#,
+    ];
+    let wasi_args = [
+        wasi.as_str(),
+        "--data",
+        r#"{"op": "greet", "name": "Wasi"}"#,
+    ];
+    assert_eq!(run_ok(&plugin_args), greeting("Wasm"));
+    assert_eq!(run_ok(&wasi_args), greeting("Wasi"));
 }
 
 #[test]
 fn wasm_runs_on_either_compiler_and_auto_falls_back_from_the_baseline() {
+    let (plugin, wasi) = (file(PLUGIN), file(WASI));
     for compiler in ["baseline", "optimizing", "auto"] {
-        let out = polyscript()
-            .args([
-                "run",
-                &file(PLUGIN),
-                "--entry",
-                "greet",
-                "--compiler",
-                compiler,
-            ])
-            .args(["--data", r#"{"name": "Wasm"}"#])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{compiler}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(stdout_json(&out), greeting("Wasm"), "{compiler}");
-        let out = polyscript()
-            .args(["run", &file(WASI), "--compiler", compiler])
-            .args(["--data", r#"{"op": "greet", "name": "Wasi"}"#])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{compiler}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(stdout_json(&out), greeting("Wasi"), "{compiler}");
+        let got = run_ok(&[
+            &plugin,
+            "--entry",
+            "greet",
+            "--compiler",
+            compiler,
+            "--data",
+            r#"{"name": "Wasm"}"#,
+        ]);
+        assert_eq!(got, greeting("Wasm"), "{compiler}");
+        let got = run_ok(&[
+            &wasi,
+            "--compiler",
+            compiler,
+            "--data",
+            r#"{"op": "greet", "name": "Wasi"}"#,
+        ]);
+        assert_eq!(got, greeting("Wasi"), "{compiler}");
     }
     // A tail call: Cranelift compiles it, the baseline compiler cannot.
     let module = std::env::temp_dir().join(format!("polyscript-tail-{}.wasm", std::process::id()));
