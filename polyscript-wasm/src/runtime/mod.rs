@@ -284,13 +284,13 @@ impl WasmRuntime {
     /// patch 9); polyscript never passes a host context.
     #[cfg(feature = "extism")]
     pub(crate) fn kernel(&self) -> Result<Arc<CompiledModule>> {
-        let kernel = match self.inner.settings.compiler {
-            Compiler::Optimizing => extism::kernel_wasm(),
-            Compiler::Baseline => extism::kernel_wasm_without_host_context(),
-        };
         self.inner
             .kernel
             .get_or_init(|| {
+                let kernel = match self.inner.settings.compiler {
+                    Compiler::Optimizing => extism::kernel_wasm(),
+                    Compiler::Baseline => extism::kernel_wasm_without_host_context(),
+                };
                 self.inner.modules.get_or_compile(
                     &self.inner.engine,
                     self.inner.settings.cache_dir.as_deref(),

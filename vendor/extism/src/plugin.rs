@@ -725,13 +725,13 @@ impl Plugin {
             )?;
         }
 
-        // polyscript patch: the global is written only when this call has a
-        // host context or an earlier one had (to clear it); until then it
-        // holds its initial null. Skipping the write costs nothing upstream
-        // relied on, saves a lookup per call, and lets plugins run on the
-        // kernel whose `extism_context` is an i32
-        // (`kernel_wasm_without_host_context`).
-        if host_context.is_some() || self.host_context.is_some() {
+        // polyscript patch: the global is written only once this plugin's
+        // context `ExternRef` exists (made by the first call with a host
+        // context, this one or an earlier one, whose value a later call
+        // clears); until then it holds its initial null. That saves a lookup
+        // per call and lets plugins run on the kernel whose `extism_context`
+        // is an i32 (`kernel_wasm_without_host_context`).
+        if self.host_context.is_some() {
             if let Some(Extern::Global(ctxt)) =
                 self.linker
                     .get(&mut self.store, EXTISM_ENV_MODULE, "extism_context")
