@@ -345,6 +345,13 @@ pub(crate) unsafe fn current_guard<'a>() -> Option<&'a Guard<'a>> {
     unsafe { guard.as_ref() }
 }
 
+/// The script id of the eval running on this thread, if one is (for
+/// `print` and `debug`, whose engine serves many scripts).
+pub(crate) fn current_script_id() -> Option<polyscript_core::ScriptId> {
+    // SAFETY: the id is copied out before this returns.
+    unsafe { current_guard() }.map(Guard::script_id)
+}
+
 /// The error `on_progress` stops a script with.
 pub(crate) fn terminated() -> Box<EvalAltResult> {
     EvalAltResult::ErrorTerminated(Dynamic::from_int(INTERRUPTED), Position::NONE).into()

@@ -47,6 +47,24 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// Whether these are the defaults: no closure, no grant, no host
+    /// function, every setting at its default (so an engine of them is
+    /// interchangeable with one of [`Options::default`]).
+    pub(crate) fn is_default(&self) -> bool {
+        let default = Options::default();
+        self.optimization_level == default.optimization_level
+            && self.strict_variables == default.strict_variables
+            && self.allow_eval == default.allow_eval
+            && self.module_resolver.is_none()
+            && self.max_expr_depth == default.max_expr_depth
+            && self.max_function_expr_depth == default.max_function_expr_depth
+            && self.configure.is_empty()
+            && !self.configured_freely
+            && self.host.registry().is_empty()
+    }
+}
+
 impl fmt::Debug for Options {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Options")
@@ -122,9 +140,13 @@ impl RhaiEngineBuilder {
         self
     }
 
-    /// Grants `import`: each compiled script's engine gets the resolver
-    /// `make` returns (called once per compiled script). Without this, every
-    /// `import` fails with rhai's `DummyModuleResolver`.
+    /// Grants `import`: each `rhai::Engine` of this configuration gets the
+    /// resolver `make` returns. `make` is called once per engine built: one
+    /// per compiled script, and one per thread that evaluates this
+    /// configuration's scripts (all of them share it there, so a resolver
+    /// that caches, like `FileModuleResolver`, serves them all from one
+    /// cache; imported modules are read-only to scripts). Without this,
+    /// every `import` fails with rhai's `DummyModuleResolver`.
     ///
     /// ```
     /// use polyscript_rhai::{RhaiEngine, rhai};
@@ -209,6 +231,12 @@ impl RhaiEngineBuilder {
     /// As such a change may read the scope (custom syntax, `on_var`), an
     /// engine configured with it converts all of a large `ctx` on every eval
     /// (see the crate docs, "Large inputs").
+    ///
+    /// `f` runs once per `rhai::Engine` built: one per compiled script, and
+    /// one per thread that evaluates this configuration's scripts, shared by
+    /// all of them there (see the crate docs, "Compile once, isolated
+    /// evals"). State `f` puts into the engine is therefore seen by every
+    /// script of this configuration that runs on that thread.
     pub fn configure(mut self, f: impl Fn(&mut rhai::Engine) + Send + Sync + 'static) -> Self {
         self.options.configure.push(Arc::new(f));
         self.options.configured_freely = true;

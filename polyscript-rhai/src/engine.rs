@@ -1,7 +1,7 @@
 //! [`RhaiEngine`]: the [`Engine`] implementation.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use polyscript_core::alloc::{self, MemoryMeter};
 use polyscript_core::data::{Budget, Direction};
@@ -14,20 +14,33 @@ use crate::builder::{Options, RhaiEngineBuilder};
 use crate::reads::CtxReads;
 use crate::setup::EngineLimits;
 use crate::stack::{self, Sizes};
-use crate::{convert, errors, host, setup, teardown};
+use crate::{convert, errors, host, setup, teardown, thread_engines};
 
 /// The name under which scripts see their input.
 pub const CTX: &str = "ctx";
 
 /// The Rhai engine. Cheap to clone; `Send + Sync`.
 ///
-/// Each compiled script gets its own configured `rhai::Engine` (built once,
-/// at compile time) and its `AST`, and so does each pooled instance; evals
-/// only set their limits on the instance's engine and run the `AST` in a
-/// fresh `Scope`.
-#[derive(Clone, Default)]
+/// Each compiled script gets a configured `rhai::Engine` (built once, at
+/// compile time, to compile and validate it) and its `AST`; each pooled
+/// instance its own copy of the `AST`. Evals run on an engine of this
+/// configuration that the thread keeps (one per thread, not per script: see
+/// `thread_engines`), set their limits on it and run the instance's `AST`
+/// in a fresh `Scope`. Engines with the default options share one
+/// configuration, so tenants built with [`RhaiEngine::new`] each still share
+/// the thread's engine.
+#[derive(Clone)]
 pub struct RhaiEngine {
     options: Arc<Options>,
+}
+
+impl Default for RhaiEngine {
+    fn default() -> Self {
+        static DEFAULT: OnceLock<Arc<Options>> = OnceLock::new();
+        RhaiEngine {
+            options: DEFAULT.get_or_init(|| Arc::new(Options::default())).clone(),
+        }
+    }
 }
 
 impl RhaiEngine {
@@ -41,7 +54,12 @@ impl RhaiEngine {
         RhaiEngineBuilder::new()
     }
 
+    /// The engine of `options`: the shared default configuration when they
+    /// are the defaults (so that such engines share the threads' engines).
     pub(crate) fn from_options(options: Options) -> Self {
+        if options.is_default() {
+            return Self::default();
+        }
         RhaiEngine {
             options: Arc::new(options),
         }
@@ -88,27 +106,24 @@ impl fmt::Debug for RhaiProgram {
     }
 }
 
-/// A Rhai instance: its own configured `rhai::Engine` and its own `AST`;
-/// its evals run on the eval stack of the thread that runs them (see the
-/// crate docs, "Limits").
+/// A Rhai instance: its own copy of the script's `AST`; its evals run on an
+/// engine the thread lends them (one per thread and configuration, see
+/// `thread_engines`) and on the eval stack of the thread (see the crate
+/// docs, "Limits").
 ///
 /// Rhai keeps no state between runs of an `AST` (every eval gets a fresh
-/// `Scope`), so sharing one engine and `AST` between threads would be correct
-/// — but with rhai's `sync` feature every eval then bumps `Arc` counters that
-/// all threads share, and measured on 2 cores a shared engine + `AST` got
+/// `Scope`), so sharing one `AST` between threads would be correct — but
+/// with rhai's `sync` feature every eval then bumps `Arc` counters that all
+/// threads share, and measured on 2 cores a shared engine + `AST` got
 /// *slower* with a second thread (1.11 → 1.35 µs per eval) while per-thread
-/// copies scaled 2× (0.55 µs per eval). So each pooled instance builds its own
-/// engine (cheap: rhai's packages and polyscript's built-ins are modules
-/// built once per process) and its own copy of the already-validated
-/// script's statements when it is created (the pool keeps it; evals never
-/// compile). A script with functions is compiled again instead, as rhai
-/// offers no deep copy of them.
+/// copies scaled 2× (0.55 µs per eval). So each pooled instance gets its own
+/// copy of the already-validated script's statements when it is created
+/// (the pool keeps it; evals never compile). A script with functions is
+/// compiled again instead, as rhai offers no deep copy of them.
 pub struct RhaiInstance {
-    engine: rhai::Engine,
     ast: AST,
-    /// The limits `engine` has now (evals only call rhai's setters when
-    /// theirs differ).
-    applied: EngineLimits,
+    /// Which of the thread's engines runs it.
+    kind: thread_engines::EngineKind,
 }
 
 impl fmt::Debug for RhaiInstance {
@@ -119,6 +134,13 @@ impl fmt::Debug for RhaiInstance {
     }
 }
 
+/// The kind of engine that runs `text`.
+fn kind_for(options: &Options, text: &str) -> thread_engines::EngineKind {
+    thread_engines::EngineKind {
+        resolves_host: options.host.needs_resolver(text, options.allow_eval),
+    }
+}
+
 /// Builds the configured engine and compiles `text` with it.
 fn compile_with(
     options: &Options,
@@ -126,7 +148,7 @@ fn compile_with(
     text: &str,
     name: &str,
 ) -> Result<(rhai::Engine, AST)> {
-    let engine = setup::build_engine(options, script_id, text);
+    let engine = setup::build_engine(options, kind_for(options, text).resolves_host);
     // `ctx` and `host` are declared for strict-variables mode. They are
     // plain variables here, not constants, so the optimizer cannot fold
     // these placeholders into the AST; evals push the real `ctx` as a
@@ -175,8 +197,8 @@ impl Engine for RhaiEngine {
         })
     }
 
-    fn instantiate(&self, program: &RhaiProgram, limits: &Limits) -> Result<RhaiInstance> {
-        let (mut engine, ast) = if program.ast.has_functions() {
+    fn instantiate(&self, program: &RhaiProgram, _limits: &Limits) -> Result<RhaiInstance> {
+        let ast = if program.ast.has_functions() {
             // Its own copy of the script's functions (rhai has no public
             // deep copy of them): every eval clones the `Arc`s of the
             // functions it calls, which must not be ones all threads share.
@@ -186,19 +208,15 @@ impl Engine for RhaiEngine {
                 &program.text,
                 &program.name,
             )?
+            .1
         } else {
             // The statements copied (not shared: the same reason) and a
             // fresh, empty function library, without parsing again.
-            let engine = setup::build_engine(&self.options, program.script_id, &program.text);
-            (engine, program.ast.clone_statements_only())
+            program.ast.clone_statements_only()
         };
-        let mut applied = EngineLimits::BUILT;
-        let metered = metered(limits);
-        EngineLimits::for_limits(limits, metered).apply(&mut applied, &mut engine);
         Ok(RhaiInstance {
-            engine,
             ast,
-            applied,
+            kind: kind_for(&self.options, &program.text),
         })
     }
 
@@ -214,16 +232,17 @@ impl Engine for RhaiEngine {
         let ctx = convert::to_rhai(input, &program.reads, &mut Budget::for_limits(limits))
             .map_err(|e| e.into_error(Direction::Input, EngineKind::Rhai, script_id))?;
         let metered = metered(limits);
-        // This call's limits, on the instance's own engine: a compare, and
-        // rhai's setters only when they differ from the previous eval's.
-        EngineLimits::for_limits(limits, metered)
-            .apply(&mut instance.applied, &mut instance.engine);
-        let RhaiInstance { engine, ast, .. } = instance;
+        let mut lent = thread_engines::lend(&self.options, instance.kind);
+        // This call's limits, on the thread's engine: a compare, and rhai's
+        // setters only when they differ from the previous eval's there.
+        let engine = lent.with_limits(EngineLimits::for_limits(limits, metered));
+        let ast = &instance.ast;
         let sizes = Sizes::for_limits(limits, metered);
         let host = self.options.host.registry();
         let value = stack::run(sizes, !host.is_empty(), |floor| {
             run(engine, ast, ctx, guard, metered, floor, host)
         })?;
+        drop(lent);
         let result = convert::from_rhai(&value, &mut Budget::for_limits(limits))
             .map_err(|e| e.into_error(Direction::Result, EngineKind::Rhai, script_id));
         teardown::dismantle([value]);

@@ -83,11 +83,15 @@
 //! # Compile once, isolated evals
 //!
 //! [`Engine::compile`](polyscript_core::Engine::compile) builds a configured
-//! `rhai::Engine` and the `AST`; each pooled instance builds its own copy
-//! once. Every eval runs that `AST` in a fresh `Scope` holding only `ctx`, so
-//! nothing a script declares survives into the next eval. Rhai has no other
-//! mutable global state: no global table, no statics; script functions are
-//! part of the `AST` and immutable. What an eval leaves (its scope, its
+//! `rhai::Engine` and the `AST`; each pooled instance gets its own copy of
+//! the `AST` once. Evals run it on an engine of the same configuration that
+//! the thread keeps (one per thread and [`RhaiEngine`] configuration, shared
+//! by all its scripts, so ten thousand tenants on one thread do not mean ten
+//! thousand engines; a nested eval from a host function gets one of its
+//! own). Every eval runs in a fresh `Scope` holding only `ctx`, so nothing a
+//! script declares survives into the next eval. The engine keeps nothing of
+//! an eval, and rhai has no other mutable global state: no global table, no
+//! statics; script functions are part of the `AST` and immutable. What an eval leaves (its scope, its
 //! result) is taken apart without recursion after the eval, which also frees
 //! reference cycles reachable from it (a closure stored in the variable it
 //! captures); a cycle a script builds and drops inside an inner block cannot
@@ -97,7 +101,7 @@
 //!
 //! Each eval's [`Limits`](polyscript_core::Limits) — the evaluator's, or the
 //! context's ([`EvalContext::with_limits`](polyscript_core::EvalContext::with_limits))
-//! — are set on the instance's own `rhai::Engine` before the eval (a compare,
+//! — are set on the thread's `rhai::Engine` before the eval (a compare,
 //! and rhai's setters only when they changed; no engine is rebuilt):
 //!
 //! | limit | mechanism | error |
@@ -323,6 +327,7 @@ mod setup;
 #[allow(unsafe_code)]
 mod stack;
 mod teardown;
+mod thread_engines;
 // Host calls run back on the thread's own stack below its live frames.
 #[allow(unsafe_code)]
 mod trampoline;

@@ -136,11 +136,13 @@ fn standard_with_builtins() -> Shared<Module> {
         .clone()
 }
 
-/// A `rhai::Engine` for the script `script_id` (whose source is `text`),
-/// configured from `options`. Built once per compiled script and per
-/// instance (a few microseconds: the packages are shared), never per eval;
-/// each eval then sets its own limits ([`EngineLimits::apply`]).
-pub(crate) fn build_engine(options: &Options, script_id: ScriptId, text: &str) -> rhai::Engine {
+/// A `rhai::Engine` configured from `options`, answering `host` inside
+/// closures if `resolves_host` (see [`host::resolve_captures`]). Built once
+/// per compiled script and per thread that evaluates (a few microseconds:
+/// the packages are shared; see `thread_engines`), never per eval; each eval
+/// then sets its own limits ([`EngineLimits::apply`]). Nothing in it belongs
+/// to one script: `print` and `debug` name the script of the eval that runs.
+pub(crate) fn build_engine(options: &Options, resolves_host: bool) -> rhai::Engine {
     let started = Instant::now();
     // What `rhai::Engine::new` does, with the standard packages shared
     // instead of built again; its file module resolver and its `print` and
@@ -168,11 +170,14 @@ pub(crate) fn build_engine(options: &Options, script_id: ScriptId, text: &str) -
     if !options.allow_eval {
         engine.disable_symbol("eval");
     }
-    let id = script_id;
-    engine.on_print(move |text| {
+    engine.on_print(|text| {
+        let id = budget::current_script_id();
+        let id = id.as_ref().map_or("", ScriptId::as_str);
         tracing::info!(target: "polyscript_rhai::print", script_id = %id, "{text}");
     });
-    engine.on_debug(move |text, source, pos| {
+    engine.on_debug(|text, source, pos| {
+        let id = budget::current_script_id();
+        let id = id.as_ref().map_or("", ScriptId::as_str);
         tracing::debug!(
             target: "polyscript_rhai::debug",
             script_id = %id,
@@ -189,7 +194,7 @@ pub(crate) fn build_engine(options: &Options, script_id: ScriptId, text: &str) -
 
     // Before the configuration, so that a resolver of the user's own wins
     // (closures then cannot capture `host`, see `host`).
-    if options.host.needs_resolver(text, options.allow_eval) {
+    if resolves_host {
         host::resolve_captures(&mut engine);
     }
 
@@ -217,7 +222,7 @@ pub(crate) fn build_engine(options: &Options, script_id: ScriptId, text: &str) -
     engine.set_max_array_size(limits.sizes.array_elements);
     engine.set_max_map_size(limits.sizes.map_entries);
 
-    tracing::debug!(script_id = %script_id, elapsed = ?started.elapsed(), "rhai engine built");
+    tracing::debug!(elapsed = ?started.elapsed(), "rhai engine built");
     engine
 }
 

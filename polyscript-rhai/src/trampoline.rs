@@ -1,6 +1,6 @@
 //! Host calls back on the thread's own stack.
 //!
-//! Evals run on their instance's own stack (see [`crate::stack`]), which
+//! Evals run on the thread's eval stack (see [`crate::stack`]), which
 //! `stacker` knows nothing about: it keeps the bounds of the thread's own
 //! stack, so on the eval stack every `stacker::maybe_grow` finds no room and
 //! maps a fresh 2 MiB segment — and polyscript's data walks
