@@ -1,5 +1,7 @@
 //! [`LuaEngine`]: the `Engine` implementation for Lua 5.4 through mlua.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use mlua::chunk::ChunkMode;
 use mlua::{Lua, LuaOptions, StdLib};
 use polyscript_core::data::Direction;
@@ -10,7 +12,8 @@ use polyscript_core::{
 
 use crate::builder::{Grants, LuaEngineBuilder};
 use crate::errors;
-use crate::instance::{Failure, LuaInstance};
+use crate::instance::{Failure, LuaInstance, Seat, Shell};
+use crate::thread_states;
 
 /// The Lua 5.4 engine (vendored; no system Lua needed).
 ///
@@ -83,6 +86,11 @@ impl LuaEngine {
 /// A compiled Lua chunk: its bytecode and the name errors use.
 #[derive(Debug, Clone)]
 pub struct LuaProgram {
+    /// Unique in the process and never reused (clones share it: same
+    /// chunk): how a thread's state finds the chunk it loaded for this
+    /// program (`thread_states`). An address could be reused by another
+    /// program once this one is dropped; a counter cannot.
+    id: u64,
     bytecode: Vec<u8>,
     name: String,
     label: String,
@@ -106,6 +114,17 @@ impl LuaProgram {
     pub(crate) fn chunk_label(&self) -> &str {
         &self.label
     }
+
+    /// The program's identity in the process (see the field).
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+/// The next [`LuaProgram`] id.
+fn next_program_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Engine for LuaEngine {
@@ -133,6 +152,7 @@ impl Engine for LuaEngine {
         .map_err(|e| errors::setup(&e, script_id))??;
         tracing::debug!(%script_id, bytes = bytecode.len(), "lua chunk compiled");
         Ok(LuaProgram {
+            id: next_program_id(),
             bytecode,
             name,
             label,
@@ -161,16 +181,19 @@ impl Engine for LuaEngine {
         input: &EvalInput<'_>,
         guard: &Guard<'_>,
     ) -> polyscript_core::Result<Value> {
-        let armed = instance.watch().arm(guard);
-        let outcome = instance.run(input, guard.limits());
-        if let Some(trip) = armed.disarm() {
-            return Err(trip.into_error(guard));
+        match instance.seat() {
+            Seat::Own(shell, chunk) => self.run_on(shell, chunk, program, input, guard).0,
+            Seat::Thread(key) => {
+                let setup = |e: mlua::Error| errors::setup(&e, program.script_id);
+                let mut lent = thread_states::lend(key).map_err(setup)?;
+                let (shell, chunk) = lent.parts(program).map_err(setup)?;
+                let (outcome, fit) = self.run_on(shell, chunk, program, input, guard);
+                if !fit {
+                    lent.discard();
+                }
+                outcome
+            }
         }
-        outcome.map_err(|failure| match failure {
-            Failure::Input(e) => errors::data(e, Direction::Input, guard),
-            Failure::Script(e) | Failure::Reset(e) => errors::runtime(&e, guard, &program.name),
-            Failure::Output(e) => errors::data(e, Direction::Result, guard),
-        })
     }
 
     /// A state is thrown away after a panic or a memory error (also one the
@@ -187,6 +210,35 @@ impl Engine for LuaEngine {
                     ..
                 }
         )
+    }
+}
+
+impl LuaEngine {
+    /// One eval of `chunk` on `shell`, and whether the state may serve
+    /// another eval (not after a memory error or a failed reset: see
+    /// [`discard_after`](Engine::discard_after)).
+    fn run_on(
+        &self,
+        shell: &Shell,
+        chunk: &mlua::Function,
+        program: &LuaProgram,
+        input: &EvalInput<'_>,
+        guard: &Guard<'_>,
+    ) -> (polyscript_core::Result<Value>, bool) {
+        let armed = shell.watch().arm(guard);
+        let outcome = shell.run(chunk, input, guard.limits());
+        let tripped = armed.disarm();
+        let reset_failed = matches!(outcome, Err(Failure::Reset(_)));
+        let result = match tripped {
+            Some(trip) => Err(trip.into_error(guard)),
+            None => outcome.map_err(|failure| match failure {
+                Failure::Input(e) => errors::data(e, Direction::Input, guard),
+                Failure::Script(e) | Failure::Reset(e) => errors::runtime(&e, guard, &program.name),
+                Failure::Output(e) => errors::data(e, Direction::Result, guard),
+            }),
+        };
+        let fit = !reset_failed && result.as_ref().err().is_none_or(|e| !self.discard_after(e));
+        (result, fit)
     }
 }
 

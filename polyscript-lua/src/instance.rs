@@ -1,9 +1,7 @@
 //! One pooled Lua state: the sandbox, the script's environment table and the
 //! chunk, loaded once and ready to call.
 
-use std::cell::Cell;
 use std::ffi::c_int;
-use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -44,27 +42,33 @@ fn sandbox_bytecode() -> mlua::Result<&'static [u8]> {
 /// move memory past the Lua state's limit).
 const PRINT_LINE_MAX: usize = 64 * 1024;
 
-/// A Lua state with the program's chunk loaded (an
-/// [`Engine::Instance`](polyscript_core::Engine::Instance) of
-/// [`LuaEngine`](crate::LuaEngine)). Opaque; the pool owns it.
+/// How an instance of [`LuaEngine`](crate::LuaEngine) runs its program (an
+/// [`Engine::Instance`](polyscript_core::Engine::Instance)). Opaque; the
+/// pool owns it.
 ///
-/// Dropped after evals that all succeeded, its sandboxed state goes back to
-/// a small process-wide set of spares (see [Isolation](crate#isolation)), so the
-/// next instance of any program with the same settings skips building one.
-pub struct LuaInstance {
-    /// Dropped first, in `Drop`: the state is recycled without the chunk.
-    chunk: ManuallyDrop<Function>,
-    shell: ManuallyDrop<Shell>,
-    /// The settings the shell was built with, when it may be recycled (it
-    /// binds no host functions).
-    recycle_as: Option<ShellKey>,
-    /// False from the start of an eval until it returns `Ok`: a state whose
-    /// last eval failed (or panicked) is not recycled.
-    clean: Cell<bool>,
+/// Without host functions an instance holds only its settings: evals run
+/// on the thread's sandboxed state for them, which keeps the chunk loaded
+/// (see [Isolation](crate#isolation)). With host functions it owns a state
+/// with the chunk loaded, as the functions are closures over its registry.
+pub struct LuaInstance(Placement);
+
+enum Placement {
+    /// The thread's state for these settings (`thread_states`).
+    Thread(ShellKey),
+    /// A state of its own, the chunk loaded in it (dropped first: fields
+    /// drop in order).
+    Own { chunk: Function, shell: Shell },
 }
 
-/// A sandboxed Lua state with no chunk loaded: everything an instance holds
-/// but its program.
+/// Where one eval runs: an instance's own state, or the thread's.
+pub(crate) enum Seat<'a> {
+    /// The instance's own state and chunk.
+    Own(&'a Shell, &'a Function),
+    /// Borrow the thread's state for these settings.
+    Thread(ShellKey),
+}
+
+/// A sandboxed Lua state: everything an eval needs but its program's chunk.
 pub(crate) struct Shell {
     lua: Lua,
     /// The chunk's `_ENV`. One table per state, emptied after every eval:
@@ -101,67 +105,37 @@ pub(crate) enum Failure {
 }
 
 impl LuaInstance {
-    /// An instance of `program`: a spare state built with the same settings
-    /// when there is one, else a new one.
+    /// An instance of `program`: the settings alone, or a state of its own
+    /// with the chunk loaded when it binds host functions.
     pub(crate) fn new(
         program: &LuaProgram,
         grants: Grants,
         check_interval: u32,
         host_functions: &HostFunctions,
     ) -> mlua::Result<Self> {
-        let recycle_as = host_functions.is_empty().then_some(ShellKey {
-            grants,
-            check_interval,
-        });
-        let shell = match recycle_as.and_then(spare::take) {
-            Some(shell) => shell,
-            None => Shell::new(grants, check_interval, host_functions)?,
-        };
-        let chunk = shell
-            .lua
-            .load(program.bytecode())
-            .set_name(program.chunk_label())
-            .set_mode(ChunkMode::Binary)
-            .set_environment(shell.env.clone())
-            .into_function()?;
-        Ok(LuaInstance {
-            chunk: ManuallyDrop::new(chunk),
-            shell: ManuallyDrop::new(shell),
-            recycle_as,
-            clean: Cell::new(true),
-        })
+        if host_functions.is_empty() {
+            return Ok(LuaInstance(Placement::Thread(ShellKey {
+                grants,
+                check_interval,
+            })));
+        }
+        let shell = Shell::new(grants, check_interval, host_functions)?;
+        let chunk = shell.load(program)?;
+        Ok(LuaInstance(Placement::Own { chunk, shell }))
     }
 
-    /// The hook state.
-    pub(crate) fn watch(&self) -> &Watch {
-        &self.shell.watch
-    }
-
-    /// Runs the chunk once with `input` as `ctx` (see [`Shell::run`]).
-    pub(crate) fn run(&self, input: &EvalInput<'_>, limits: &Limits) -> Result<Value, Failure> {
-        self.clean.set(false);
-        let outcome = self.shell.run(&self.chunk, input, limits);
-        self.clean.set(outcome.is_ok());
-        outcome
-    }
-}
-
-impl Drop for LuaInstance {
-    fn drop(&mut self) {
-        // SAFETY: neither field is used again; the chunk goes first, so a
-        // recycled state no longer holds it.
-        unsafe { ManuallyDrop::drop(&mut self.chunk) };
-        let shell = unsafe { ManuallyDrop::take(&mut self.shell) };
-        match self.recycle_as {
-            Some(key) if self.clean.get() => spare::put(key, shell),
-            _ => drop(shell),
+    /// Where the next eval runs.
+    pub(crate) fn seat(&self) -> Seat<'_> {
+        match &self.0 {
+            Placement::Thread(key) => Seat::Thread(*key),
+            Placement::Own { chunk, shell } => Seat::Own(shell, chunk),
         }
     }
 }
 
 impl Shell {
     /// A fresh sandboxed state.
-    fn new(
+    pub(crate) fn new(
         grants: Grants,
         check_interval: u32,
         host_functions: &HostFunctions,
@@ -262,45 +236,76 @@ impl Shell {
         })
     }
 
+    /// The hook state.
+    pub(crate) fn watch(&self) -> &Watch {
+        &self.watch
+    }
+
+    /// Loads `program`'s chunk (its bytecode: no parsing) with the state's
+    /// environment as its `_ENV`.
+    pub(crate) fn load(&self, program: &LuaProgram) -> mlua::Result<Function> {
+        self.lua
+            .load(program.bytecode())
+            .set_name(program.chunk_label())
+            .set_mode(ChunkMode::Binary)
+            .set_environment(self.env.clone())
+            .into_function()
+    }
+
     /// Runs `chunk` once with `input` as `ctx`, the state limited to
-    /// `limits.memory_bytes` while the chunk runs, converts its result, and
-    /// resets the state for the next eval (see [`reset`](Self::reset)).
+    /// `limits.memory_bytes` more than it held when the eval began while the
+    /// chunk runs, converts its result, and resets the state for the next
+    /// eval (see [`reset`](Self::reset)).
     ///
     /// The limit is on only for the call. With a limit set, mlua runs every
     /// value it creates from Rust in Lua's protected mode (so an allocation
     /// failure is an error, not an abort), which cost ~20% of a small eval;
     /// the conversions are bounded by their own budget against the same
     /// limit instead. Memory the input takes still counts against the limit
-    /// once the chunk runs: the limit is on the whole state's allocations.
+    /// once the chunk runs.
+    ///
+    /// The limit is relative because a state serves many programs in turn
+    /// and keeps their chunks loaded (`thread_states`): what a state holds
+    /// for others must not shrink one eval's room. What it held at the start
+    /// may include garbage of earlier evals; an eval that grew the state by
+    /// more than [`COLLECT_AFTER_GROWTH`] is followed by a full collection,
+    /// so that garbage stays small against any limit.
     ///
     /// A successful eval enters the state directly twice (input; result and
     /// reset together), each a single protected call.
-    fn run(
+    pub(crate) fn run(
         &self,
         chunk: &Function,
         input: &EvalInput<'_>,
         limits: &Limits,
     ) -> Result<Value, Failure> {
+        let held = self.lua.used_memory();
         let lazy = if input.len_at_least(convert::lazy::LAZY_MIN_KEYS) {
-            Some(self.lazy_ctx(input, limits).map_err(Failure::Input)?)
+            match self.lazy_ctx(input, limits) {
+                Ok(lazy) => Some(lazy),
+                Err(e) => return Err(self.reset_after(chunk, Failure::Input(e))),
+            }
         } else {
             // Small: merged (a copy only when layered) and converted whole.
-            let whole = input.to_map().map_err(Failure::Input)?;
-            convert::input::set_ctx(
-                &self.lua,
-                &self.env,
-                &self.array_mt,
-                &whole,
-                Budget::for_limits(limits),
-            )
-            .map_err(Failure::Input)?;
+            let converted = input.to_map().and_then(|whole| {
+                convert::input::set_ctx(
+                    &self.lua,
+                    &self.env,
+                    &self.array_mt,
+                    &whole,
+                    Budget::for_limits(limits),
+                )
+            });
+            if let Err(e) = converted {
+                return Err(self.reset_after(chunk, Failure::Input(e)));
+            }
             None
         };
         // An input error found while the script ran is the eval's error,
         // whatever the script did with it.
         let input_error = || lazy.as_ref().and_then(convert::lazy::Active::take_error);
         // The limit is lifted when `_limited` drops, at the end of the arm.
-        let result = match MemoryLimit::set(&self.lua, limits.memory_bytes) {
+        let result = match MemoryLimit::set(&self.lua, held, limits.memory_bytes) {
             Ok(_limited) => chunk.call::<mlua::Value>(()),
             Err(e) => Err(e),
         };
@@ -308,6 +313,7 @@ impl Shell {
             Ok(value) => value,
             Err(e) => {
                 self.reset(chunk).map_err(Failure::Reset)?;
+                self.collect_if_grown(held).map_err(Failure::Reset)?;
                 return Err(input_error().map_or(Failure::Script(e), Failure::Input));
             }
         };
@@ -325,10 +331,31 @@ impl Shell {
         })
         .map_err(Failure::Reset)?;
         self.reseed_if_needed().map_err(Failure::Reset)?;
+        self.collect_if_grown(held).map_err(Failure::Reset)?;
         if let Some(e) = input_error() {
             return Err(Failure::Input(e));
         }
         converted.map_err(Failure::Output)
+    }
+
+    /// Resets the state after an eval that failed before its chunk ran (a
+    /// partly built `ctx` must not reach the next eval); `failure`, or the
+    /// reset's own when that fails.
+    fn reset_after(&self, chunk: &Function, failure: Failure) -> Failure {
+        match self.reset(chunk) {
+            Ok(()) => failure,
+            Err(e) => Failure::Reset(e),
+        }
+    }
+
+    /// A full collection when the state holds more than
+    /// [`COLLECT_AFTER_GROWTH`] beyond `held`, what it held when the eval
+    /// began (see [`run`](Self::run)).
+    fn collect_if_grown(&self, held: usize) -> mlua::Result<()> {
+        if self.lua.used_memory() > held.saturating_add(COLLECT_AFTER_GROWTH) {
+            self.lua.gc_collect()?;
+        }
+        Ok(())
     }
 
     /// Stores an empty lazy proxy as `ctx` and makes `input` the input it
@@ -413,16 +440,28 @@ unsafe fn clear_and_rebind(l: *mut mlua::ffi::lua_State, env: c_int, chunk: c_in
     }
 }
 
+/// Growth of a state over one eval (what its allocations left, live or
+/// garbage) past which the eval is followed by a full collection (see
+/// [`Shell::run`]). An eval that allocates this much already costs about a
+/// millisecond; collecting a state is a fraction of that.
+const COLLECT_AFTER_GROWTH: usize = 1 << 20;
+
 /// A memory limit on a Lua state until dropped (also while unwinding).
 struct MemoryLimit<'a> {
     lua: &'a Lua,
 }
 
 impl<'a> MemoryLimit<'a> {
-    /// Limits `lua` to `bytes` (`None`: no limit; a limit of 0 bytes is
-    /// 1 byte, as mlua reads 0 as "no limit").
-    fn set(lua: &'a Lua, bytes: Option<u64>) -> mlua::Result<Self> {
-        let raw = bytes.map_or(0, |b| usize::try_from(b).unwrap_or(usize::MAX).max(1));
+    /// Limits `lua` to `bytes` more than the `held` it holds now (`None`: no
+    /// limit). A limit of 0 bytes still lets nothing more be allocated: mlua
+    /// reads a limit of 0 as "no limit", and `held` is never 0.
+    fn set(lua: &'a Lua, held: usize, bytes: Option<u64>) -> mlua::Result<Self> {
+        let raw = bytes.map_or(0, |b| {
+            usize::try_from(b)
+                .unwrap_or(usize::MAX)
+                .saturating_add(held)
+                .max(1)
+        });
         lua.set_memory_limit(raw)?;
         Ok(MemoryLimit { lua })
     }

@@ -259,6 +259,7 @@ mod instance;
 #[allow(unsafe_code)]
 mod raw;
 mod spare;
+mod thread_states;
 // The instruction hook reads the state and the armed eval through raw pointers.
 #[allow(unsafe_code)]
 mod watch;

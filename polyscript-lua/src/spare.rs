@@ -6,11 +6,15 @@
 //! load a program's chunk. A program used once (a CLI run, a rarely used
 //! rule: the facade's one-shot constructors) paid all of it per evaluator.
 //!
-//! So a dropped instance whose evals all succeeded hands its state, without
-//! the chunk, to this set ([`put`]), and the next instance built with the
-//! same settings takes it ([`take`]) instead of building one. Only states
-//! that bind no host functions are kept (host functions are closures over
-//! one registry), and only a few: [`MAX_SPARES`].
+//! Evals without host functions run on their thread's state
+//! (`thread_states.rs`). When a thread ends, or keeps more states than it
+//! may, it hands them, without their chunks, to this set ([`put`]), and the
+//! next thread that needs a state with the same settings takes one
+//! ([`take`]) instead of building it: a program run once on a new thread (a
+//! CLI run, a rarely used rule) pays ~20 000 instructions for its chunk, not
+//! the whole state. Only states that bind no host functions are kept (host
+//! functions are closures over one registry), only states no eval left
+//! unfit (a memory error, a panic), and only a few: [`MAX_SPARES`].
 //!
 //! Isolation is the same as between two evals of one program: everything a
 //! script can write is in its environment table, emptied after every eval,
@@ -67,7 +71,7 @@ pub(crate) fn put(key: ShellKey, shell: Shell) {
 mod tests {
     use polyscript_core::host::HostFunctions;
     use polyscript_core::serde_json::json;
-    use polyscript_core::{EvalContext, Evaluator, Source, Value};
+    use polyscript_core::{EvalContext, Evaluator, Limits, Source, Value};
 
     use super::*;
     use crate::LuaEngine;
@@ -100,27 +104,40 @@ mod tests {
         ev.eval(&EvalContext::new()).map(|r| r.into_value())
     }
 
+    /// Runs `f` on a thread of its own, which ends (leaving its states)
+    /// before this returns.
+    fn on_a_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+        std::thread::scope(|s| s.spawn(f).join().unwrap())
+    }
+
     #[test]
-    fn a_dropped_instance_state_serves_the_next_program() {
+    fn the_state_a_thread_leaves_serves_the_next_thread() {
         let _turn = turn();
         let interval = 9_001;
-        let first = evaluator(interval, "return 1");
-        assert_eq!(eval(&first).unwrap(), json!(1));
-        assert_eq!(spares_with(interval), 0, "in use, not spare");
-        drop(first);
-        assert_eq!(spares_with(interval), 1, "kept when dropped");
-        let second = evaluator(interval, "return 2");
-        assert_eq!(eval(&second).unwrap(), json!(2));
-        assert_eq!(spares_with(interval), 0, "taken by the next instance");
+        on_a_thread(|| {
+            assert_eq!(eval(&evaluator(interval, "return 1")).unwrap(), json!(1));
+            assert_eq!(spares_with(interval), 0, "in use, not spare");
+        });
+        assert_eq!(spares_with(interval), 1, "kept when the thread ended");
+        on_a_thread(|| {
+            assert_eq!(eval(&evaluator(interval, "return 2")).unwrap(), json!(2));
+            assert_eq!(spares_with(interval), 0, "taken by the next thread");
+        });
+        assert_eq!(spares_with(interval), 1);
+        SPARES
+            .lock()
+            .unwrap()
+            .retain(|(key, _)| key.check_interval != interval);
     }
 
     #[test]
     fn the_next_program_sees_nothing_the_last_one_left() {
         let _turn = turn();
         let interval = 9_002;
-        let writer = evaluator(
-            interval,
-            r#"
+        let seeded = on_a_thread(|| {
+            let writer = evaluator(
+                interval,
+                r#"
 plain = 1
 _G.via_g = 2
 rawset(_ENV, "raw", 3)
@@ -131,39 +148,53 @@ local n = math.random(1000000)
 _ENV = { leaked = true }
 return n
 "#,
-        );
-        let seeded = eval(&writer).unwrap();
-        drop(writer);
+            );
+            eval(&writer).unwrap()
+        });
         assert_eq!(spares_with(interval), 1);
-        let reader = evaluator(
-            interval,
-            r#"
+        let seen = on_a_thread(|| {
+            let reader = evaluator(
+                interval,
+                r#"
 return {
   plain = plain == nil, via_g = _G.via_g == nil, raw = rawget(_ENV, "raw") == nil,
   co = co == nil, leaked = leaked == nil, n = math.random(1000000),
 }
 "#,
-        );
-        let seen = eval(&reader).unwrap();
-        assert_eq!(
-            spares_with(interval),
-            0,
-            "the reader got the writer's state"
-        );
+            );
+            let seen = eval(&reader).unwrap();
+            assert_eq!(
+                spares_with(interval),
+                0,
+                "the reader got the writer's state"
+            );
+            seen
+        });
         for key in ["plain", "via_g", "raw", "co", "leaked"] {
             assert_eq!(seen[key], json!(true), "{key} leaked: {seen}");
         }
         // Reseeded after the writer's eval: not the seeded sequence.
         assert_ne!(seen["n"], seeded);
+        SPARES
+            .lock()
+            .unwrap()
+            .retain(|(key, _)| key.check_interval != interval);
     }
 
     #[test]
-    fn a_state_whose_last_eval_failed_is_closed() {
+    fn a_state_an_eval_ran_out_of_memory_in_is_closed() {
         let _turn = turn();
         let interval = 9_003;
-        let failing = evaluator(interval, "error('no')");
-        assert!(eval(&failing).is_err());
-        drop(failing);
+        on_a_thread(|| {
+            let engine = LuaEngine::builder().check_interval(interval).build();
+            let hog =
+                Evaluator::builder(engine, Source::from_text("return string.rep('x', 1 << 24)"))
+                    .limits(Limits::default().with_memory_bytes(1 << 20))
+                    .build()
+                    .unwrap();
+            let err = eval(&hog).unwrap_err();
+            assert!(err.to_string().contains("memory"), "{err}");
+        });
         assert_eq!(spares_with(interval), 0);
     }
 
@@ -171,14 +202,15 @@ return {
     fn a_state_with_host_functions_is_closed() {
         let _turn = turn();
         let interval = 9_004;
-        let registry = HostFunctions::new().register("one", |(): ()| Ok(1));
-        let engine = LuaEngine::builder()
-            .check_interval(interval)
-            .host_functions(registry)
-            .build();
-        let ev = Evaluator::new(engine, Source::from_text("return host.one()")).unwrap();
-        assert_eq!(eval(&ev).unwrap(), json!(1));
-        drop(ev);
+        on_a_thread(|| {
+            let registry = HostFunctions::new().register("one", |(): ()| Ok(1));
+            let engine = LuaEngine::builder()
+                .check_interval(interval)
+                .host_functions(registry)
+                .build();
+            let ev = Evaluator::new(engine, Source::from_text("return host.one()")).unwrap();
+            assert_eq!(eval(&ev).unwrap(), json!(1));
+        });
         assert_eq!(spares_with(interval), 0);
     }
 
@@ -186,14 +218,17 @@ return {
     fn at_most_max_spares_are_kept() {
         let _turn = turn();
         let interval = 9_005;
-        let all: Vec<_> = (0..MAX_SPARES + 3)
-            .map(|i| {
-                let ev = evaluator(interval, &format!("return {i}"));
-                eval(&ev).unwrap();
-                ev
-            })
-            .collect();
-        drop(all);
+        // Every thread holds its state until all have one.
+        let all_hold = std::sync::Barrier::new(MAX_SPARES + 3);
+        std::thread::scope(|s| {
+            for i in 0..MAX_SPARES + 3 {
+                let all_hold = &all_hold;
+                s.spawn(move || {
+                    eval(&evaluator(interval, &format!("return {i}"))).unwrap();
+                    all_hold.wait();
+                });
+            }
+        });
         assert!(spares_with(interval) <= MAX_SPARES);
         assert!(SPARES.lock().unwrap().len() <= MAX_SPARES);
         // Leave room for the other tests.
