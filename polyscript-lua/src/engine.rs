@@ -20,9 +20,12 @@ use crate::thread_states;
 /// * `compile` parses the script once and keeps its bytecode (with line
 ///   information); syntax errors are [`Error::Compile`] with the line (Lua
 ///   gives no column).
-/// * `instantiate` takes a spare sandboxed Lua state (one a dropped instance
-///   left, see [Isolation](crate#isolation)) or builds one, and loads that
-///   bytecode: no instance, and no eval, ever parses the source again.
+/// * `instantiate` is free without host functions: evals run on the
+///   calling thread's sandboxed state, which loads the bytecode the first
+///   time the program runs there and keeps the chunk (see
+///   [Isolation](crate#isolation)). With host functions an instance builds a
+///   state of its own and loads the chunk once. No instance, and no eval,
+///   ever parses the source again.
 /// * `eval` sets the global `ctx`, calls the chunk and converts what it
 ///   `return`s. Every eval starts from an empty global environment whose
 ///   reads fall back to the read-only sandbox libraries.

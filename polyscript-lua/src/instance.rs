@@ -1,6 +1,9 @@
-//! One pooled Lua state: the sandbox, the script's environment table and the
-//! chunk, loaded once and ready to call.
+//! A sandboxed Lua state (`Shell`: the sandbox and the environment table
+//! scripts run in), how it runs one eval of a chunk, and what an instance
+//! is: the settings of the thread's state it runs on, or, with host
+//! functions, a state of its own with the chunk loaded.
 
+use std::cell::Cell;
 use std::ffi::c_int;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -90,6 +93,9 @@ pub(crate) struct Shell {
     /// it afresh, so no eval can predict the next one's numbers.
     seeded: Arc<AtomicBool>,
     randomseed: Function,
+    /// What the state held when the last eval began (see
+    /// [`settle_garbage`](Self::settle_garbage)).
+    held_last: Cell<usize>,
 }
 
 /// Why an eval failed before the hook or the script had a say.
@@ -233,6 +239,7 @@ impl Shell {
             watch,
             seeded,
             randomseed,
+            held_last: Cell::new(0),
         })
     }
 
@@ -268,8 +275,8 @@ impl Shell {
     /// and keeps their chunks loaded (`thread_states`): what a state holds
     /// for others must not shrink one eval's room. What it held at the start
     /// may include garbage of earlier evals; an eval that grew the state by
-    /// more than [`COLLECT_AFTER_GROWTH`] is followed by a full collection,
-    /// so that garbage stays small against any limit.
+    /// more than [`COLLECT_AFTER_GROWTH`] is fully collected before the next
+    /// eval begins, so that garbage stays small against any limit.
     ///
     /// A successful eval enters the state directly twice (input; result and
     /// reset together), each a single protected call.
@@ -279,7 +286,7 @@ impl Shell {
         input: &EvalInput<'_>,
         limits: &Limits,
     ) -> Result<Value, Failure> {
-        let held = self.lua.used_memory();
+        let held = self.settle_garbage().map_err(Failure::Reset)?;
         let lazy = if input.len_at_least(convert::lazy::LAZY_MIN_KEYS) {
             match self.lazy_ctx(input, limits) {
                 Ok(lazy) => Some(lazy),
@@ -313,7 +320,6 @@ impl Shell {
             Ok(value) => value,
             Err(e) => {
                 self.reset(chunk).map_err(Failure::Reset)?;
-                self.collect_if_grown(held).map_err(Failure::Reset)?;
                 return Err(input_error().map_or(Failure::Script(e), Failure::Input));
             }
         };
@@ -331,7 +337,6 @@ impl Shell {
         })
         .map_err(Failure::Reset)?;
         self.reseed_if_needed().map_err(Failure::Reset)?;
-        self.collect_if_grown(held).map_err(Failure::Reset)?;
         if let Some(e) = input_error() {
             return Err(Failure::Input(e));
         }
@@ -348,14 +353,18 @@ impl Shell {
         }
     }
 
-    /// A full collection when the state holds more than
-    /// [`COLLECT_AFTER_GROWTH`] beyond `held`, what it held when the eval
-    /// began (see [`run`](Self::run)).
-    fn collect_if_grown(&self, held: usize) -> mlua::Result<()> {
-        if self.lua.used_memory() > held.saturating_add(COLLECT_AFTER_GROWTH) {
+    /// What the state holds as an eval begins: first fully collected when
+    /// it grew by more than [`COLLECT_AFTER_GROWTH`] since the last eval
+    /// began (see [`run`](Self::run)). One read of the allocator's count
+    /// per eval otherwise.
+    fn settle_garbage(&self) -> mlua::Result<usize> {
+        let mut held = self.lua.used_memory();
+        if held > self.held_last.get().saturating_add(COLLECT_AFTER_GROWTH) {
             self.lua.gc_collect()?;
+            held = self.lua.used_memory();
         }
-        Ok(())
+        self.held_last.set(held);
+        Ok(held)
     }
 
     /// Stores an empty lazy proxy as `ctx` and makes `input` the input it
@@ -440,9 +449,9 @@ unsafe fn clear_and_rebind(l: *mut mlua::ffi::lua_State, env: c_int, chunk: c_in
     }
 }
 
-/// Growth of a state over one eval (what its allocations left, live or
-/// garbage) past which the eval is followed by a full collection (see
-/// [`Shell::run`]). An eval that allocates this much already costs about a
+/// Growth of a state between the starts of two evals (what the first left,
+/// live or garbage, and chunks loaded since) past which the state is fully
+/// collected before the second runs (see [`Shell::run`]). An eval that allocates this much already costs about a
 /// millisecond; collecting a state is a fraction of that.
 const COLLECT_AFTER_GROWTH: usize = 1 << 20;
 

@@ -84,14 +84,20 @@
 //!   coroutines become unreachable with the environment (a suspended
 //!   coroutine's to-be-closed variables are never run); `math.randomseed`
 //!   in one eval gets the generator reseeded at random for the next.
-//! * A state outlives its program: when an instance whose evals all
-//!   succeeded is dropped, its state (without the chunk, its garbage
-//!   collected) is kept as one of a few process-wide spares, and the next
-//!   instance of any program built with the same settings takes it instead
-//!   of building a state (~15 µs instead of ~150 µs for a one-shot
-//!   evaluator). The rules above are what make that safe: a program sees of
-//!   the one before exactly what an eval sees of the eval before, nothing.
-//!   States that bind host functions, or whose last eval failed, are closed.
+//! * A state serves many programs. Evals of an engine without host
+//!   functions run on the state the calling thread keeps for the engine's
+//!   settings (grants, check interval), one eval at a time (a nested eval
+//!   gets a state of its own); the state keeps the chunks of the last 256
+//!   programs it ran (at most 4 MiB of bytecode), so an idle evaluator holds
+//!   only its bytecode and 10 000 tenants rotate on one thread at about
+//!   twice the hot eval. A state a thread gives up (it ends, or keeps more
+//!   than 4) goes, its chunks dropped and garbage collected, to a few
+//!   process-wide spares the next thread takes. The rules above are what
+//!   make that safe: a program sees of the one before exactly what an eval
+//!   sees of the eval before, nothing, and no script can reach another
+//!   program's chunk (no `debug`, no registry). A state an eval panicked in,
+//!   ran out of memory in, or could not reset is closed. An engine with host
+//!   functions gives each instance a state of its own.
 //! * Under the `io` grant, the default input and output files are state of
 //!   the process; under the `os` grant, `os.setlocale` changes the C locale
 //!   of the whole process (number formatting in every state, for one).
@@ -112,9 +118,12 @@
 //! # Limits
 //!
 //! * **Memory** is the Lua allocator's limit (`LimitExceeded(Memory)`, and
-//!   the state is discarded), on while the chunk runs and counting everything
-//!   the state holds, `ctx` included; the conversions are bounded by their
-//!   budget (above). A memory error the script catches (`pcall`, `xpcall`,
+//!   the state is discarded), on while the chunk runs and counting what the
+//!   state holds beyond what it held when the eval began (the sandbox and
+//!   the chunks it keeps for other programs are not charged), `ctx`
+//!   included; a state that grew by more than 1 MiB since the last eval
+//!   began is collected first, so garbage an earlier eval left is not room
+//!   for this one. The conversions are bounded by their budget (above). A memory error the script catches (`pcall`, `xpcall`,
 //!   `coroutine.resume`/`wrap`) ends the eval all the same: it can only be
 //!   told apart by its message, so a script's own `error("not enough
 //!   memory", 0)` does too. (A `__close` handler that raises its own error

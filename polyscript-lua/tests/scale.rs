@@ -1,7 +1,8 @@
 //! Many evaluators of distinct Lua chunks in one process (issue 26: thousands
 //! of tenant scripts): each answers as itself when they are evaluated in
 //! rotation, sees nothing another tenant or an earlier eval left, and an idle
-//! one holds a small Lua state on the heap and no memory mapping of its own.
+//! one holds its bytecode and no Lua state or memory mapping of its own (its
+//! evals run on the thread's state).
 
 use polyscript_core::serde_json::json;
 use polyscript_core::{EvalContext, Evaluator, Source};
@@ -87,21 +88,23 @@ fn a_thousand_distinct_evaluators_stay_correct_and_small_in_rotation() {
     rotate(&evaluators, 2);
     let (maps_after, rss_after) = (mappings(), resident());
 
-    // Each evaluator now holds one state with the sandbox and its chunk
-    // (~55 KB in a debug build). 200 KB each leaves room for allocator
-    // slack; a copy of something large per evaluator does not fit.
+    // Each evaluator holds its bytecode and an instance that is only its
+    // settings (~1.6 KB in a release build); the thread's state keeps at
+    // most 256 chunks. 24 KB each leaves room for allocator slack; a Lua
+    // state per evaluator (≥ 40 KB: what an instance held before) does not
+    // fit.
     if let (Some(before), Some(after)) = (rss_before, rss_after) {
         let each = after.saturating_sub(before) / EVALUATORS as u64;
         assert!(
-            each < 200 * 1024,
+            each < 24 * 1024,
             "{EVALUATORS} evaluators hold {} KB each",
             each / 1024
         );
     }
-    // The second rotation reuses the states the first made: an eval that
-    // leaked a state (or built a fresh one and kept the old) would add its
-    // ~55 KB per evaluator here; garbage one eval leaves is a few hundred
-    // bytes.
+    // The second rotation reuses the thread's state: an eval that leaked a
+    // state or a chunk (or built a fresh one and kept the old) would add
+    // tens of KB per evaluator here; garbage one eval leaves is a few
+    // hundred bytes.
     if let (Some(first), Some(second)) = (rss_after_first, rss_after) {
         let each = second.saturating_sub(first) / EVALUATORS as u64;
         assert!(
