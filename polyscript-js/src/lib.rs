@@ -338,7 +338,12 @@
 //! `padEnd`, `String.prototype.concat`, and `ArrayBuffer` / typed array /
 //! `SharedArrayBuffer` sizes (over what is left: `LimitExceeded(Memory)`;
 //! over boa's own 1.5 GiB cap: a `RangeError`). These checks are installed
-//! before the built-ins are frozen, so no script can remove them. Resident
+//! before the built-ins are frozen, so no script can remove them. No
+//! built-in reserves room for an array-like's whole `length` before reading
+//! its elements (`new Array(2 ** 32 - 1).join()`, `f.apply(null, { length:
+//! 2 ** 53 - 1 })`, sort, `JSON.stringify`): the lists grow as elements
+//! arrive, so they are counted like any other growth (patch 22 in
+//! `vendor/PATCHES.md`). Resident
 //! memory stays below about twice the limit (each memory repro in
 //! `tests/walls.rs` is checked for it). An eval that still holds more than
 //! an eighth of its limit when it ends has boa's collector run after it, so

@@ -876,3 +876,107 @@ category!(
         ("lone surrogate", "'\\ud800'", Harmless),
     ]
 );
+
+// Lengths a script controls (an array-like's `length` goes up to 2^53 - 1,
+// a sparse array's up to 2^32 - 1) with nothing behind them: a built-in
+// that reserved room for every element before reading one asked the
+// allocator for up to 64 GiB at once, which aborted the process before any
+// limit could count it (vendor/PATCHES.md, boa_engine 22).
+category!(
+    huge_lengths,
+    &[
+        ("sparse join", "new Array(2 ** 32 - 1).join('x')", TYPED),
+        (
+            "array-like join",
+            "Array.prototype.join.call({ length: 2 ** 53 - 1 }, 'x')",
+            TYPED
+        ),
+        (
+            "sparse toLocaleString",
+            "new Array(2 ** 32 - 1).toLocaleString()",
+            TYPED
+        ),
+        ("sparse toString", "String(new Array(2 ** 32 - 1))", TYPED),
+        ("sparse sort", "new Array(2 ** 32 - 1).sort()", TYPED),
+        (
+            "array-like sort",
+            "Array.prototype.sort.call({ length: 2 ** 53 - 1 })",
+            TYPED
+        ),
+        (
+            "array-like toSorted",
+            "Array.prototype.toSorted.call({ length: 2 ** 32 - 1 })",
+            TYPED
+        ),
+        (
+            "sparse JSON.stringify",
+            "JSON.stringify(new Array(2 ** 32 - 1))",
+            TYPED
+        ),
+        (
+            "Function.prototype.apply",
+            "Math.max.apply(null, { length: 2 ** 32 - 1 })",
+            TYPED
+        ),
+        (
+            "Reflect.apply",
+            "Reflect.apply(Math.max, null, { length: 2 ** 53 - 1 })",
+            TYPED
+        ),
+        (
+            "Reflect.construct",
+            "Reflect.construct(Array, { length: 2 ** 32 - 1 })",
+            TYPED
+        ),
+        (
+            "bound apply",
+            "Function.prototype.apply.bind(Math.min, null)({ length: 2 ** 40 })",
+            TYPED
+        ),
+        (
+            "AggregateError with a huge errors list",
+            "const e = new AggregateError([]);\n\
+             Object.defineProperty(e, 'errors', { value: { length: 2 ** 53 - 1 } });\n\
+             throw e",
+            TYPED
+        ),
+        ("sparse map", "new Array(2 ** 32 - 1).map(x => x)", TYPED),
+        ("sparse flat", "[new Array(2 ** 32 - 1)].flat()", TYPED),
+        ("sparse concat", "[].concat(new Array(2 ** 32 - 1))", TYPED),
+        ("sparse reverse", "new Array(2 ** 32 - 1).reverse()", TYPED),
+        ("sparse fill", "new Array(2 ** 32 - 1).fill(0)", TYPED),
+        ("sparse spread", "[...new Array(2 ** 32 - 1)]", TYPED),
+        (
+            "Array.from array-like",
+            "Array.from({ length: 2 ** 32 - 1 })",
+            TYPED
+        ),
+        ("sparse with", "new Array(2 ** 32 - 1).with(0, 1)", TYPED),
+        (
+            "sparse toReversed",
+            "new Array(2 ** 32 - 1).toReversed()",
+            TYPED
+        ),
+        (
+            "sparse toSpliced",
+            "new Array(2 ** 32 - 1).toSpliced(0, 0)",
+            TYPED
+        ),
+        (
+            "typed array from array-like",
+            "new Uint8Array({ length: 2 ** 32 - 1 })",
+            TYPED
+        ),
+        (
+            "String.raw",
+            "String.raw({ raw: { length: 2 ** 53 - 1 } }, 'x')",
+            TYPED
+        ),
+        ("sparse result", "new Array(2 ** 32 - 1)", TYPED),
+        (
+            "array-like result length",
+            "const a = []; a.length = 2 ** 32 - 1; a",
+            TYPED
+        ),
+    ]
+);

@@ -1,5 +1,24 @@
 //! Boa's ECMAScript built-in object implementations, e.g. Object, String, Math, Array, etc.
 
+/// A capacity to reserve up front for a list whose final length a script
+/// controls (an array-like's `length`, up to 2^53 - 1): the length, but at
+/// most [`PREALLOCATE_LIMIT`] elements (polyscript patch).
+///
+/// Reserving the whole length asked the allocator for up to 2^53 elements in
+/// one request, before any element was read: past what the machine can map,
+/// the allocation failed and Rust aborted the process (`new Array(2 ** 32 -
+/// 1).join()`), and below that it reserved memory the script never filled.
+/// Growing the list as elements arrive lets every allocation be counted and
+/// lets the loop reading the elements (`[[Get]]` checks the interrupt flag)
+/// be stopped by the host's limits.
+#[must_use]
+pub(crate) fn bounded_capacity(len: u64) -> usize {
+    usize::try_from(len.min(PREALLOCATE_LIMIT)).unwrap_or(0)
+}
+
+/// The largest capacity [`bounded_capacity`] reserves.
+pub(crate) const PREALLOCATE_LIMIT: u64 = 4096;
+
 pub mod array;
 pub mod array_buffer;
 pub mod async_function;

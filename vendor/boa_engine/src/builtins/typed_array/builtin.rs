@@ -1210,7 +1210,7 @@ impl BuiltinTypedArray {
         };
 
         // 6. Let R be the empty String.
-        let mut r = Vec::with_capacity(len as usize);
+        let mut r = Vec::with_capacity(crate::builtins::bounded_capacity(len));
 
         // 7. Let k be 0.
         // 8. Repeat, while k < len,
@@ -2535,7 +2535,7 @@ impl BuiltinTypedArray {
             }
         };
 
-        let mut r = Vec::with_capacity((len + len.saturating_sub(1)) as usize);
+        let mut r = Vec::with_capacity(crate::builtins::bounded_capacity(len.saturating_mul(2)));
 
         for k in 0..len {
             if k > 0 {
